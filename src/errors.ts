@@ -1,0 +1,32 @@
+// One error class per kind of failure a user can meet. The CLI prints `message` as one line
+// (no stack unless --debug) and exits with `exitCode`.
+
+/** Base class: a failure memrec understands and can explain in one line. */
+export class MemrecError extends Error {
+  override readonly name: string = 'MemrecError';
+  readonly exitCode: number = 1;
+}
+
+/** Bad flags, values or arguments on the command line. Exit 2. */
+export class UsageError extends MemrecError {
+  override readonly name = 'UsageError';
+  override readonly exitCode = 2;
+}
+
+/** Bad input that is not a flag: a config file, a corrupt or too-new database, a malformed kernel file. Exit 2. */
+export class InputError extends MemrecError {
+  override readonly name = 'InputError';
+  override readonly exitCode = 2;
+}
+
+/** A kernel or kubelet file that could not be parsed. Names the file and the line. */
+export class ParseError extends MemrecError {
+  override readonly name = 'ParseError';
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+    readonly line?: string,
+  ) {
+    super(`${file}: ${detail}${line === undefined ? '' : `: ${JSON.stringify(line.length > 120 ? line.slice(0, 120) + '…' : line)}`}`);
+  }
+}

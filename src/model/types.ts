@@ -1,0 +1,241 @@
+// The shapes every layer shares. Sources produce the raw types, model derives the rest,
+// store persists Snapshot and RecorderEvent, report reads them back. No I/O here.
+
+/** All sizes are bytes, all times UTC epoch milliseconds unless a name says otherwise. */
+
+export type CgroupMode = 'v1' | 'hybrid' | 'v2';
+
+/** /proc/meminfo, converted to bytes. A field the kernel did not print is null (unknown), never 0. */
+export interface MemInfo {
+  memTotalBytes: number;
+  memFreeBytes: number;
+  memAvailableBytes: number | null;
+  cachedBytes: number | null;
+  shmemBytes: number | null;
+  slabBytes: number | null;
+  sReclaimableBytes: number | null;
+  swapTotalBytes: number | null;
+  swapFreeBytes: number | null;
+}
+
+/** /proc/pressure/memory. The whole value is null when the file is absent (no PSI): unknown, not 0. */
+export interface Psi {
+  someAvg10: number;
+  someAvg60: number;
+  someAvg300: number;
+  someTotalUs: number;
+  fullAvg10: number;
+  fullAvg60: number;
+  fullAvg300: number;
+  fullTotalUs: number;
+}
+
+/** The files of one memory cgroup, as read. `path` is the cgroup path (`/`, `/kubepods`), not a filesystem path. */
+export interface MemoryCgroupRaw {
+  path: string;
+  version: 1 | 2;
+  /** memory.usage_in_bytes (v1) or memory.current (v2); null where the file does not exist (v2 root). */
+  usageBytes: number | null;
+  /** memory.limit_in_bytes (v1) or memory.max (v2); null when unlimited ("max" or the v1 page-rounded max). */
+  limitBytes: number | null;
+  /** memory.stat, key → value, as printed. */
+  stat: Record<string, number>;
+}
+
+/** Which formula produced a KubeletSignal: the kubelet's choice depends on cgroup mode and runc version. */
+export type KubeletFormula =
+  /** v1/hybrid: memory.usage_in_bytes − total_inactive_file */
+  | 'v1-usage-minus-total-inactive-file'
+  /** v2 root (runc >= 1.1.9, kubelet >= 1.29): (anon + file) − inactive_file of memory.stat */
+  | 'v2-anon-plus-file-minus-inactive-file'
+  /** v2 non-root cgroup: memory.current − inactive_file */
+  | 'v2-current-minus-inactive-file';
+
+/** memory.available exactly as the kubelet's eviction manager computes it. May be negative. */
+export interface KubeletSignal {
+  /** cgroup path the signal was computed on (`/` for the node signal). */
+  cgroup: string;
+  capacityBytes: number;
+  usageBytes: number;
+  inactiveFileBytes: number;
+  workingSetBytes: number;
+  availableBytes: number;
+  formula: KubeletFormula;
+}
+
+export type ThresholdSource =
+  | 'memrec-flag'
+  | 'memrec-config'
+  | 'kubelet-flag'
+  | 'kubelet-config'
+  | 'kubelet-default';
+
+/** One eviction threshold for memory.available. */
+export interface Threshold {
+  /** as written: `500Mi`, `10%` */
+  raw: string;
+  /** resolved against capacity */
+  bytes: number;
+  source: ThresholdSource;
+  /** where exactly, for humans: `kubelet pid 812 --eviction-hard`, `/var/lib/kubelet/config.yaml evictionHard` */
+  origin: string;
+  /** soft thresholds only: evictionSoftGracePeriod, as written (`1m30s`) */
+  gracePeriod?: string;
+}
+
+export interface Thresholds {
+  hard: Threshold;
+  soft: Threshold | null;
+}
+
+export type Qos = 'guaranteed' | 'burstable' | 'besteffort';
+export type ContainerRuntime = 'containerd' | 'crio' | 'crio-conmon' | 'docker' | 'unknown';
+
+/** Who a process belongs to, decided from its cgroup path only (never from its cwd). */
+export type Owner =
+  | {
+      kind: 'pod';
+      podUid: string;
+      qos: Qos;
+      /** null for the pod-level cgroup itself (e.g. a process in pod<uid> but in no container) */
+      containerId: string | null;
+      runtime: ContainerRuntime | null;
+      /** from /var/log/pods/<namespace>_<name>_<uid>/ when present */
+      namespace: string | null;
+      podName: string | null;
+    }
+  | { kind: 'service'; unit: string }
+  | { kind: 'user'; unit: string; userUid: number | null; session: string | null }
+  | { kind: 'kernel' }
+  | { kind: 'other'; cgroup: string | null };
+
+export type OwnerKind = Owner['kind'];
+
+/** Fields of a process that could not be read, with the reason (`EACCES`, `ESRCH`, ...). */
+export type UnknownFields = Partial<Record<'uid' | 'status' | 'cgroup' | 'cwd' | 'exe' | 'cmdline' | 'oomScoreAdj', string>>;
+
+/** /proc/<pid>/stat, the cheap file every process is ranked by. */
+export interface ProcStatRaw {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  /** kernel flags field; PF_KTHREAD = 0x00200000 marks kernel threads */
+  flags: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  numThreads: number;
+  /** since boot, in clock ticks */
+  startTimeTicks: number;
+  vsizeBytes: number;
+  rssPages: number;
+}
+
+/** One process as recorded. Identity is (pid, startTime): a reused pid is a new process. */
+export interface ProcessSample {
+  pid: number;
+  /** epoch ms, from boot time + starttime ticks */
+  startTime: number;
+  ppid: number;
+  uid: number | null;
+  comm: string;
+  state: string;
+  rssBytes: number;
+  rssAnonBytes: number | null;
+  rssFileBytes: number | null;
+  rssShmemBytes: number | null;
+  swapBytes: number | null;
+  vsizeBytes: number;
+  /** utime + stime, ticks */
+  cpuTicks: number;
+  /** over the interval since the previous snapshot of the same process; null on first sight */
+  cpuPercent: number | null;
+  threads: number;
+  oomScoreAdj: number | null;
+  /** memory controller path (v1 `memory` line, v2 `0::` line) */
+  cgroup: string | null;
+  /** systemd unit from the cgroup (v1 name=systemd line or v2 path), when there is one */
+  unit: string | null;
+  owner: Owner;
+  cwd: string | null;
+  exe: string | null;
+  /** full command line, arguments joined by spaces, secrets redacted; null for kernel threads or unreadable */
+  cmdline: string | null;
+  unknown?: UnknownFields;
+  /** notes for humans, e.g. 'cwd-in-pod-volume-outside-kubepods' */
+  flags?: string[];
+}
+
+/** Every process counted per owner, so that nothing outside the top N is invisible. */
+export interface OwnerAggregate {
+  /** stable key: `pod:<uid>`, `service:<unit>`, `user:<unit>`, `kernel`, `other:<cgroup>` */
+  key: string;
+  owner: Owner;
+  processCount: number;
+  rssBytes: number;
+  swapBytes: number;
+}
+
+export type SnapshotKind = 'scheduled' | 'burst' | 'manual' | 'oom';
+
+/** What one collection of the node produces; the recorder adds kind and trigger. */
+export interface Collected {
+  takenAt: number;
+  /** wall time the collection took, ms */
+  captureMs: number;
+  cgroupMode: CgroupMode;
+  meminfo: MemInfo;
+  /** the node signal (or the --memory-cgroup signal) */
+  kubelet: KubeletSignal;
+  /** the same formula on the kubepods cgroup, capacity = its limit; null when there is no kubepods cgroup */
+  allocatable: KubeletSignal | null;
+  psi: Psi | null;
+  oomKillCount: number | null;
+  thresholds: Thresholds;
+  /** number of processes seen */
+  processCount: number;
+  /** top N by RSS */
+  processes: ProcessSample[];
+  /** all processes, per owner, largest RSS first */
+  owners: OwnerAggregate[];
+}
+
+export interface Snapshot extends Collected {
+  kind: SnapshotKind;
+  /** why it was taken: `schedule`, `burst: memory.available 412Mi <= 600Mi`, `oom_kill pid 4242` */
+  trigger: string | null;
+}
+
+/** A parsed kernel OOM kill, from /dev/kmsg. Missing parts stay null. */
+export interface OomKill {
+  /** kmsg sequence number; with boot id it makes a record unique across restarts */
+  kmsgSeq: number | null;
+  /** kmsg timestamp, µs since boot */
+  kmsgUsec: number | null;
+  pid: number;
+  comm: string;
+  uid: number | null;
+  /** 'global' for a whole-node OOM, else the memcg */
+  constraint: string | null;
+  oomMemcg: string | null;
+  taskMemcg: string | null;
+  totalVmKb: number | null;
+  anonRssKb: number | null;
+  fileRssKb: number | null;
+  shmemRssKb: number | null;
+  pgtablesKb: number | null;
+  oomScoreAdj: number | null;
+  /** 'Out of memory' (global) vs 'Memory cgroup out of memory' */
+  global: boolean | null;
+}
+
+export type RecorderEvent =
+  | { type: 'recorder_start'; at: number; details: { version: string; pid: number; config?: Record<string, unknown> } }
+  | { type: 'recorder_stop'; at: number; details: { reason: string; snapshots: number; failures: number } }
+  | { type: 'burst_start'; at: number; details: { reason: string; values: Record<string, number | null> } }
+  | { type: 'burst_end'; at: number; details: { reason: string; durationMs: number; snapshots: number; values: Record<string, number | null> } }
+  | { type: 'threshold_crossing'; at: number; details: { signal: string; threshold: 'hard' | 'soft' | 'burst-at'; direction: 'below' | 'above'; valueBytes: number; thresholdBytes: number } }
+  | { type: 'oom_kill'; at: number; details: OomKill }
+  | { type: 'snapshot_failed'; at: number; details: { error: string } };
+
+export type EventType = RecorderEvent['type'];

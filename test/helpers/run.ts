@@ -1,0 +1,34 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/io.js';
+import { memrecBin } from './paths.js';
+
+/** Run the built CLI as a real process. */
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [memrecBin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+    input: opts.input,
+    timeout: opts.timeoutMs ?? 60_000,
+  });
+}
+
+/** Run a command in-process with captured output (faster; the CLI as data). */
+export async function runMain(args: string[], opts: { env?: NodeJS.ProcessEnv; now?: number; columns?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const io: Io = {
+    stdout,
+    stderr,
+    env: opts.env ?? {},
+    columns: opts.columns,
+    now: () => opts.now ?? Date.now(),
+  };
+  const code = await main(args, io);
+  return { code, stdout: out, stderr: err };
+}
