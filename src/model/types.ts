@@ -208,6 +208,8 @@ export interface Snapshot extends Collected {
 
 /** A parsed kernel OOM kill, from /dev/kmsg. Missing parts stay null. */
 export interface OomKill {
+  /** /proc/sys/kernel/random/boot_id: kmsg sequence numbers restart at every boot */
+  bootId: string | null;
   /** kmsg sequence number; with boot id it makes a record unique across restarts */
   kmsgSeq: number | null;
   /** kmsg timestamp, µs since boot */
