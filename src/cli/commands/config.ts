@@ -1,12 +1,39 @@
 import type { Command } from '../command.js';
-import { MemrecError } from '../../errors.js';
+import { write } from '../io.js';
+import { commonOptions, parse } from '../args.js';
+import { loadConfig } from '../../config/load.js';
+import { renderTable, renderYaml, toJson } from '../../config/render.js';
+import { flagSpec, OPTIONS, envName } from '../../config/schema.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
+const optionLines = OPTIONS.map((o) => `  --${o.name.padEnd(20)} ${o.doc}`).join('\n');
+
 export const command: Command = {
   name: 'config',
-  summary: '(not built yet)',
-  help: 'memrec config: not built yet',
-  async run() {
-    throw new MemrecError('memrec config: not built yet');
+  summary: "print the recorder's effective configuration and where each value came from",
+  help: `Usage: memrec config [--json | --yaml] [memrec record options]
+
+Prints the configuration \`memrec record\` would run with, given the same options and environment,
+and the origin of every value: default, the configuration file (with its line), a MEMREC_* variable
+or a flag. Precedence: defaults < /etc/memrec/memrec.yaml (or --config) < MEMREC_* < flags.
+
+Options:
+  --json                   one JSON object: {file, options: {<name>: {value, text, source, where}}}
+  --yaml                   a memrec.yaml holding the effective values, every key documented
+${optionLines}
+
+Environment: every option as MEMREC_<NAME>, e.g. ${envName('burst-at')}=10%.
+
+Examples:
+  memrec config
+  MEMREC_BURST_AT=15% memrec config --burst-interval 2s --json
+  memrec config --yaml > /etc/memrec/memrec.yaml
+`,
+  async run(argv, io) {
+    const { values } = parse('config', argv, { ...commonOptions, json: { type: 'boolean' }, yaml: { type: 'boolean' }, ...flagSpec() });
+    const cfg = loadConfig({ command: 'config', flags: values, env: io.env, uid: process.getuid?.() ?? 0 });
+    if (values.json) await write(io.stdout, JSON.stringify(toJson(cfg), null, 2) + '\n');
+    else if (values.yaml) await write(io.stdout, renderYaml(cfg));
+    else await write(io.stdout, renderTable(cfg));
+    return 0;
   },
 };

@@ -1,0 +1,164 @@
+// Effective recorder configuration: defaults < config file < MEMREC_* environment < flags,
+// each value remembering where it came from. Anything unknown or malformed is refused in one line.
+import { existsSync, readFileSync } from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Pair } from 'yaml';
+import { InputError, UsageError } from '../errors.js';
+import { defaultDbPath, SYSTEM_CONFIG_PATH } from './paths.js';
+import { envName, OPTIONS, type AnyOptionDef, type ConfigKey, type RecordConfig } from './schema.js';
+
+export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
+
+export interface Origin {
+  source: ConfigSource;
+  /** `default`, `/etc/memrec/memrec.yaml:4`, `MEMREC_BURST_AT`, `--burst-at` */
+  where: string;
+}
+
+export interface LoadedConfig {
+  values: RecordConfig;
+  origins: Record<ConfigKey, Origin>;
+  /** the configuration file that was read, or null when the default one does not exist */
+  file: string | null;
+}
+
+export interface LoadInput {
+  /** for messages: `record`, `config` */
+  command: string;
+  /** parseArgs values of the schema's flags (other keys are ignored) */
+  flags: Record<string, string | string[] | boolean | undefined>;
+  env: NodeJS.ProcessEnv;
+  uid: number;
+}
+
+type Values = Record<ConfigKey, unknown>;
+
+function refuse(def: AnyOptionDef, raw: string, fail: (expected: string) => never): unknown {
+  const v = (def.parse as (t: string) => unknown)(raw);
+  if (v === undefined) fail(def.expected);
+  return v;
+}
+
+export function loadConfig(input: LoadInput): LoadedConfig {
+  const { command, flags, env, uid } = input;
+  const values = {} as Values;
+  const origins = {} as Record<ConfigKey, Origin>;
+  for (const o of OPTIONS) {
+    values[o.key] = o.default;
+    origins[o.key] = { source: 'default', where: 'default' };
+  }
+  values.db = defaultDbPath(env, uid);
+  origins.db = { source: 'default', where: uid === 0 ? 'default (root)' : `default (uid ${uid})` };
+
+  // Which file: --config, else MEMREC_CONFIG, else the system path if it exists.
+  const flagConfig = typeof flags['config'] === 'string' ? flags['config'] : undefined;
+  const envConfig = env['MEMREC_CONFIG'] !== undefined && env['MEMREC_CONFIG'] !== '' ? env['MEMREC_CONFIG'] : undefined;
+  const explicit = flagConfig ?? envConfig;
+  const file = explicit ?? SYSTEM_CONFIG_PATH;
+  let loaded: string | null = null;
+  if (explicit !== undefined || existsSync(file)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      const by = flagConfig !== undefined ? '--config' : 'MEMREC_CONFIG';
+      throw new InputError(`memrec ${command}: ${by} ${file}: cannot read the configuration file (${code})`);
+    }
+    applyFile(file, text, values, origins);
+    loaded = file;
+  }
+  values.config = file;
+  if (flagConfig !== undefined) origins.config = { source: 'flag', where: '--config' };
+  else if (envConfig !== undefined) origins.config = { source: 'env', where: 'MEMREC_CONFIG' };
+
+  // Environment: every MEMREC_* variable must be one of ours, so a typo is not silently ignored.
+  const byEnv = new Map(OPTIONS.map((o) => [envName(o.name), o] as const));
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('MEMREC_') || raw === undefined) continue;
+    const d = byEnv.get(name);
+    if (!d) {
+      throw new UsageError(`memrec ${command}: unknown environment variable ${name}; expected one of ${[...byEnv.keys()].join(', ')}`);
+    }
+    if (raw === '' || d.key === 'config') continue; // empty = unset, as systemd EnvironmentFile lines often are
+    const fail = (expected: string): never => {
+      throw new UsageError(`memrec ${command}: ${name}=${JSON.stringify(raw)}: expected ${expected}`);
+    };
+    if (d.kind === 'patterns') values[d.key] = envPatterns(raw, d, fail);
+    else values[d.key] = refuse(d, raw, fail);
+    origins[d.key] = { source: 'env', where: name };
+  }
+
+  for (const d of OPTIONS) {
+    const raw = flags[d.name];
+    if (raw === undefined || d.key === 'config' || typeof raw === 'boolean') continue;
+    const list = Array.isArray(raw) ? raw : [raw];
+    const parsed: unknown[] = list.map((r) =>
+      refuse(d, r, (expected) => {
+        throw new UsageError(`memrec ${command}: --${d.name} ${JSON.stringify(r)}: expected ${expected}`);
+      }),
+    );
+    values[d.key] = d.kind === 'patterns' ? (parsed as string[][]).flat() : parsed[parsed.length - 1];
+    origins[d.key] = { source: 'flag', where: `--${d.name}` };
+  }
+
+  return { values: values as unknown as RecordConfig, origins, file: loaded };
+}
+
+/** MEMREC_REDACT_NAMES holds one pattern, or a YAML/JSON flow list `["a", "b"]` for several. */
+function envPatterns(raw: string, d: AnyOptionDef, fail: (expected: string) => never): string[] {
+  if (!raw.trim().startsWith('[')) return refuse(d, raw, fail) as string[];
+  const doc = parseDocument(raw);
+  if (doc.errors.length > 0 || !isSeq(doc.contents)) fail(`${d.expected}, or a list like ["a", "b"]`);
+  const out: string[] = [];
+  for (const item of (doc.toJS() as unknown[]) ?? []) {
+    if (typeof item !== 'string') fail(`${d.expected}, or a list like ["a", "b"]`);
+    out.push(...(refuse(d, item as string, fail) as string[]));
+  }
+  return out;
+}
+
+function applyFile(file: string, text: string, values: Values, origins: Record<ConfigKey, Origin>): void {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line;
+    throw new InputError(`${file}${line ? `:${line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  if (doc.contents === null) return; // an empty file (or only comments) configures nothing
+  if (!isMap(doc.contents)) throw new InputError(`${file}: expected a mapping of option names to values, like "burst-at: 10%"`);
+  const names = OPTIONS.filter((o) => o.key !== 'config').map((o) => o.name);
+  for (const pair of doc.contents.items as Pair[]) {
+    const keyNode = pair.key;
+    const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+    const offset = isScalar(keyNode) && keyNode.range ? keyNode.range[0] : undefined;
+    const at = offset === undefined ? file : `${file}:${lines.linePos(offset).line}`;
+    const d = OPTIONS.find((o) => o.name === key);
+    if (!d || d.key === 'config') {
+      const hint = names.find((n) => n.replace(/-/g, '') === key.toLowerCase().replace(/[-_]/g, ''));
+      throw new InputError(`${at}: unknown key ${JSON.stringify(key)}; ${hint ? `did you mean "${hint}"? ` : ''}expected one of ${names.join(', ')}`);
+    }
+    const node = pair.value;
+    const fail = (expected: string, shown: string): never => {
+      throw new InputError(`${at}: ${key} ${shown}: expected ${expected}`);
+    };
+    if (node === null || (isScalar(node) && node.value === null)) continue; // `hard:` with no value = not set here
+    if (d.kind === 'patterns') {
+      const items = isSeq(node) ? node.items : [node];
+      const out: string[] = [];
+      for (const item of items) {
+        if (!isScalar(item) || typeof item.value !== 'string') fail(`a list of ${d.expected}s`, JSON.stringify(String(item)));
+        const s = (item as { value: string }).value;
+        out.push(...(refuse(d, s, (expected) => fail(expected, JSON.stringify(s))) as string[]));
+      }
+      values[d.key] = out;
+    } else {
+      if (!isScalar(node) || !['string', 'number'].includes(typeof node.value)) {
+        fail(d.expected, JSON.stringify(isScalar(node) ? node.value : String(node)));
+      }
+      const raw = String((node as { value: string | number }).value);
+      values[d.key] = refuse(d, raw, (expected) => fail(expected, JSON.stringify(raw)));
+    }
+    origins[d.key] = { source: 'file', where: at };
+  }
+}
