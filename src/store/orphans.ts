@@ -1,0 +1,38 @@
+// After snapshots are deleted, the strings, owners, thresholds and process attributes only they used
+// are deleted too, so retention bounds the whole file and not only the samples.
+import type Database from 'better-sqlite3';
+import { packedOwnerIds } from './owner-pack.js';
+
+export interface OrphanCounts {
+  procs: number;
+  owners: number;
+  thresholds: number;
+  strings: number;
+}
+
+/** Run inside a transaction. `NOT IN` lists filter NULLs: one NULL would make every NOT IN unknown. */
+export function deleteOrphans(db: Database.Database): OrphanCounts {
+  const procs = db.prepare('DELETE FROM procs WHERE id NOT IN (SELECT proc_id FROM samples)').run().changes;
+  const thresholds = db.prepare('DELETE FROM thresholds WHERE id NOT IN (SELECT thresholds_id FROM snapshots)').run().changes;
+  // aggregates are packed, so their owner ids are read out of the blobs
+  const live = new Set<number>(db.prepare('SELECT DISTINCT owner_id FROM procs').pluck().all() as number[]);
+  for (const pack of db.prepare('SELECT owner_pack FROM snapshots').pluck().iterate() as IterableIterator<Buffer>) {
+    for (const id of packedOwnerIds(pack)) live.add(id);
+  }
+  const owners = db.prepare('DELETE FROM owners WHERE id NOT IN (SELECT value FROM json_each(?))').run(JSON.stringify([...live])).changes;
+  const stringRefs = [
+    ['procs', 'comm_id'],
+    ['procs', 'cgroup_id'],
+    ['procs', 'unit_id'],
+    ['procs', 'cwd_id'],
+    ['procs', 'exe_id'],
+    ['procs', 'cmdline_id'],
+    ['snapshots', 'trigger_id'],
+    ['snapshots', 'node_cgroup_id'],
+    ['snapshots', 'alloc_cgroup_id'],
+  ]
+    .map(([t, c]) => `SELECT ${c} FROM ${t} WHERE ${c} IS NOT NULL`)
+    .join(' UNION ');
+  const strings = db.prepare(`DELETE FROM strings WHERE id NOT IN (${stringRefs})`).run().changes;
+  return { procs, owners, thresholds, strings };
+}

@@ -1,0 +1,386 @@
+// Rows -> the shared types. Strings, owners, thresholds and process attributes are decoded once per
+// id and cached: a day of samples references a few hundred of them.
+import type Database from 'better-sqlite3';
+import { InputError } from '../errors.js';
+import type {
+  CgroupMode,
+  EventType,
+  KubeletFormula,
+  KubeletSignal,
+  Owner,
+  ProcessSample,
+  SnapshotKind,
+  Threshold,
+  ThresholdSource,
+  Thresholds,
+  UnknownFields,
+} from '../model/types.js';
+import { fromKib, fromKibOrNull } from './encoding.js';
+import { ownerFromRow, type OwnerRow } from './owner-columns.js';
+import { unpackAggregates } from './owner-pack.js';
+import type { OwnerRow as StoredOwnerRow, ProcessFilter, ProcessRow, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
+
+type Id = number;
+
+interface SnapshotRowDb {
+  id: Id;
+  taken_at: number;
+  kind: string;
+  trigger_id: Id | null;
+  capture_ms: number;
+  cgroup_mode: string;
+  mem_total: number;
+  mem_free: number;
+  mem_available: number | null;
+  cached: number | null;
+  shmem: number | null;
+  slab: number | null;
+  s_reclaimable: number | null;
+  swap_total: number | null;
+  swap_free: number | null;
+  node_cgroup_id: Id;
+  node_capacity: number;
+  node_usage: number;
+  node_inactive_file: number;
+  node_working_set: number;
+  node_available: number;
+  node_formula: string;
+  alloc_cgroup_id: Id | null;
+  alloc_capacity: number | null;
+  alloc_usage: number | null;
+  alloc_inactive_file: number | null;
+  alloc_working_set: number | null;
+  alloc_available: number | null;
+  alloc_formula: string | null;
+  psi_some_avg10: number | null;
+  psi_some_avg60: number | null;
+  psi_some_avg300: number | null;
+  psi_some_total_us: number | null;
+  psi_full_avg10: number | null;
+  psi_full_avg60: number | null;
+  psi_full_avg300: number | null;
+  psi_full_total_us: number | null;
+  oom_kill_count: number | null;
+  thresholds_id: Id;
+  process_count: number;
+}
+
+interface ThresholdsRowDb {
+  id: Id;
+  hard_raw: string;
+  hard_bytes: number;
+  hard_source: string;
+  hard_origin: string;
+  hard_grace: string | null;
+  soft_raw: string | null;
+  soft_bytes: number | null;
+  soft_source: string | null;
+  soft_origin: string | null;
+  soft_grace: string | null;
+}
+
+interface ProcRowDb {
+  id: Id;
+  pid: number;
+  start_time: number;
+  ppid: number;
+  uid: number | null;
+  comm_id: Id;
+  cgroup_id: Id | null;
+  unit_id: Id | null;
+  owner_id: Id;
+  cwd_id: Id | null;
+  exe_id: Id | null;
+  cmdline_id: Id | null;
+  oom_score_adj: number | null;
+  unknown: string | null;
+  flags: string | null;
+}
+
+interface SampleRowDb {
+  snapshot_id: Id;
+  taken_at: number;
+  kind: string;
+  proc_id: Id;
+  state: string;
+  rss_kib: number;
+  rss_anon_kib: number | null;
+  rss_file_kib: number | null;
+  rss_shmem_kib: number | null;
+  swap_kib: number | null;
+  vsize_kib: number;
+  cpu_ticks: number;
+  cpu_pct_x100: number | null;
+  threads: number;
+}
+
+/** The parts of a ProcessSample that live in procs. */
+type ProcAttrs = Pick<ProcessSample, 'pid' | 'startTime' | 'ppid' | 'uid' | 'comm' | 'cgroup' | 'unit' | 'owner' | 'cwd' | 'exe' | 'cmdline' | 'oomScoreAdj' | 'unknown' | 'flags'>;
+
+const SNAPSHOT_COLUMNS = `id, taken_at, kind, trigger_id, capture_ms, cgroup_mode, mem_total, mem_free, mem_available, cached, shmem, slab,
+  s_reclaimable, swap_total, swap_free, node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available,
+  node_formula, alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula,
+  psi_some_avg10, psi_some_avg60, psi_some_avg300, psi_some_total_us, psi_full_avg10, psi_full_avg60, psi_full_avg300, psi_full_total_us,
+  oom_kill_count, thresholds_id, process_count`;
+
+/** `?, ?, ?` for an IN list. */
+function marks(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+export class SnapshotReader {
+  private readonly strings = new Map<Id, string>();
+  private readonly owners = new Map<Id, { owner: Owner; key: string | null }>();
+  private readonly thresholds = new Map<Id, Thresholds>();
+  private readonly procs = new Map<Id, ProcAttrs>();
+  private readonly st;
+
+  constructor(private readonly db: Database.Database) {
+    this.st = {
+      string: db.prepare('SELECT value FROM strings WHERE id = ?').pluck(),
+      owner: db.prepare('SELECT * FROM owners WHERE id = ?'),
+      thresholds: db.prepare('SELECT * FROM thresholds WHERE id = ?'),
+      proc: db.prepare('SELECT * FROM procs WHERE id = ?'),
+    };
+  }
+
+  /** The writer's orphan collection may delete ids; a reader in the same process forgets them. */
+  clearCaches(): void {
+    this.strings.clear();
+    this.owners.clear();
+    this.thresholds.clear();
+    this.procs.clear();
+  }
+
+  private string(id: Id): string {
+    let v = this.strings.get(id);
+    if (v === undefined) {
+      v = this.st.string.get(id) as string | undefined;
+      if (v === undefined) throw new InputError(`strings row ${id} is missing (corrupt database?)`);
+      this.strings.set(id, v);
+    }
+    return v;
+  }
+
+  private stringOrNull(id: Id | null): string | null {
+    return id === null ? null : this.string(id);
+  }
+
+  private owner(id: Id): { owner: Owner; key: string | null } {
+    let v = this.owners.get(id);
+    if (v === undefined) {
+      const row = this.st.owner.get(id) as OwnerRow | undefined;
+      if (row === undefined) throw new InputError(`owners row ${id} is missing (corrupt database?)`);
+      v = { owner: ownerFromRow(row), key: row.key };
+      this.owners.set(id, v);
+    }
+    return v;
+  }
+
+  private thresholdsOf(id: Id): Thresholds {
+    let v = this.thresholds.get(id);
+    if (v === undefined) {
+      const r = this.st.thresholds.get(id) as ThresholdsRowDb | undefined;
+      if (r === undefined) throw new InputError(`thresholds row ${id} is missing (corrupt database?)`);
+      const hard: Threshold = { raw: r.hard_raw, bytes: r.hard_bytes, source: r.hard_source as ThresholdSource, origin: r.hard_origin };
+      if (r.hard_grace !== null) hard.gracePeriod = r.hard_grace;
+      let soft: Threshold | null = null;
+      if (r.soft_raw !== null) {
+        soft = { raw: r.soft_raw, bytes: r.soft_bytes ?? 0, source: r.soft_source as ThresholdSource, origin: r.soft_origin ?? '' };
+        if (r.soft_grace !== null) soft.gracePeriod = r.soft_grace;
+      }
+      v = { hard, soft };
+      this.thresholds.set(id, v);
+    }
+    return v;
+  }
+
+  private proc(id: Id): ProcAttrs {
+    let v = this.procs.get(id);
+    if (v === undefined) {
+      const r = this.st.proc.get(id) as ProcRowDb | undefined;
+      if (r === undefined) throw new InputError(`procs row ${id} is missing (corrupt database?)`);
+      v = {
+        pid: r.pid,
+        startTime: r.start_time,
+        ppid: r.ppid,
+        uid: r.uid,
+        comm: this.string(r.comm_id),
+        cgroup: this.stringOrNull(r.cgroup_id),
+        unit: this.stringOrNull(r.unit_id),
+        owner: this.owner(r.owner_id).owner,
+        cwd: this.stringOrNull(r.cwd_id),
+        exe: this.stringOrNull(r.exe_id),
+        cmdline: this.stringOrNull(r.cmdline_id),
+        oomScoreAdj: r.oom_score_adj,
+      };
+      if (r.unknown !== null) v.unknown = JSON.parse(r.unknown) as UnknownFields;
+      if (r.flags !== null) v.flags = JSON.parse(r.flags) as string[];
+      this.procs.set(id, v);
+    }
+    return v;
+  }
+
+  private signal(cgroupId: Id, capacity: number, usage: number, inactive: number, ws: number, avail: number, formula: string): KubeletSignal {
+    return {
+      cgroup: this.string(cgroupId),
+      capacityBytes: capacity,
+      usageBytes: usage,
+      inactiveFileBytes: inactive,
+      workingSetBytes: ws,
+      availableBytes: avail,
+      formula: formula as KubeletFormula,
+    };
+  }
+
+  private snapshotFromRow(r: SnapshotRowDb): StoredSnapshot {
+    return {
+      id: r.id,
+      takenAt: r.taken_at,
+      kind: r.kind as SnapshotKind,
+      trigger: this.stringOrNull(r.trigger_id),
+      captureMs: r.capture_ms,
+      cgroupMode: r.cgroup_mode as CgroupMode,
+      meminfo: {
+        memTotalBytes: r.mem_total,
+        memFreeBytes: r.mem_free,
+        memAvailableBytes: r.mem_available,
+        cachedBytes: r.cached,
+        shmemBytes: r.shmem,
+        slabBytes: r.slab,
+        sReclaimableBytes: r.s_reclaimable,
+        swapTotalBytes: r.swap_total,
+        swapFreeBytes: r.swap_free,
+      },
+      kubelet: this.signal(r.node_cgroup_id, r.node_capacity, r.node_usage, r.node_inactive_file, r.node_working_set, r.node_available, r.node_formula),
+      allocatable:
+        r.alloc_cgroup_id === null
+          ? null
+          : this.signal(r.alloc_cgroup_id, r.alloc_capacity ?? 0, r.alloc_usage ?? 0, r.alloc_inactive_file ?? 0, r.alloc_working_set ?? 0, r.alloc_available ?? 0, r.alloc_formula ?? ''),
+      psi:
+        r.psi_some_avg10 === null
+          ? null
+          : {
+              someAvg10: r.psi_some_avg10,
+              someAvg60: r.psi_some_avg60 ?? 0,
+              someAvg300: r.psi_some_avg300 ?? 0,
+              someTotalUs: r.psi_some_total_us ?? 0,
+              fullAvg10: r.psi_full_avg10 ?? 0,
+              fullAvg60: r.psi_full_avg60 ?? 0,
+              fullAvg300: r.psi_full_avg300 ?? 0,
+              fullTotalUs: r.psi_full_total_us ?? 0,
+            },
+      oomKillCount: r.oom_kill_count,
+      thresholds: this.thresholdsOf(r.thresholds_id),
+      processCount: r.process_count,
+    };
+  }
+
+  snapshots(range: TimeRange, kinds?: readonly SnapshotKind[]): StoredSnapshot[] {
+    const kindSql = kinds === undefined ? '' : ` AND kind IN (${marks(kinds.length)})`;
+    const rows = this.db
+      .prepare(`SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE taken_at BETWEEN ? AND ?${kindSql} ORDER BY taken_at, id`)
+      .all(range.since, range.until, ...(kinds ?? [])) as SnapshotRowDb[];
+    return rows.map((r) => this.snapshotFromRow(r));
+  }
+
+  /** The latest snapshot by time (then by id). */
+  last(): StoredSnapshot | null {
+    const r = this.db.prepare(`SELECT ${SNAPSHOT_COLUMNS} FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT 1`).get() as SnapshotRowDb | undefined;
+    return r === undefined ? null : this.snapshotFromRow(r);
+  }
+
+  processRows(range: TimeRange, f: ProcessFilter = {}): ProcessRow[] {
+    const where = ['s.taken_at BETWEEN ? AND ?'];
+    const params: (string | number)[] = [range.since, range.until];
+    if (f.kinds !== undefined) {
+      where.push(`s.kind IN (${marks(f.kinds.length)})`);
+      params.push(...f.kinds);
+    }
+    if (f.pid !== undefined) {
+      where.push('p.pid = ?');
+      params.push(f.pid);
+    }
+    const ownerWhere: string[] = [];
+    if (f.podUid !== undefined) {
+      ownerWhere.push('pod_uid = ?');
+      params.push(f.podUid);
+    }
+    if (f.ownerKinds !== undefined) {
+      ownerWhere.push(`kind IN (${marks(f.ownerKinds.length)})`);
+      params.push(...f.ownerKinds);
+    }
+    if (f.outsidePods === true) ownerWhere.push(`kind <> 'pod'`);
+    if (ownerWhere.length > 0) where.push(`p.owner_id IN (SELECT id FROM owners WHERE ${ownerWhere.join(' AND ')})`);
+    const needProcs = f.pid !== undefined || ownerWhere.length > 0;
+    const sql = `SELECT s.id AS snapshot_id, s.taken_at, s.kind, x.proc_id, x.state, x.rss_kib, x.rss_anon_kib, x.rss_file_kib, x.rss_shmem_kib,
+        x.swap_kib, x.vsize_kib, x.cpu_ticks, x.cpu_pct_x100, x.threads
+      FROM snapshots s JOIN samples x ON x.snapshot_id = s.id ${needProcs ? 'JOIN procs p ON p.id = x.proc_id' : ''}
+      WHERE ${where.join(' AND ')} ORDER BY s.taken_at, s.id, x.rank`;
+    const out: ProcessRow[] = [];
+    let group: ProcessRow[] = [];
+    const flush = (): void => {
+      // the collector ranks by RSS already; a stable sort keeps its order for ties
+      group.sort((a, b) => b.rssBytes - a.rssBytes);
+      const n = f.topPerSnapshot === undefined ? group.length : Math.min(group.length, f.topPerSnapshot);
+      for (let i = 0; i < n; i++) out.push(group[i] as ProcessRow);
+      group = [];
+    };
+    for (const r of this.db.prepare(sql).iterate(...params) as IterableIterator<SampleRowDb>) {
+      if (group.length > 0 && (group[0] as ProcessRow).snapshotId !== r.snapshot_id) flush();
+      const a = this.proc(r.proc_id);
+      const row: ProcessRow = {
+        snapshotId: r.snapshot_id,
+        takenAt: r.taken_at,
+        snapshotKind: r.kind as SnapshotKind,
+        pid: a.pid,
+        startTime: a.startTime,
+        ppid: a.ppid,
+        uid: a.uid,
+        comm: a.comm,
+        state: r.state,
+        rssBytes: fromKib(r.rss_kib),
+        rssAnonBytes: fromKibOrNull(r.rss_anon_kib),
+        rssFileBytes: fromKibOrNull(r.rss_file_kib),
+        rssShmemBytes: fromKibOrNull(r.rss_shmem_kib),
+        swapBytes: fromKibOrNull(r.swap_kib),
+        vsizeBytes: fromKib(r.vsize_kib),
+        cpuTicks: r.cpu_ticks,
+        cpuPercent: r.cpu_pct_x100 === null ? null : r.cpu_pct_x100 / 100,
+        threads: r.threads,
+        oomScoreAdj: a.oomScoreAdj,
+        cgroup: a.cgroup,
+        unit: a.unit,
+        owner: a.owner,
+        cwd: a.cwd,
+        exe: a.exe,
+        cmdline: a.cmdline,
+      };
+      if (a.unknown !== undefined) row.unknown = a.unknown;
+      if (a.flags !== undefined) row.flags = a.flags;
+      group.push(row);
+    }
+    if (group.length > 0) flush();
+    return out;
+  }
+
+  ownerRows(range: TimeRange): StoredOwnerRow[] {
+    const out: StoredOwnerRow[] = [];
+    const rows = this.db.prepare('SELECT id, taken_at, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id').raw().iterate(range.since, range.until);
+    for (const [id, takenAt, pack] of rows as IterableIterator<[Id, number, Buffer]>) {
+      for (const a of unpackAggregates(pack)) {
+        const o = this.owner(a.ownerId);
+        out.push({ snapshotId: id, takenAt, key: o.key ?? '', owner: o.owner, processCount: a.processCount, rssBytes: a.rssBytes, swapBytes: a.swapBytes });
+      }
+    }
+    return out;
+  }
+
+  events(range: TimeRange, types?: readonly EventType[]): StoredEvent[] {
+    const typeSql = types === undefined ? '' : ` AND type IN (${marks(types.length)})`;
+    const rows = this.db
+      .prepare(`SELECT id, at, type, details FROM events WHERE at BETWEEN ? AND ?${typeSql} ORDER BY at, id`)
+      .all(range.since, range.until, ...(types ?? [])) as { id: Id; at: number; type: string; details: string }[];
+    return rows.map((r) => ({ id: r.id, at: r.at, type: r.type, details: JSON.parse(r.details) as unknown }) as StoredEvent);
+  }
+}

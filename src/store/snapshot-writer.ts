@@ -1,0 +1,225 @@
+// Snapshot -> rows. Strings, owners, thresholds and process attributes are looked up in small caches
+// first, so a steady node writes one snapshot row and N sample rows per snapshot and nothing else.
+import type Database from 'better-sqlite3';
+import type { Owner, ProcessSample, RecorderEvent, Snapshot, Thresholds } from '../model/types.js';
+import { toKib, toKibOrNull } from './encoding.js';
+import { ownerColumns } from './owner-columns.js';
+import { packAggregates } from './owner-pack.js';
+
+/** Caches are dropped when they grow past this: a node with ever-changing cmdlines must not grow the recorder. */
+const CACHE_LIMIT = 20_000;
+
+type Id = number;
+
+function boundedSet<K, V>(m: Map<K, V>, k: K, v: V): void {
+  if (m.size >= CACHE_LIMIT) m.clear();
+  m.set(k, v);
+}
+
+/** The attribute columns of a procs row, in table order after id. */
+type ProcCols = [pid: number, startTime: number, ppid: number, uid: number | null, commId: Id, cgroupId: Id | null, unitId: Id | null, ownerId: Id, cwdId: Id | null, exeId: Id | null, cmdlineId: Id | null, oomScoreAdj: number | null, unknown: string | null, flags: string | null];
+
+export class SnapshotWriter {
+  private readonly strings = new Map<string, Id>();
+  private readonly owners = new Map<string, Id>();
+  private readonly thresholds = new Map<string, Id>();
+  private readonly procs = new Map<string, Id>();
+  private readonly st;
+
+  constructor(private readonly db: Database.Database) {
+    this.st = {
+      findString: db.prepare('SELECT id FROM strings WHERE value = ?').pluck(),
+      addString: db.prepare('INSERT INTO strings (value) VALUES (?)'),
+      findOwner: db.prepare('SELECT id FROM owners WHERE ident = ?').pluck(),
+      addOwner: db.prepare(
+        `INSERT INTO owners (ident, key, kind, pod_uid, qos, container_id, runtime, namespace, pod_name, unit, user_uid, session, cgroup)
+         VALUES (@ident, @key, @kind, @pod_uid, @qos, @container_id, @runtime, @namespace, @pod_name, @unit, @user_uid, @session, @cgroup)`,
+      ),
+      findThresholds: db.prepare('SELECT id FROM thresholds WHERE ident = ?').pluck(),
+      addThresholds: db.prepare(
+        `INSERT INTO thresholds (ident, hard_raw, hard_bytes, hard_source, hard_origin, hard_grace, soft_raw, soft_bytes, soft_source, soft_origin, soft_grace)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      findProcs: db
+        .prepare(
+          `SELECT pid, start_time, ppid, uid, comm_id, cgroup_id, unit_id, owner_id, cwd_id, exe_id, cmdline_id, oom_score_adj, unknown, flags, id
+           FROM procs WHERE pid = ? AND start_time = ?`,
+        )
+        .raw(),
+      addProc: db.prepare(
+        `INSERT INTO procs (pid, start_time, ppid, uid, comm_id, cgroup_id, unit_id, owner_id, cwd_id, exe_id, cmdline_id, oom_score_adj, unknown, flags)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      addSample: db.prepare(
+        `INSERT INTO samples (snapshot_id, rank, proc_id, state, rss_kib, rss_anon_kib, rss_file_kib, rss_shmem_kib, swap_kib, vsize_kib, cpu_ticks, cpu_pct_x100, threads)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      addSnapshot: db.prepare(
+        `INSERT INTO snapshots (taken_at, kind, trigger_id, capture_ms, cgroup_mode,
+           mem_total, mem_free, mem_available, cached, shmem, slab, s_reclaimable, swap_total, swap_free,
+           node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula,
+           alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula,
+           psi_some_avg10, psi_some_avg60, psi_some_avg300, psi_some_total_us, psi_full_avg10, psi_full_avg60, psi_full_avg300, psi_full_total_us,
+           oom_kill_count, thresholds_id, process_count, owner_pack)
+         VALUES (${Array.from({ length: 40 }, () => '?').join(', ')})`,
+      ),
+      addEvent: db.prepare('INSERT INTO events (at, type, details, boot_id, kmsg_seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    };
+  }
+
+  /** After a rollback or an orphan collection the cached ids may name rows that no longer exist. */
+  clearCaches(): void {
+    this.strings.clear();
+    this.owners.clear();
+    this.thresholds.clear();
+    this.procs.clear();
+  }
+
+  stringId(v: string): Id {
+    let id = this.strings.get(v);
+    if (id === undefined) {
+      id = (this.st.findString.get(v) as Id | undefined) ?? Number(this.st.addString.run(v).lastInsertRowid);
+      boundedSet(this.strings, v, id);
+    }
+    return id;
+  }
+
+  private stringIdOrNull(v: string | null): Id | null {
+    return v === null ? null : this.stringId(v);
+  }
+
+  ownerId(owner: Owner, key: string | null): Id {
+    const cols = ownerColumns(owner, key);
+    let id = this.owners.get(cols.ident);
+    if (id === undefined) {
+      id = (this.st.findOwner.get(cols.ident) as Id | undefined) ?? Number(this.st.addOwner.run(cols).lastInsertRowid);
+      boundedSet(this.owners, cols.ident, id);
+    }
+    return id;
+  }
+
+  private thresholdsId(t: Thresholds): Id {
+    const s = t.soft;
+    const cols = [t.hard.raw, t.hard.bytes, t.hard.source, t.hard.origin, t.hard.gracePeriod ?? null, s?.raw ?? null, s?.bytes ?? null, s?.source ?? null, s?.origin ?? null, s?.gracePeriod ?? null] as const;
+    const ident = JSON.stringify(cols);
+    let id = this.thresholds.get(ident);
+    if (id === undefined) {
+      id = (this.st.findThresholds.get(ident) as Id | undefined) ?? Number(this.st.addThresholds.run(ident, ...cols).lastInsertRowid);
+      boundedSet(this.thresholds, ident, id);
+    }
+    return id;
+  }
+
+  private procId(p: ProcessSample): Id {
+    const cols: ProcCols = [
+      p.pid,
+      p.startTime,
+      p.ppid,
+      p.uid,
+      this.stringId(p.comm),
+      this.stringIdOrNull(p.cgroup),
+      this.stringIdOrNull(p.unit),
+      this.ownerId(p.owner, null),
+      this.stringIdOrNull(p.cwd),
+      this.stringIdOrNull(p.exe),
+      this.stringIdOrNull(p.cmdline),
+      p.oomScoreAdj,
+      p.unknown === undefined ? null : JSON.stringify(p.unknown),
+      p.flags === undefined ? null : JSON.stringify(p.flags),
+    ];
+    const ident = JSON.stringify(cols);
+    let id = this.procs.get(ident);
+    if (id === undefined) {
+      for (const row of this.st.findProcs.all(p.pid, p.startTime) as unknown[][]) {
+        if (JSON.stringify(row.slice(0, 14)) === ident) id = row[14] as Id;
+      }
+      id ??= Number(this.st.addProc.run(...cols).lastInsertRowid);
+      boundedSet(this.procs, ident, id);
+    }
+    return id;
+  }
+
+  /** Insert one snapshot; the caller holds the transaction. */
+  write(s: Snapshot): Id {
+    const m = s.meminfo;
+    const k = s.kubelet;
+    const a = s.allocatable;
+    const psi = s.psi;
+    const aggregates = s.owners.map((o) => ({ ownerId: this.ownerId(o.owner, o.key), processCount: o.processCount, rssBytes: o.rssBytes, swapBytes: o.swapBytes }));
+    const snapshotId = Number(
+      this.st.addSnapshot.run(
+        s.takenAt,
+        s.kind,
+        this.stringIdOrNull(s.trigger),
+        s.captureMs,
+        s.cgroupMode,
+        m.memTotalBytes,
+        m.memFreeBytes,
+        m.memAvailableBytes,
+        m.cachedBytes,
+        m.shmemBytes,
+        m.slabBytes,
+        m.sReclaimableBytes,
+        m.swapTotalBytes,
+        m.swapFreeBytes,
+        this.stringId(k.cgroup),
+        k.capacityBytes,
+        k.usageBytes,
+        k.inactiveFileBytes,
+        k.workingSetBytes,
+        k.availableBytes,
+        k.formula,
+        a === null ? null : this.stringId(a.cgroup),
+        a?.capacityBytes ?? null,
+        a?.usageBytes ?? null,
+        a?.inactiveFileBytes ?? null,
+        a?.workingSetBytes ?? null,
+        a?.availableBytes ?? null,
+        a?.formula ?? null,
+        psi?.someAvg10 ?? null,
+        psi?.someAvg60 ?? null,
+        psi?.someAvg300 ?? null,
+        psi?.someTotalUs ?? null,
+        psi?.fullAvg10 ?? null,
+        psi?.fullAvg60 ?? null,
+        psi?.fullAvg300 ?? null,
+        psi?.fullTotalUs ?? null,
+        s.oomKillCount,
+        this.thresholdsId(s.thresholds),
+        s.processCount,
+        packAggregates(aggregates, `owner aggregate of the snapshot at ${new Date(s.takenAt).toISOString()}`),
+      ).lastInsertRowid,
+    );
+    for (const [rank, p] of s.processes.entries()) {
+      const what = (field: string): string => `${field} of pid ${p.pid}`;
+      this.st.addSample.run(
+        snapshotId,
+        rank,
+        this.procId(p),
+        p.state,
+        toKib(p.rssBytes, what('rssBytes')),
+        toKibOrNull(p.rssAnonBytes, what('rssAnonBytes')),
+        toKibOrNull(p.rssFileBytes, what('rssFileBytes')),
+        toKibOrNull(p.rssShmemBytes, what('rssShmemBytes')),
+        toKibOrNull(p.swapBytes, what('swapBytes')),
+        toKib(p.vsizeBytes, what('vsizeBytes')),
+        p.cpuTicks,
+        p.cpuPercent === null ? null : Math.round(p.cpuPercent * 100),
+        p.threads,
+      );
+    }
+    return snapshotId;
+  }
+
+  /** Insert one event; null when it is an oom_kill already stored (same boot id and kmsg sequence). */
+  writeEvent(e: RecorderEvent): Id | null {
+    const kmsg = e.type === 'oom_kill' ? e.details : null;
+    const r = this.st.addEvent.run(e.at, e.type, JSON.stringify(e.details), kmsg?.bootId ?? null, kmsg?.kmsgSeq ?? null);
+    return r.changes === 0 ? null : Number(r.lastInsertRowid);
+  }
+}
+
+/** A value that SQLite cannot bind is a bug in the caller; say which snapshot. */
+export function describeSnapshot(s: Snapshot): string {
+  return `the ${s.kind} snapshot taken at ${Number.isFinite(s.takenAt) ? new Date(s.takenAt).toISOString() : String(s.takenAt)}`;
+}

@@ -1,0 +1,186 @@
+// The store: Snapshot and RecorderEvent in, the shared types out, one SQLite file. Synchronous
+// (better-sqlite3): one transaction per snapshot, WAL so that reports read while the recorder writes.
+import { existsSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { InputError, MemrecError } from '../errors.js';
+import type { EventType, OwnerAggregate, OwnerKind, ProcessSample, RecorderEvent, Snapshot, SnapshotKind } from '../model/types.js';
+import { copyRange } from './export-range.js';
+import { openDatabase, sqliteInputError, type OpenOptions } from './open-db.js';
+import { applyRetention, fileBytes, type RetentionResult } from './retention.js';
+import { SnapshotReader } from './snapshot-reader.js';
+import { describeSnapshot, SnapshotWriter } from './snapshot-writer.js';
+
+export type { RetentionResult } from './retention.js';
+
+/** epoch ms, both ends inclusive */
+export interface TimeRange {
+  since: number;
+  until: number;
+}
+
+export interface ProcessFilter {
+  kinds?: SnapshotKind[];
+  pid?: number;
+  podUid?: string;
+  ownerKinds?: OwnerKind[];
+  outsidePods?: boolean;
+  /** after the other filters, the N largest by RSS of each snapshot */
+  topPerSnapshot?: number;
+}
+
+export type ProcessRow = ProcessSample & { snapshotId: number; takenAt: number; snapshotKind: SnapshotKind };
+export type StoredSnapshot = Omit<Snapshot, 'processes' | 'owners'> & { id: number };
+export type OwnerRow = OwnerAggregate & { snapshotId: number; takenAt: number };
+export type StoredEvent = RecorderEvent & { id: number };
+
+export interface StoreStats {
+  schemaVersion: number;
+  /** the database file plus its WAL */
+  fileBytes: number;
+  snapshotsByKind: Record<SnapshotKind, number>;
+  firstAt: number | null;
+  lastAt: number | null;
+  last: StoredSnapshot | null;
+  events: number;
+}
+
+export type StoreOpenOptions = OpenOptions;
+
+export class Store {
+  private writer: SnapshotWriter | null = null;
+  private readonly reader: SnapshotReader;
+
+  private constructor(
+    readonly file: string,
+    private readonly db: Database.Database,
+    readonly readonly: boolean,
+  ) {
+    this.reader = new SnapshotReader(db);
+  }
+
+  /**
+   * Write mode creates the parent directory (0700) and the file (0600; SQLite gives -wal and -shm the
+   * same mode), verifies the schema history without writing, then migrates. Read-only mode works while
+   * the recorder writes. A database from a newer memrec, or with an edited migration, is refused untouched.
+   */
+  static open(file: string, opts: StoreOpenOptions = {}): Store {
+    return new Store(file, openDatabase(file, opts), opts.readonly ?? false);
+  }
+
+  private write(): SnapshotWriter {
+    if (this.readonly) throw new MemrecError(`database ${this.file} is open read-only`);
+    this.writer ??= new SnapshotWriter(this.db);
+    return this.writer;
+  }
+
+  /** A failed transaction is rolled back; ids cached during it may name rows that were never committed. */
+  private failed(e: unknown, what: string): unknown {
+    this.writer?.clearCaches();
+    if (e instanceof Database.SqliteError) {
+      if (e.code === 'SQLITE_FULL') return new MemrecError(`database ${this.file} is full (disk full or size limit): ${what} was not stored; earlier snapshots are intact`);
+      if (e.code.startsWith('SQLITE_READONLY')) return new MemrecError(`database ${this.file} is read-only: ${what} was not stored`);
+      if (e.code.startsWith('SQLITE_IOERR')) return new MemrecError(`database ${this.file}: I/O error (${e.message}): ${what} was not stored`);
+      return sqliteInputError(e, this.file);
+    }
+    return e;
+  }
+
+  /** One transaction: the snapshot, its processes and owner aggregates, all or nothing. Returns its id. */
+  writeSnapshot(s: Snapshot): number {
+    const w = this.write();
+    try {
+      return this.db.transaction(() => w.write(s))();
+    } catch (e) {
+      throw this.failed(e, describeSnapshot(s));
+    }
+  }
+
+  /** null for an oom_kill whose (bootId, kmsgSeq) is already stored. */
+  writeEvent(e: RecorderEvent): number | null {
+    const w = this.write();
+    try {
+      return w.writeEvent(e);
+    } catch (err) {
+      throw this.failed(err, `the ${e.type} event at ${new Date(e.at).toISOString()}`);
+    }
+  }
+
+  /** Run `fn` in one transaction, for bulk loads (a generator writing a day of snapshots at once). */
+  batch<T>(fn: () => T): T {
+    this.write();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      throw this.failed(e, 'the batch');
+    }
+  }
+
+  /** The highest kmsg sequence number of a stored oom_kill in this boot, so a restart skips older records. */
+  lastKmsgSeq(bootId: string): number | null {
+    return (this.db.prepare(`SELECT max(kmsg_seq) FROM events WHERE boot_id = ? AND type = 'oom_kill'`).pluck().get(bootId) as number | null) ?? null;
+  }
+
+  applyRetention(o: { retainMs: number; maxBytes: number; now: number }): RetentionResult {
+    this.write();
+    try {
+      return applyRetention(this.db, this.file, o);
+    } catch (e) {
+      throw this.failed(e, 'retention');
+    } finally {
+      // orphan collection deleted rows; ids may be reused
+      this.writer?.clearCaches();
+      this.reader.clearCaches();
+    }
+  }
+
+  snapshots(range: TimeRange, opts: { kinds?: SnapshotKind[] } = {}): StoredSnapshot[] {
+    return this.reader.snapshots(range, opts.kinds);
+  }
+
+  /** takenAt ascending, then RSS descending. */
+  processRows(range: TimeRange, filter: ProcessFilter = {}): ProcessRow[] {
+    return this.reader.processRows(range, filter);
+  }
+
+  /** takenAt ascending, then as the collector ordered them (largest RSS first). */
+  ownerRows(range: TimeRange): OwnerRow[] {
+    return this.reader.ownerRows(range);
+  }
+
+  /** at ascending. */
+  events(range: TimeRange, types?: EventType[]): StoredEvent[] {
+    return this.reader.events(range, types);
+  }
+
+  stats(): StoreStats {
+    const snapshotsByKind: Record<SnapshotKind, number> = { scheduled: 0, burst: 0, manual: 0, oom: 0 };
+    for (const r of this.db.prepare('SELECT kind, count(*) AS n FROM snapshots GROUP BY kind').all() as { kind: SnapshotKind; n: number }[]) snapshotsByKind[r.kind] = r.n;
+    const span = this.db.prepare('SELECT min(taken_at) AS first, max(taken_at) AS last FROM snapshots').get() as { first: number | null; last: number | null };
+    return {
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+      fileBytes: fileBytes(this.file),
+      snapshotsByKind,
+      firstAt: span.first,
+      lastAt: span.last,
+      last: this.reader.last(),
+      events: this.db.prepare('SELECT count(*) FROM events').pluck().get() as number,
+    };
+  }
+
+  /** Write a standalone memrec database holding only `range` (snapshots by takenAt, events by at) to a new file. */
+  exportRange(range: TimeRange, file: string): void {
+    if (existsSync(file) && statSync(file).size > 0) throw new InputError(`${file} already exists: export writes a new database`);
+    const dest = Store.open(file);
+    try {
+      copyRange(dest.db, this.file, range);
+    } catch (e) {
+      throw dest.failed(e, `the export to ${file}`);
+    } finally {
+      dest.close();
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
