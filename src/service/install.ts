@@ -1,0 +1,139 @@
+// install-service / uninstall-service as file operations below a prefix. No systemctl: the caller
+// prints the commands, since a machine being prepared (or a test) may not run systemd.
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { servicePaths } from './paths.js';
+
+export type ActionKind = 'wrote' | 'unchanged' | 'created' | 'kept' | 'removed';
+
+export interface Action {
+  kind: ActionKind;
+  path: string;
+  /** why, for humans: `edited since install`, `recorded data (use --purge)` */
+  note?: string;
+}
+
+export interface InstallInput {
+  /** staging root, `/` for the real system */
+  prefix: string;
+  uid: number;
+  unitText: string;
+  configText: string;
+}
+
+export interface UninstallInput {
+  prefix: string;
+  uid: number;
+  /** the default config text: a memrec.yaml still equal to it holds no one's settings and goes */
+  configText: string;
+  purge: boolean;
+}
+
+function requireRoot(command: string, uid: number): void {
+  if (uid !== 0) {
+    throw new UsageError(`memrec ${command}: must run as root (it writes /etc/systemd/system, /etc/memrec and /var/lib/memrec); try: sudo memrec ${command}`);
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Write through a temporary file and rename, so systemd never reads half a unit. */
+function writeAtomic(file: string, text: string, mode: number): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  writeFileSync(tmp, text, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, file);
+}
+
+/** A directory with exactly `mode`, whatever the umask; an existing one is tightened, never loosened. */
+function ensureDir(dir: string, mode: number, actions: Action[]): void {
+  if (exists(dir)) {
+    const cur = lstatSync(dir).mode & 0o777;
+    if ((cur & ~mode) !== 0) chmodSync(dir, cur & mode);
+    actions.push({ kind: 'kept', path: dir });
+    return;
+  }
+  mkdirSync(dir, { recursive: true, mode });
+  chmodSync(dir, mode);
+  actions.push({ kind: 'created', path: dir, note: `mode 0${mode.toString(8)}` });
+}
+
+export function installService(input: InstallInput): Action[] {
+  requireRoot('install-service', input.uid);
+  const p = servicePaths(input.prefix);
+  const actions: Action[] = [];
+
+  mkdirSync(path.dirname(p.unit), { recursive: true, mode: 0o755 });
+  // Rewritten on every run: after an upgrade the ExecStart may point elsewhere.
+  const old = existsSync(p.unit) ? readFileSync(p.unit, 'utf8') : null;
+  if (old === input.unitText) actions.push({ kind: 'unchanged', path: p.unit });
+  else {
+    writeAtomic(p.unit, input.unitText, 0o644);
+    actions.push(old === null ? { kind: 'wrote', path: p.unit } : { kind: 'wrote', path: p.unit, note: 'replaced the previous unit' });
+  }
+
+  ensureDir(p.configDir, 0o700, actions);
+  if (exists(p.configFile)) actions.push({ kind: 'kept', path: p.configFile, note: 'existing configuration is never overwritten' });
+  else {
+    writeFileSync(p.configFile, input.configText, { mode: 0o600, flag: 'wx' });
+    actions.push({ kind: 'created', path: p.configFile, note: 'commented defaults' });
+  }
+
+  // A DynamicUser= service's state lives in /var/lib/private/memrec behind a /var/lib/memrec symlink;
+  // systemd moves a plain directory there on first start.
+  if (exists(p.privateStateDir)) actions.push({ kind: 'kept', path: p.privateStateDir, note: 'recorded data' });
+  else ensureDir(p.stateDir, 0o700, actions);
+  return actions;
+}
+
+export function uninstallService(input: UninstallInput): Action[] {
+  requireRoot('uninstall-service', input.uid);
+  const p = servicePaths(input.prefix);
+  const actions: Action[] = [];
+  const remove = (target: string, note?: string): void => {
+    if (!exists(target)) return;
+    rmSync(target, { recursive: true, force: true });
+    actions.push(note === undefined ? { kind: 'removed', path: target } : { kind: 'removed', path: target, note });
+  };
+
+  // What `systemctl disable` would remove; a dangling wants link would make systemd complain.
+  const wants = path.join(path.dirname(p.unit), 'multi-user.target.wants', 'memrec.service');
+  if (exists(wants) && lstatSync(wants).isSymbolicLink()) {
+    unlinkSync(wants);
+    actions.push({ kind: 'removed', path: wants });
+  }
+  remove(p.unit);
+
+  if (input.purge) remove(p.configDir, 'configuration');
+  else if (exists(p.configFile)) {
+    if (readFileSync(p.configFile, 'utf8') === input.configText) remove(p.configFile, 'unchanged default');
+    else actions.push({ kind: 'kept', path: p.configFile, note: 'edited since install; --purge removes it' });
+  }
+  if (!input.purge && exists(p.configDir) && readdirSync(p.configDir).length === 0) {
+    rmdirSync(p.configDir);
+    actions.push({ kind: 'removed', path: p.configDir, note: 'empty' });
+  }
+
+  if (input.purge) {
+    remove(p.stateDir, 'recorded data');
+    remove(p.privateStateDir, 'recorded data');
+  } else {
+    for (const d of [p.privateStateDir, p.stateDir]) {
+      if (exists(d)) actions.push({ kind: 'kept', path: d, note: 'recorded data; --purge removes it' });
+    }
+  }
+  return actions;
+}
+
+/** One line per action, for the commands' output. */
+export function formatActions(actions: Action[]): string {
+  return actions.map((a) => `  ${a.kind.padEnd(9)} ${a.path}${a.note ? `  (${a.note})` : ''}\n`).join('');
+}
