@@ -1,12 +1,59 @@
+import type { EventType } from '../../model/types.js';
+import { EVENT_FIELDS, EVENT_TYPES, events, type EventRow } from '../../report/events.js';
+import { csvLines } from '../../report/format/csv.js';
+import { jsonArrayLines } from '../../report/format/json.js';
+import { ndjsonLines } from '../../report/format/ndjson.js';
+import { FORMATS, writeAll } from '../../report/format/output.js';
+import { renderTable, type TableColumn } from '../../report/format/table.js';
+import { formatLocal } from '../../report/time.js';
+import { commonOptions, parse } from '../args.js';
 import type { Command } from '../command.js';
-import { MemrecError } from '../../errors.js';
+import type { Io } from '../io.js';
+import { RANGE_HELP, formatFlag, listFlag, openReadonly, rangeOf, rangeOptions, useColor } from '../report-options.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
+const options = { ...commonOptions, ...rangeOptions, type: { type: 'string' }, format: { type: 'string' } } as const;
+
 export const command: Command = {
   name: 'events',
-  summary: '(not built yet)',
-  help: 'memrec events: not built yet',
-  async run() {
-    throw new MemrecError('memrec events: not built yet');
+  summary: 'burst starts and ends, OOM kills, threshold crossings, recorder starts and stops',
+  help: `Usage: memrec events --since T [--until T] [--type TYPES] [--format table|json|ndjson|csv]
+
+What the recorder saw happen, oldest first.
+
+Options:
+${RANGE_HELP}
+  --type TYPES        only these, comma-separated: ${EVENT_TYPES.join(', ')}
+  --format F          table (default), json, ndjson or csv
+
+Examples:
+  memrec events --since yesterday
+  memrec events --since 3d --type oom_kill --format json | jq '.[].details.comm'
+`,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values: v } = parse('events', argv, options);
+    const format = formatFlag('events', v.format, FORMATS, 'table');
+    const types: EventType[] | undefined = listFlag('events', 'type', v.type, EVENT_TYPES);
+    const { range, zone } = rangeOf('events', v, io);
+    const store = await openReadonly('events', v.db, io);
+    try {
+      const rows = events(store, range, types);
+      if (format === 'table') {
+        if (rows.length === 0) {
+          await writeAll(io.stderr, [`memrec events: no events between ${formatLocal(range.since, zone)} and ${formatLocal(range.until, zone)} (${zone})\n`]);
+          return 0;
+        }
+        const cols: TableColumn<EventRow>[] = [
+          { header: 'TIME', cell: (e) => formatLocal(Date.parse(e.at), zone) },
+          { header: 'TYPE', cell: (e) => e.type },
+          { header: 'WHAT', cell: (e) => e.summary, minWidth: 20, shrinkOrder: 1 },
+        ];
+        await writeAll(io.stdout, renderTable(cols, rows, { columns: io.columns, color: useColor(io) }));
+      } else if (format === 'json') await writeAll(io.stdout, jsonArrayLines(rows));
+      else if (format === 'ndjson') await writeAll(io.stdout, ndjsonLines(rows));
+      else await writeAll(io.stdout, csvLines(EVENT_FIELDS, rows as unknown as Record<string, unknown>[]));
+      return 0;
+    } finally {
+      store.close();
+    }
   },
 };

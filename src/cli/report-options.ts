@@ -1,0 +1,67 @@
+// What the report commands (query, culprits, timeline, events, export) share: range flags,
+// the read-only database, the output format and the terminal's width.
+import { existsSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { resolveDbPath } from '../config/paths.js';
+import type { ReportSource } from '../report/source.js';
+import { parseRange, resolveZone, type TimeRange } from '../report/time.js';
+import { choiceFlag, type OptionSpec } from './args.js';
+import type { Io } from './io.js';
+
+export const rangeOptions = {
+  since: { type: 'string' },
+  until: { type: 'string' },
+  tz: { type: 'string' },
+  db: { type: 'string' },
+} as const satisfies OptionSpec;
+
+export const RANGE_HELP = `  --since T           start of the range (required): 02:00 (most recent past), yesterday 02:00, today,
+                      yesterday, now, 2026-11-27, 2026-11-27 02:00[:ss], 2026-11-27T02:00:00+01:00,
+                      90m, 2h, 3d, "2h ago", @<epoch seconds>
+  --until T           end of the range, same forms (default: now)
+  --tz ZONE           read and print wall times in UTC or an IANA zone (default: TZ, else the system zone);
+                      on DST days a skipped time moves forward, a repeated time means its first occurrence
+  --db FILE           the database (default: MEMREC_DB, else /var/lib/memrec/memrec.db as root,
+                      ~/.local/state/memrec/memrec.db otherwise); opened read-only`;
+
+export interface RangeContext {
+  range: TimeRange;
+  zone: string;
+}
+
+export function rangeOf(command: string, v: { since?: string | undefined; until?: string | undefined; tz?: string | undefined }, io: Io, defaultSince?: string): RangeContext {
+  const zone = resolveZone(command, v.tz, io.env);
+  const opts = defaultSince === undefined ? { now: io.now(), zone } : { now: io.now(), zone, defaultSince };
+  return { range: parseRange(command, { since: v.since, until: v.until }, opts), zone };
+}
+
+export interface OpenedStore extends ReportSource {
+  exportRange(range: TimeRange, file: string): unknown;
+  close(): void;
+}
+
+/** The database, read-only: works while the recorder writes and for any user who may read the file. */
+export async function openReadonly(command: string, dbFlag: string | undefined, io: Io): Promise<OpenedStore> {
+  const file = resolveDbPath(dbFlag, io.env, process.getuid?.() ?? 0);
+  if (!existsSync(file)) {
+    throw new InputError(`memrec ${command}: no database at ${file} (set --db or MEMREC_DB; is memrec record running?)`);
+  }
+  const { Store } = await import('../store/store.js');
+  const store: OpenedStore = Store.open(file, { readonly: true });
+  return store;
+}
+
+export function formatFlag<C extends string>(command: string, value: string | undefined, choices: readonly C[], def: C): C {
+  return choiceFlag(command, 'format', value, choices, def);
+}
+
+/** Colors only on a terminal, and never with NO_COLOR set. */
+export function useColor(io: Io): boolean {
+  return io.columns !== undefined && (io.env['NO_COLOR'] ?? '') === '';
+}
+
+/** Comma-separated words from a fixed set, or a UsageError listing them. */
+export function listFlag<C extends string>(command: string, flag: string, value: string | undefined, choices: readonly C[]): C[] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(',').map((w) => choiceFlag(command, flag, w.trim(), choices, choices[0]!));
+}

@@ -1,0 +1,282 @@
+// `memrec culprits`: who ate the memory. One row per process (pid + start time) ranked by peak RSS,
+// then owners ranked the same way, then who was biggest when memory.available was lowest.
+// Attribution is by cgroup only; the cwd is reported and, when it points into a pod, explained away.
+import { ownerKey, ownerLabel, podUidOfPath } from '../model/attribution.js';
+import type { Owner, OwnerKind, SnapshotKind } from '../model/types.js';
+import type { OwnerRow, ProcessRow, ReportSource, SnapshotHeader } from './source.js';
+import { isoUtc, type TimeRange } from './time.js';
+
+export interface CulpritProcess {
+  rank: number;
+  pid: number;
+  startTime: string;
+  comm: string;
+  exe: string | null;
+  cmdline: string | null;
+  peakRssBytes: number;
+  peakAt: string;
+  firstSeen: string;
+  lastSeen: string;
+  firstRssBytes: number;
+  lastRssBytes: number;
+  /** peak minus the RSS at first sight in the range */
+  growthBytes: number;
+  samples: number;
+  owner: string;
+  ownerKind: OwnerKind;
+  ownerKey: string;
+  /** cgroup at the peak */
+  cgroup: string | null;
+  /** every cgroup seen, first seen first (more than one: it moved) */
+  cgroups: (string | null)[];
+  insidePods: boolean;
+  /** distinct cwds, first seen first: the first MAX_CWDS, plus up to 5 inside pod directories */
+  cwds: string[];
+  cwdCount: number;
+  /** pods whose directories the cwd entered although the process is not theirs */
+  cwdPods: string[];
+  explanation: string;
+}
+
+export interface CulpritOwner {
+  rank: number;
+  owner: string;
+  ownerKind: OwnerKind;
+  ownerKey: string;
+  insidePods: boolean;
+  peakRssBytes: number;
+  peakAt: string;
+  processCountAtPeak: number;
+  swapBytesAtPeak: number;
+  samples: number;
+}
+
+export interface AtLowest {
+  takenAt: string;
+  snapshotId: number;
+  snapshotKind: SnapshotKind;
+  kubeletAvailableBytes: number;
+  memAvailableBytes: number | null;
+  hardThresholdBytes: number;
+  softThresholdBytes: number | null;
+  processes: Array<{ pid: number; comm: string; rssBytes: number; owner: string; ownerKind: OwnerKind; cgroup: string | null; cwd: string | null; cmdline: string | null }>;
+  owners: Array<{ owner: string; ownerKind: OwnerKind; ownerKey: string; rssBytes: number; processCount: number }>;
+}
+
+export interface Culprits {
+  since: string;
+  until: string;
+  snapshots: number;
+  processes: CulpritProcess[];
+  owners: CulpritOwner[];
+  atLowest: AtLowest | null;
+}
+
+export const MAX_CWDS = 20;
+
+/** `default/web-1` when the recording knows the pod's name, else its UID. */
+export type PodNames = Map<string, string>;
+
+function podName(uid: string, names: PodNames): string {
+  return names.get(uid) ?? uid;
+}
+
+/** Pod UID → namespace/name, from every pod owner recorded in the range. */
+export function podNamesOf(owners: Iterable<Owner>): PodNames {
+  const names: PodNames = new Map();
+  for (const o of owners) if (o.kind === 'pod' && o.namespace !== null && o.podName !== null) names.set(o.podUid, `${o.namespace}/${o.podName}`);
+  return names;
+}
+
+/**
+ * One line saying why the process belongs to its owner, e.g. "cgroup /system.slice/plocate-updatedb.service:
+ * a host service, not a pod, although its cwd was inside pod default/web-1's volume".
+ */
+export function explain(
+  p: { owner: Owner; cgroup: string | null; cgroups: (string | null)[]; cwds: string[]; cwdCount: number },
+  names: PodNames,
+): string {
+  const o = p.owner;
+  const where = p.cgroup === null ? 'cgroup unknown' : `cgroup ${p.cgroup}`;
+  let s: string;
+  switch (o.kind) {
+    case 'pod':
+      s =
+        `${where}: ` +
+        (o.containerId === null ? `in pod ${podName(o.podUid, names)}'s cgroup but in none of its containers` : `container ${o.containerId.slice(0, 12)} of pod ${podName(o.podUid, names)}`) +
+        ` (${o.qos}): inside kubepods, so the pod's limit and eviction apply`;
+      break;
+    case 'service':
+      s = `${where}: a host service (${o.unit}), not a pod`;
+      break;
+    case 'user':
+      s = `${where}: a user session (${o.unit}${o.userUid === null ? '' : `, uid ${o.userUid}`}), not a pod`;
+      break;
+    case 'kernel':
+      s = 'a kernel thread, not a pod';
+      break;
+    case 'other':
+      s = `${where}: neither a pod nor a systemd unit`;
+      break;
+  }
+  if (o.kind !== 'pod') {
+    const visited = new Map<string, boolean>();
+    for (const cwd of p.cwds) {
+      const uid = podUidOfPath(cwd);
+      if (uid !== null && !visited.get(uid)) visited.set(uid, cwd.includes('/volumes/'));
+    }
+    if (visited.size > 0) {
+      const list = [...visited].map(([uid, vol]) => `pod ${podName(uid, names)}'s ${vol ? 'volume' : 'directory'}`);
+      s += `, although its cwd was inside ${list.join(' and ')}`;
+    }
+    if (o.kind !== 'kernel') s += ': no pod limit applied and eviction cannot remove it';
+  }
+  if (p.cwdCount > 1) s += `; its cwd changed (${p.cwdCount} directories seen)`;
+  const moved = p.cgroups.filter((c) => c !== p.cgroup);
+  if (moved.length > 0) s += `; also seen in ${moved.map((c) => c ?? 'an unknown cgroup').join(', ')}`;
+  return s;
+}
+
+interface Acc {
+  first: ProcessRow;
+  last: ProcessRow;
+  peak: ProcessRow;
+  samples: number;
+  inPods: boolean;
+  cgroups: (string | null)[];
+  cwds: string[];
+  /** cwds inside pod directories beyond the first MAX_CWDS: they explain the confusion, so a few are kept */
+  podCwds: string[];
+  cwdSet: Set<string>;
+}
+
+/** Processes ranked by peak RSS; ties go to the earlier peak. Rows must be in takenAt order. */
+export function rankProcesses(rows: Iterable<ProcessRow>, names: PodNames, top: number): CulpritProcess[] {
+  const byProc = new Map<string, Acc>();
+  for (const r of rows) {
+    const id = `${r.pid}@${r.startTime}`;
+    let a = byProc.get(id);
+    if (a === undefined) {
+      a = { first: r, last: r, peak: r, samples: 0, inPods: false, cgroups: [], cwds: [], podCwds: [], cwdSet: new Set() };
+      byProc.set(id, a);
+    }
+    a.samples++;
+    if (r.takenAt >= a.last.takenAt) a.last = r;
+    if (r.rssBytes > a.peak.rssBytes) a.peak = r;
+    if (r.owner.kind === 'pod') a.inPods = true;
+    if (!a.cgroups.includes(r.cgroup)) a.cgroups.push(r.cgroup);
+    if (r.cwd !== null && !a.cwdSet.has(r.cwd)) {
+      a.cwdSet.add(r.cwd);
+      if (a.cwds.length < MAX_CWDS) a.cwds.push(r.cwd);
+      else if (a.podCwds.length < 5 && podUidOfPath(r.cwd) !== null) a.podCwds.push(r.cwd);
+    }
+  }
+  const ranked = [...byProc.values()].sort((x, y) => y.peak.rssBytes - x.peak.rssBytes || x.peak.takenAt - y.peak.takenAt).slice(0, top);
+  return ranked.map((a, i) => {
+    const p = a.peak;
+    const cwds = [...a.cwds, ...a.podCwds];
+    const cwdPods = [...new Set(cwds.map(podUidOfPath).filter((u): u is string => u !== null))];
+    return {
+      rank: i + 1,
+      pid: p.pid,
+      startTime: isoUtc(p.startTime),
+      comm: p.comm,
+      exe: p.exe,
+      cmdline: p.cmdline,
+      peakRssBytes: p.rssBytes,
+      peakAt: isoUtc(p.takenAt),
+      firstSeen: isoUtc(a.first.takenAt),
+      lastSeen: isoUtc(a.last.takenAt),
+      firstRssBytes: a.first.rssBytes,
+      lastRssBytes: a.last.rssBytes,
+      growthBytes: p.rssBytes - a.first.rssBytes,
+      samples: a.samples,
+      owner: ownerLabel(p.owner),
+      ownerKind: p.owner.kind,
+      ownerKey: ownerKey(p.owner),
+      cgroup: p.cgroup,
+      cgroups: a.cgroups,
+      insidePods: a.inPods,
+      cwds,
+      cwdCount: a.cwdSet.size,
+      cwdPods: p.owner.kind === 'pod' ? [] : cwdPods.map((u) => podName(u, names)),
+      explanation: explain({ owner: p.owner, cgroup: p.cgroup, cgroups: a.cgroups, cwds, cwdCount: a.cwdSet.size }, names),
+    };
+  });
+}
+
+/** Owners ranked by their peak total RSS (every process counted, not only the top N). */
+export function rankOwners(rows: Iterable<OwnerRow>, top: number): CulpritOwner[] {
+  const byKey = new Map<string, { peak: OwnerRow; samples: number }>();
+  for (const r of rows) {
+    const a = byKey.get(r.key);
+    if (a === undefined) byKey.set(r.key, { peak: r, samples: 1 });
+    else {
+      a.samples++;
+      if (r.rssBytes > a.peak.rssBytes) a.peak = r;
+    }
+  }
+  return [...byKey.values()]
+    .sort((x, y) => y.peak.rssBytes - x.peak.rssBytes || x.peak.takenAt - y.peak.takenAt)
+    .slice(0, top)
+    .map((a, i) => ({
+      rank: i + 1,
+      owner: ownerLabel(a.peak.owner),
+      ownerKind: a.peak.owner.kind,
+      ownerKey: a.peak.key,
+      insidePods: a.peak.owner.kind === 'pod',
+      peakRssBytes: a.peak.rssBytes,
+      peakAt: isoUtc(a.peak.takenAt),
+      processCountAtPeak: a.peak.processCount,
+      swapBytesAtPeak: a.peak.swapBytes,
+      samples: a.samples,
+    }));
+}
+
+/** The snapshot with the lowest kubelet memory.available; the earliest of equals. */
+export function lowestSnapshot(snaps: Iterable<SnapshotHeader>): SnapshotHeader | null {
+  let low: SnapshotHeader | null = null;
+  for (const s of snaps) if (low === null || s.kubelet.availableBytes < low.kubelet.availableBytes) low = s;
+  return low;
+}
+
+export function atLowestOf(low: SnapshotHeader, procs: ProcessRow[], owners: OwnerRow[], top: number): AtLowest {
+  return {
+    takenAt: isoUtc(low.takenAt),
+    snapshotId: low.id,
+    snapshotKind: low.kind,
+    kubeletAvailableBytes: low.kubelet.availableBytes,
+    memAvailableBytes: low.meminfo.memAvailableBytes,
+    hardThresholdBytes: low.thresholds.hard.bytes,
+    softThresholdBytes: low.thresholds.soft?.bytes ?? null,
+    processes: procs
+      .filter((r) => r.snapshotId === low.id)
+      .sort((a, b) => b.rssBytes - a.rssBytes)
+      .slice(0, top)
+      .map((r) => ({ pid: r.pid, comm: r.comm, rssBytes: r.rssBytes, owner: ownerLabel(r.owner), ownerKind: r.owner.kind, cgroup: r.cgroup, cwd: r.cwd, cmdline: r.cmdline })),
+    owners: owners
+      .filter((r) => r.snapshotId === low.id)
+      .sort((a, b) => b.rssBytes - a.rssBytes)
+      .slice(0, top)
+      .map((r) => ({ owner: ownerLabel(r.owner), ownerKind: r.owner.kind, ownerKey: r.key, rssBytes: r.rssBytes, processCount: r.processCount })),
+  };
+}
+
+/** The whole answer from rows already read (the export reads them once for every part). */
+export function culpritsFrom(range: TimeRange, snaps: SnapshotHeader[], procs: ProcessRow[], owners: OwnerRow[], top: number): Culprits {
+  const names = podNamesOf([...procs.map((r) => r.owner), ...owners.map((r) => r.owner)]);
+  const low = lowestSnapshot(snaps);
+  return {
+    since: isoUtc(range.since),
+    until: isoUtc(range.until),
+    snapshots: snaps.length,
+    processes: rankProcesses(procs, names, top),
+    owners: rankOwners(owners, top),
+    atLowest: low === null ? null : atLowestOf(low, procs, owners, top),
+  };
+}
+
+/** The whole answer for a range. */
+export function culprits(store: ReportSource, range: TimeRange, top: number): Culprits {
+  return culpritsFrom(range, store.snapshots(range), store.processRows(range), store.ownerRows(range), top);
+}

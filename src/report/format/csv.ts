@@ -1,0 +1,19 @@
+// RFC 4180 CSV: CRLF line ends, a field with a comma, quote, CR or LF is quoted and its quotes doubled.
+
+export type CsvValue = string | number | boolean | null | undefined | readonly unknown[] | object;
+
+export function csvField(v: CsvValue): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? (Array.isArray(v) ? v.map(String).join('; ') : JSON.stringify(v)) : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvLine(values: CsvValue[]): string {
+  return values.map(csvField).join(',') + '\r\n';
+}
+
+/** A header line of `fields` and one line per row, each row read by field name. */
+export function* csvLines(fields: readonly string[], rows: Iterable<Record<string, unknown>>): Generator<string> {
+  yield csvLine([...fields]);
+  for (const r of rows) yield csvLine(fields.map((f) => r[f] as CsvValue));
+}

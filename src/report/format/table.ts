@@ -1,0 +1,73 @@
+// Aligned text tables that fit the terminal: the widest, least important columns give way first,
+// and cells are cut with … instead of wrapping, so one process stays one line.
+import { cleanText } from './text.js';
+
+export interface TableColumn<R> {
+  header: string;
+  cell: (row: R) => string;
+  align?: 'left' | 'right';
+  /** the narrowest this column may become when the table must shrink; default: never shrinks */
+  minWidth?: number;
+  /** columns with a higher number shrink first (cmdline before cwd before cgroup) */
+  shrinkOrder?: number;
+}
+
+export interface TableOptions {
+  /** terminal width; undefined (not a terminal) prints every cell whole */
+  columns: number | undefined;
+  /** bold header line: only on a terminal */
+  color: boolean;
+}
+
+const GAP = '  ';
+
+/** Cut `s` to `width` characters, marking the cut with …. */
+export function truncate(s: string, width: number): string {
+  if (width <= 0) return '';
+  const chars = [...s];
+  if (chars.length <= width) return s;
+  return chars.slice(0, width - 1).join('') + '…';
+}
+
+const len = (s: string): number => [...s].length;
+
+/** Column widths that fit `columns`: shrink the columns that allow it, in shrinkOrder, down to their minWidth. */
+export function fitWidths(natural: number[], mins: Array<number | undefined>, order: number[], columns: number | undefined): number[] {
+  const widths = [...natural];
+  if (columns === undefined) return widths;
+  const total = (): number => widths.reduce((a, b) => a + b, 0) + GAP.length * Math.max(0, widths.length - 1);
+  const byOrder = natural.map((_, i) => i).filter((i) => mins[i] !== undefined).sort((a, b) => (order[b] ?? 0) - (order[a] ?? 0));
+  for (const i of byOrder) {
+    const over = total() - columns;
+    if (over <= 0) break;
+    widths[i] = Math.max(mins[i]!, widths[i]! - over);
+  }
+  return widths;
+}
+
+/** The table as lines (each ending in \n); no trailing spaces. */
+export function renderTable<R>(cols: TableColumn<R>[], rows: Iterable<R>, opts: TableOptions): string[] {
+  const cells: string[][] = [];
+  for (const r of rows) cells.push(cols.map((c) => cleanText(c.cell(r))));
+  const natural = cols.map((c, i) => Math.max(len(c.header), ...cells.map((row) => len(row[i]!))));
+  const widths = fitWidths(
+    natural,
+    cols.map((c) => c.minWidth),
+    cols.map((c) => c.shrinkOrder ?? 0),
+    opts.columns,
+  );
+  const line = (values: string[]): string =>
+    values
+      .map((v, i) => {
+        const w = widths[i]!;
+        const t = truncate(v, w);
+        const pad = ' '.repeat(Math.max(0, w - len(t)));
+        return cols[i]!.align === 'right' ? pad + t : t + pad;
+      })
+      .join(GAP)
+      .trimEnd() + '\n';
+  const header = line(cols.map((c) => c.header));
+  const out = [opts.color ? `\u001b[1m${header.slice(0, -1)}\u001b[0m\n` : header];
+  for (const row of cells) out.push(line(row));
+  return out;
+}

@@ -1,0 +1,18 @@
+// Recorded strings (cmdlines, cwds, comms) are attacker-controlled: a terminal must never receive
+// their control characters, or a process could rewrite the SRE's screen.
+
+/** Control characters shown as escapes (`\n`, `\x1b`), everything else untouched. */
+export function cleanText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** For HTML: & < > " ' as entities, control characters as escapes. */
+export function escapeHtml(s: string): string {
+  return cleanText(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,138 @@
+// `memrec query`: the recorded process samples in a range, newest last, as flat rows with stable names.
+import { ownerKey, ownerLabel } from '../model/attribution.js';
+import type { OwnerKind, SnapshotKind } from '../model/types.js';
+import type { ProcessFilter, ProcessRow, ReportSource } from './source.js';
+import { isoUtc, type TimeRange } from './time.js';
+
+export interface QueryOptions {
+  /** the N largest processes of each snapshot */
+  top?: number;
+  comm?: RegExp;
+  pid?: number;
+  /** pod name, namespace/name or UID */
+  pod?: string;
+  ownerKinds?: OwnerKind[];
+  outsidePods?: boolean;
+  kinds?: SnapshotKind[];
+}
+
+/** One process in one snapshot. Field names are documented in the README and stable. */
+export interface QueryRow {
+  takenAt: string;
+  snapshotId: number;
+  snapshotKind: SnapshotKind;
+  pid: number;
+  ppid: number;
+  startTime: string;
+  uid: number | null;
+  comm: string;
+  state: string;
+  rssBytes: number;
+  rssAnonBytes: number | null;
+  rssFileBytes: number | null;
+  rssShmemBytes: number | null;
+  swapBytes: number | null;
+  vsizeBytes: number;
+  cpuPercent: number | null;
+  threads: number;
+  oomScoreAdj: number | null;
+  owner: string;
+  ownerKind: OwnerKind;
+  ownerKey: string;
+  podUid: string | null;
+  podNamespace: string | null;
+  podName: string | null;
+  cgroup: string | null;
+  unit: string | null;
+  cwd: string | null;
+  exe: string | null;
+  cmdline: string | null;
+  flags: string[];
+}
+
+export const QUERY_FIELDS: readonly (keyof QueryRow)[] = [
+  'takenAt', 'snapshotId', 'snapshotKind', 'pid', 'ppid', 'startTime', 'uid', 'comm', 'state', 'rssBytes', 'rssAnonBytes',
+  'rssFileBytes', 'rssShmemBytes', 'swapBytes', 'vsizeBytes', 'cpuPercent', 'threads', 'oomScoreAdj', 'owner', 'ownerKind',
+  'ownerKey', 'podUid', 'podNamespace', 'podName', 'cgroup', 'unit', 'cwd', 'exe', 'cmdline', 'flags',
+];
+
+/** 36-character dashed or 32-hex (static pod) UIDs; anything else is a pod name. */
+export function looksLikePodUid(s: string): boolean {
+  return /^[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}$/i.test(s) || /^[0-9a-f]{32}$/i.test(s);
+}
+
+/** Does this row belong to the pod named `pod` (name, namespace/name or UID)? */
+export function matchesPod(row: ProcessRow, pod: string): boolean {
+  const o = row.owner;
+  if (o.kind !== 'pod') return false;
+  if (o.podUid.toLowerCase() === pod.toLowerCase().replace(/_/g, '-')) return true;
+  return o.podName === pod || (o.namespace !== null && `${o.namespace}/${o.podName}` === pod);
+}
+
+export function toQueryRow(r: ProcessRow): QueryRow {
+  const o = r.owner;
+  return {
+    takenAt: isoUtc(r.takenAt),
+    snapshotId: r.snapshotId,
+    snapshotKind: r.snapshotKind,
+    pid: r.pid,
+    ppid: r.ppid,
+    startTime: isoUtc(r.startTime),
+    uid: r.uid,
+    comm: r.comm,
+    state: r.state,
+    rssBytes: r.rssBytes,
+    rssAnonBytes: r.rssAnonBytes,
+    rssFileBytes: r.rssFileBytes,
+    rssShmemBytes: r.rssShmemBytes,
+    swapBytes: r.swapBytes,
+    vsizeBytes: r.vsizeBytes,
+    cpuPercent: r.cpuPercent,
+    threads: r.threads,
+    oomScoreAdj: r.oomScoreAdj,
+    owner: ownerLabel(o),
+    ownerKind: o.kind,
+    ownerKey: ownerKey(o),
+    podUid: o.kind === 'pod' ? o.podUid : null,
+    podNamespace: o.kind === 'pod' ? o.namespace : null,
+    podName: o.kind === 'pod' ? o.podName : null,
+    cgroup: r.cgroup,
+    unit: r.unit,
+    cwd: r.cwd,
+    exe: r.exe,
+    cmdline: r.cmdline,
+    flags: r.flags ?? [],
+  };
+}
+
+/** The store's rows for the range and filter; comm and pod names are matched here, the rest in SQL. */
+export function queryProcessRows(store: ReportSource, range: TimeRange, q: QueryOptions): ProcessRow[] {
+  const filter: ProcessFilter = {};
+  if (q.kinds !== undefined) filter.kinds = q.kinds;
+  if (q.pid !== undefined) filter.pid = q.pid;
+  if (q.ownerKinds !== undefined) filter.ownerKinds = q.ownerKinds;
+  if (q.outsidePods) filter.outsidePods = true;
+  if (q.pod !== undefined && looksLikePodUid(q.pod)) filter.podUid = q.pod.toLowerCase().replace(/_/g, '-');
+  // With a filter applied after SQL, "top N" must count only the rows that pass it.
+  const lateFilter = q.comm !== undefined || (q.pod !== undefined && filter.podUid === undefined);
+  if (q.top !== undefined && !lateFilter) filter.topPerSnapshot = q.top;
+  let rows = store.processRows(range, filter);
+  if (q.comm !== undefined) {
+    const re = q.comm;
+    rows = rows.filter((r) => re.test(r.comm));
+  }
+  if (q.pod !== undefined && filter.podUid === undefined) {
+    const pod = q.pod;
+    rows = rows.filter((r) => matchesPod(r, pod));
+  }
+  if (q.top !== undefined && lateFilter) {
+    const top = q.top;
+    const seen = new Map<number, number>();
+    rows = rows.filter((r) => {
+      const n = (seen.get(r.snapshotId) ?? 0) + 1;
+      seen.set(r.snapshotId, n);
+      return n <= top;
+    });
+  }
+  return rows;
+}
