@@ -173,9 +173,10 @@ function readKubeletConfig(file: string, shown: string): Raw {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    const line = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
-    const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new InputError(`kubelet config ${shown}: not YAML or JSON${line}: ${first}`);
+    const line = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}: ` : '';
+    // the yaml package appends " at line L, column C:" and a code frame; keep the reason only
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new InputError(`kubelet config ${shown}: not YAML or JSON (${line}${reason})`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new InputError(`kubelet config ${shown}: expected a KubeletConfiguration mapping`);

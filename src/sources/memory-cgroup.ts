@@ -56,7 +56,7 @@ export function readMemoryCgroup(roots: Roots, mode: CgroupMode, cgroupPath: str
   const statFile = path.join(dir, 'memory.stat');
   const statText = readOptional(statFile);
   if (statText === null) {
-    const why = existsSync(dir) ? 'missing' : `missing: no cgroup ${cgPath} (${dir} does not exist)`;
+    const why = existsSync(dir) ? 'missing (the kubelet formula needs it)' : `missing: no cgroup ${cgPath} (${dir} does not exist)`;
     throw new ParseError(statFile, why);
   }
   const stat = parseMemoryStat(statText, statFile);
