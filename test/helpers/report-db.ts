@@ -38,6 +38,9 @@ const t = setInterval(() => {
 process.on('SIGTERM', () => { clearInterval(t); process.exit(0); });
 `;
 
+/** An argument a hostile process could carry: the HTML report must show it, never run or load it. */
+export const HOSTILE_ARG = '--name=<script>document.title="pwned"</script><img src="http://198.51.100.7/x.png">';
+
 /** Holds 48 MiB: the pod's process. */
 const POD_APP = `const b = Buffer.alloc(${48 * MiB}, 2); setInterval(() => b[0]++, 1000);`;
 
@@ -61,7 +64,7 @@ export async function recordTestDatabase(dir: string): Promise<RecordedDb> {
     cg.mkdir(`system.slice/${unit}`);
     cg.mkdir('oom');
     cg.setLimit(96 * MiB, 'oom');
-    const podApp = cg.spawnIn(podCg, process.execPath, ['-e', POD_APP], { cwd: dir });
+    const podApp = cg.spawnIn(podCg, process.execPath, ['-e', POD_APP, '--', HOSTILE_ARG], { cwd: dir });
     const bootId = readBootId('/proc');
     const kmsg = new KmsgReader('/dev/kmsg');
     kmsg.drain(); // only kills from now on

@@ -24,9 +24,18 @@ export function culpritsText(c: Culprits, zone: string, io: Io): string[] {
   const at = (iso: string): string => formatLocal(Date.parse(iso), zone);
   const opts = { columns: io.columns, color: useColor(io) };
   const width = io.columns ?? Number.POSITIVE_INFINITY;
-  const cut = (s: string): string => {
-    const t = cleanText(s);
-    return [...t].length > width ? [...t].slice(0, width - 1).join('') + '…' : t;
+  // The explanation is the point of the report: wrapped, never cut.
+  const wrap = (s: string, indent: string): string[] => {
+    const lines: string[] = [];
+    let cur = indent;
+    for (const word of cleanText(s).split(' ')) {
+      if (cur.length > indent.length && cur.length + 1 + word.length > width) {
+        lines.push(cur + '\n');
+        cur = indent + word;
+      } else cur += (cur.length > indent.length ? ' ' : '') + word;
+    }
+    lines.push(cur + '\n');
+    return lines;
   };
   const out: string[] = [`Culprits ${at(c.since)} → ${at(c.until)} (${zone}), ${c.snapshots} snapshots\n\n`];
   if (c.processes.length === 0) out.push('no process samples in this range\n');
@@ -46,7 +55,7 @@ export function culpritsText(c: Culprits, zone: string, io: Io): string[] {
     out.push(lines[0]!);
     c.processes.forEach((p, i) => {
       out.push(lines[i + 1]!);
-      out.push(cut(`    ${p.explanation}`) + '\n');
+      out.push(...wrap(p.explanation, '    '));
     });
   }
   const ownerCols: TableColumn<CulpritOwner>[] = [

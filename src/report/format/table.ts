@@ -37,10 +37,13 @@ export function fitWidths(natural: number[], mins: Array<number | undefined>, or
   if (columns === undefined) return widths;
   const total = (): number => widths.reduce((a, b) => a + b, 0) + GAP.length * Math.max(0, widths.length - 1);
   const byOrder = natural.map((_, i) => i).filter((i) => mins[i] !== undefined).sort((a, b) => (order[b] ?? 0) - (order[a] ?? 0));
-  for (const i of byOrder) {
-    const over = total() - columns;
-    if (over <= 0) break;
-    widths[i] = Math.max(mins[i]!, widths[i]! - over);
+  // first down to each column's minimum, then (a very narrow terminal) down to 4 characters
+  for (const floor of [(i: number) => mins[i]!, () => 4]) {
+    for (const i of byOrder) {
+      const over = total() - columns;
+      if (over <= 0) return widths;
+      widths[i] = Math.max(Math.min(floor(i), widths[i]!), widths[i]! - over);
+    }
   }
   return widths;
 }
@@ -65,9 +68,11 @@ export function renderTable<R>(cols: TableColumn<R>[], rows: Iterable<R>, opts: 
         return cols[i]!.align === 'right' ? pad + t : t + pad;
       })
       .join(GAP)
-      .trimEnd() + '\n';
-  const header = line(cols.map((c) => c.header));
+      .trimEnd();
+  // what still does not fit (fixed columns wider than the terminal) is cut at the edge
+  const fit = (l: string): string => (opts.columns === undefined ? l : truncate(l, opts.columns)) + '\n';
+  const header = fit(line(cols.map((c) => c.header)));
   const out = [opts.color ? `\u001b[1m${header.slice(0, -1)}\u001b[0m\n` : header];
-  for (const row of cells) out.push(line(row));
+  for (const row of cells) out.push(fit(line(row)));
   return out;
 }

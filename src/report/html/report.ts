@@ -10,7 +10,7 @@ const PALETTE = ['#4a90e2', '#d0021b', '#7ed321', '#9013fe', '#f5a623', '#50e3c2
 const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#f6f6f6}td.n{text-align:right;white-space:nowrap}code{font:12px ui-monospace,monospace;word-break:break-all}
+th{background:#f6f6f6}td.n,td.t{text-align:right;white-space:nowrap}td.t{text-align:left}code{font:12px ui-monospace,monospace;word-break:break-all}
 .expl{color:#444;font-size:12.5px}.host{background:#fff4e5}.pod{background:#eef6ff}.sum{display:flex;gap:28px;flex-wrap:wrap;margin:12px 0}
 .sum div{background:#f6f6f6;padding:8px 12px;border-radius:4px}.sum b{display:block;font-size:18px}
 .legend span{display:inline-block;margin-right:16px}.legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:5px}
@@ -36,6 +36,8 @@ export function renderHtml(b: Bundle, formatBytes: (n: number) => string): strin
 <style>${CSS}</style></head><body>
 <h1>Memory postmortem${b.host === null ? '' : ` of ${h(b.host)}`}</h1>
 <div class="muted">${h(at(b.since))} → ${h(at(b.until))} (${h(z)}) · ${c.snapshots} snapshots · ${h(b.generator)}, generated ${h(at(b.generatedAt))}</div>`);
+  // long command lines fold away so the table stays readable; the full text is one click away
+  const cmd = (s: string): string => (s.length <= 160 ? `<code>${h(s)}</code>` : `<details><summary><code>${h(s.slice(0, 120))}…</code></summary><code>${h(s)}</code></details>`);
   const top = c.processes[0];
   out.push('<div class="sum">');
   if (low !== null) {
@@ -87,8 +89,8 @@ export function renderHtml(b: Bundle, formatBytes: (n: number) => string): strin
       const cls = p.insidePods ? 'pod' : 'host';
       const cwds = p.cwds.length <= 1 ? `<code>${h(p.cwds[0] ?? '-')}</code>` : `<details><summary>${p.cwdCount} directories</summary>${p.cwds.map((d) => `<code>${h(d)}</code>`).join('<br>')}</details>`;
       out.push(
-        `<tr class="${cls}"><td class="n">${p.rank}</td><td class="n">${p.pid}</td><td><code>${h(p.comm)}</code></td><td class="n">${h(formatBytes(p.peakRssBytes))}</td><td>${h(at(p.peakAt))}</td>` +
-          `<td class="n">${h(formatBytes(p.growthBytes))}</td><td>${h(p.owner)}</td><td>${p.insidePods ? 'yes' : 'no'}</td><td>${cwds}</td><td><code>${h(p.cmdline ?? `[${p.comm}]`)}</code></td></tr>`,
+        `<tr class="${cls}"><td class="n">${p.rank}</td><td class="n">${p.pid}</td><td><code>${h(p.comm)}</code></td><td class="n">${h(formatBytes(p.peakRssBytes))}</td><td class="t">${h(at(p.peakAt))}</td>` +
+          `<td class="n">${h(formatBytes(p.growthBytes))}</td><td>${h(p.owner)}</td><td>${p.insidePods ? 'yes' : 'no'}</td><td>${cwds}</td><td>${cmd(p.cmdline ?? `[${p.comm}]`)}</td></tr>`,
         `<tr class="${cls}"><td></td><td colspan="9" class="expl">${h(p.explanation)}</td></tr>`,
       );
     }
@@ -98,7 +100,7 @@ export function renderHtml(b: Bundle, formatBytes: (n: number) => string): strin
   if (c.owners.length > 0) {
     out.push('<table id="owners"><thead><tr><th>#</th><th>owner</th><th>kind</th><th>peak RSS</th><th>peak at</th><th>processes</th></tr></thead><tbody>');
     for (const o of c.owners)
-      out.push(`<tr><td class="n">${o.rank}</td><td>${h(o.owner)}</td><td>${h(o.ownerKind)}</td><td class="n">${h(formatBytes(o.peakRssBytes))}</td><td>${h(at(o.peakAt))}</td><td class="n">${o.processCountAtPeak}</td></tr>`);
+      out.push(`<tr><td class="n">${o.rank}</td><td>${h(o.owner)}</td><td>${h(o.ownerKind)}</td><td class="n">${h(formatBytes(o.peakRssBytes))}</td><td class="t">${h(at(o.peakAt))}</td><td class="n">${o.processCountAtPeak}</td></tr>`);
     out.push('</tbody></table>');
   }
   if (low !== null) {
@@ -112,7 +114,7 @@ export function renderHtml(b: Bundle, formatBytes: (n: number) => string): strin
   if (b.events.length === 0) out.push('<p>No events in this range.</p>');
   else {
     out.push('<table id="events"><thead><tr><th>time</th><th>type</th><th>what</th></tr></thead><tbody>');
-    for (const e of b.events) out.push(`<tr><td>${h(at(e.at))}</td><td>${h(e.type)}</td><td>${h(e.summary)}</td></tr>`);
+    for (const e of b.events) out.push(`<tr><td class="t">${h(at(e.at))}</td><td>${h(e.type)}</td><td>${h(e.summary)}</td></tr>`);
     out.push('</tbody></table>');
   }
   out.push(`<p class="muted">Times in ${h(z)}. Attribution is by cgroup, never by cwd. Secrets in command lines were redacted before they were stored.</p>\n</body></html>\n`);
