@@ -1,7 +1,10 @@
--- memrec schema 1. Times are UTC epoch milliseconds. Sizes are bytes, except columns named *_kib:
--- KiB, because /proc reports pages and kB; a size that is not a whole KiB is stored as -(bytes)-1.
+-- memrec schema 1. Times are UTC epoch milliseconds, sizes bytes.
 -- Strings that repeat every snapshot (comm, cgroup, unit, cwd, exe, cmdline, trigger) live once in
--- `strings`; a process's stable attributes live once in `procs`; samples reference them by id.
+-- `strings`; a process's stable attributes live once in `procs`; owners once in `owners`.
+-- A snapshot is one row: its figures as columns, its kept processes and its per-owner aggregates as
+-- two packed blobs (src/store/process-pack.ts, owner-pack.ts) that reference procs and owners by id.
+-- Packed, a kept process costs ~24 bytes instead of ~45 as a table row, and a day of them reads in
+-- milliseconds: the blobs are always read whole, per snapshot, and filtered in memrec.
 -- Columns named *_id hold such ids. No foreign key constraints: retention deletes in bulk and collects
 -- orphans itself, and per-row checks would cost a lookup on every insert and delete.
 
@@ -79,19 +82,21 @@ CREATE TABLE snapshots (
   alloc_available INTEGER,
   alloc_formula TEXT,
   -- /proc/pressure/memory; all NULL when the kernel has no PSI
-  psi_some_avg10 REAL,
-  psi_some_avg60 REAL,
-  psi_some_avg300 REAL,
+  -- averages × 100: the kernel prints two decimals, so integers keep them exactly in 1–2 bytes instead of 8
+  psi_some_avg10_x100 INTEGER,
+  psi_some_avg60_x100 INTEGER,
+  psi_some_avg300_x100 INTEGER,
   psi_some_total_us INTEGER,
-  psi_full_avg10 REAL,
-  psi_full_avg60 REAL,
-  psi_full_avg300 REAL,
+  psi_full_avg10_x100 INTEGER,
+  psi_full_avg60_x100 INTEGER,
+  psi_full_avg300_x100 INTEGER,
   psi_full_total_us INTEGER,
   oom_kill_count INTEGER,
   thresholds_id INTEGER NOT NULL,
   process_count INTEGER NOT NULL,
-  -- per-owner aggregates over all processes, packed (see src/store/owner-pack.ts): read whole, never filtered in SQL,
-  -- and a table row per owner per snapshot would be most of the database
+  -- the kept (top N) processes, in the collector's order (largest RSS first)
+  process_pack BLOB NOT NULL,
+  -- per-owner aggregates over all processes, largest RSS first
   owner_pack BLOB NOT NULL
 ) STRICT;
 CREATE INDEX snapshots_taken_at ON snapshots (taken_at);
@@ -118,25 +123,6 @@ CREATE TABLE procs (
 ) STRICT;
 CREATE INDEX procs_pid ON procs (pid, start_time);
 CREATE INDEX procs_owner ON procs (owner_id);
-
--- The kept (top N) processes of each snapshot, clustered by snapshot so a time range is one scan.
-CREATE TABLE samples (
-  snapshot_id INTEGER NOT NULL,
-  rank INTEGER NOT NULL,
-  proc_id INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  rss_kib INTEGER NOT NULL,
-  rss_anon_kib INTEGER,
-  rss_file_kib INTEGER,
-  rss_shmem_kib INTEGER,
-  swap_kib INTEGER,
-  vsize_kib INTEGER NOT NULL,
-  cpu_ticks INTEGER NOT NULL,
-  -- cpuPercent × 100, rounded: two decimals are kept
-  cpu_pct_x100 INTEGER,
-  threads INTEGER NOT NULL,
-  PRIMARY KEY (snapshot_id, rank)
-) STRICT, WITHOUT ROWID;
 
 CREATE TABLE events (
   id INTEGER PRIMARY KEY,

@@ -1,39 +1,22 @@
-// Compact, lossless number encodings for the columns and blobs that dominate the database size.
+// Varints for the packed blobs that hold most of the database: sizes from /proc are whole KiB
+// (pages, kB), so they are stored as KiB; anything else is kept exactly. Lossless in every case.
 import { MemrecError } from '../errors.js';
 
-/**
- * A size for a *_kib column: /proc reports pages and kB, so sizes are whole KiB and one byte shorter
- * as KiB; any other size is kept exactly as -(bytes)-1.
- */
-export function toKib(bytes: number, what: string): number {
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new MemrecError(`cannot store ${what}: expected a non-negative integer number of bytes, got ${bytes}`);
-  return bytes % 1024 === 0 ? bytes / 1024 : -bytes - 1;
-}
-
-export function fromKib(v: number): number {
-  return v >= 0 ? v * 1024 : -v - 1;
-}
-
-export function toKibOrNull(bytes: number | null, what: string): number | null {
-  return bytes === null ? null : toKib(bytes, what);
-}
-
-export function fromKibOrNull(v: number | null): number | null {
-  return v === null ? null : fromKib(v);
-}
-
-/** Unsigned LEB128 varints over safe integers (arithmetic, since bitwise operators are 32-bit). */
+/** Unsigned LEB128 over safe integers (arithmetic, since JavaScript's bitwise operators are 32-bit). */
 export class VarintWriter {
-  private buf = Buffer.allocUnsafe(256);
+  private buf = Buffer.allocUnsafe(512);
   private len = 0;
 
-  uint(n: number, what = 'a count'): void {
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  uint(n: number, what: string): void {
     if (!Number.isSafeInteger(n) || n < 0) throw new MemrecError(`cannot store ${what}: expected a non-negative integer, got ${n}`);
-    if (this.len + 8 > this.buf.length) {
-      const next = Buffer.allocUnsafe(this.buf.length * 2);
-      this.buf.copy(next, 0, 0, this.len);
-      this.buf = next;
-    }
+    this.room(8);
     while (n >= 128) {
       this.buf[this.len++] = (n % 128) | 128;
       n = Math.floor(n / 128);
@@ -41,12 +24,34 @@ export class VarintWriter {
     this.buf[this.len++] = n;
   }
 
-  /** A size: whole KiB as an even number, anything else exactly as an odd one. */
-  size(bytes: number, what: string): void {
-    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes > Number.MAX_SAFE_INTEGER / 2 - 1) {
+  /** null as 0, n as n + 1 */
+  optUint(n: number | null, what: string): void {
+    if (n === null) this.uint(0, what);
+    else this.uint(n + 1, what);
+  }
+
+  private sizeCode(bytes: number, what: string): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0 || bytes >= Number.MAX_SAFE_INTEGER / 2) {
       throw new MemrecError(`cannot store ${what}: expected a non-negative integer number of bytes, got ${bytes}`);
     }
-    this.uint(bytes % 1024 === 0 ? (bytes / 1024) * 2 : bytes * 2 + 1);
+    // whole KiB as an even code, anything else exactly as an odd one
+    return bytes % 1024 === 0 ? (bytes / 1024) * 2 : bytes * 2 + 1;
+  }
+
+  size(bytes: number, what: string): void {
+    this.uint(this.sizeCode(bytes, what), what);
+  }
+
+  optSize(bytes: number | null, what: string): void {
+    this.optUint(bytes === null ? null : this.sizeCode(bytes, what), what);
+  }
+
+  text(s: string, what: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.uint(b.length, what);
+    this.room(b.length);
+    b.copy(this.buf, this.len);
+    this.len += b.length;
   }
 
   result(): Buffer {
@@ -56,7 +61,7 @@ export class VarintWriter {
 
 export class VarintReader {
   private pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
+  constructor(private readonly buf: Buffer) {}
 
   get done(): boolean {
     return this.pos >= this.buf.length;
@@ -67,15 +72,44 @@ export class VarintReader {
     let scale = 1;
     for (;;) {
       const b = this.buf[this.pos++];
-      if (b === undefined) throw new MemrecError('truncated varint in a stored snapshot (corrupt database?)');
+      if (b === undefined) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
       n += (b & 127) * scale;
       if (b < 128) return n;
       scale *= 128;
     }
   }
 
-  size(): number {
+  optUint(): number | null {
     const v = this.uint();
+    return v === 0 ? null : v - 1;
+  }
+
+  private fromSizeCode(v: number): number {
     return v % 2 === 0 ? (v / 2) * 1024 : (v - 1) / 2;
   }
+
+  size(): number {
+    return this.fromSizeCode(this.uint());
+  }
+
+  optSize(): number | null {
+    const v = this.optUint();
+    return v === null ? null : this.fromSizeCode(v);
+  }
+
+  text(): string {
+    const n = this.uint();
+    if (this.pos + n > this.buf.length) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+}
+
+/** First byte of every packed blob, so a later memrec can change the layout and still read old rows. */
+export const PACK_FORMAT = 1;
+
+export function checkFormat(r: VarintReader, what: string): void {
+  const f = r.uint();
+  if (f !== PACK_FORMAT) throw new MemrecError(`${what} has pack format ${f}, this memrec reads ${PACK_FORMAT} (corrupt database?)`);
 }

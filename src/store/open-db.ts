@@ -82,7 +82,12 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database.Dat
       return db;
     }
     // before any table exists: lets retention hand freed pages back to the file system
-    if (state.kind === 'fresh') db.pragma('auto_vacuum = INCREMENTAL');
+    if (state.kind === 'fresh') {
+      // a snapshot row is ~1.5 KiB (its packed processes and owners): 4 KiB pages would hold two and waste a third.
+      // page_size first: auto_vacuum fixes the page size once set
+      db.pragma('page_size = 16384');
+      db.pragma('auto_vacuum = INCREMENTAL');
+    }
     db.pragma('journal_mode = WAL');
     // FULL, not NORMAL: NORMAL under WAL survives a killed process but may lose the last commits when the
     // node itself dies (the OOM night this tool exists for); FULL costs one fsync per snapshot.

@@ -2,6 +2,7 @@
 // are deleted too, so retention bounds the whole file and not only the samples.
 import type Database from 'better-sqlite3';
 import { packedOwnerIds } from './owner-pack.js';
+import { packedProcIds } from './process-pack.js';
 
 export interface OrphanCounts {
   procs: number;
@@ -12,14 +13,17 @@ export interface OrphanCounts {
 
 /** Run inside a transaction. `NOT IN` lists filter NULLs: one NULL would make every NOT IN unknown. */
 export function deleteOrphans(db: Database.Database): OrphanCounts {
-  const procs = db.prepare('DELETE FROM procs WHERE id NOT IN (SELECT proc_id FROM samples)').run().changes;
-  const thresholds = db.prepare('DELETE FROM thresholds WHERE id NOT IN (SELECT thresholds_id FROM snapshots)').run().changes;
-  // aggregates are packed, so their owner ids are read out of the blobs
-  const live = new Set<number>(db.prepare('SELECT DISTINCT owner_id FROM procs').pluck().all() as number[]);
-  for (const pack of db.prepare('SELECT owner_pack FROM snapshots').pluck().iterate() as IterableIterator<Buffer>) {
-    for (const id of packedOwnerIds(pack)) live.add(id);
+  // samples and aggregates are packed, so the ids they use are read out of the blobs
+  const liveProcs = new Set<number>();
+  const liveOwners = new Set<number>();
+  for (const [p, o] of db.prepare('SELECT process_pack, owner_pack FROM snapshots').raw().iterate() as IterableIterator<[Buffer, Buffer]>) {
+    for (const id of packedProcIds(p)) liveProcs.add(id);
+    for (const id of packedOwnerIds(o)) liveOwners.add(id);
   }
-  const owners = db.prepare('DELETE FROM owners WHERE id NOT IN (SELECT value FROM json_each(?))').run(JSON.stringify([...live])).changes;
+  const procs = db.prepare('DELETE FROM procs WHERE id NOT IN (SELECT value FROM json_each(?))').run(JSON.stringify([...liveProcs])).changes;
+  for (const id of db.prepare('SELECT DISTINCT owner_id FROM procs').pluck().all() as number[]) liveOwners.add(id);
+  const owners = db.prepare('DELETE FROM owners WHERE id NOT IN (SELECT value FROM json_each(?))').run(JSON.stringify([...liveOwners])).changes;
+  const thresholds = db.prepare('DELETE FROM thresholds WHERE id NOT IN (SELECT thresholds_id FROM snapshots)').run().changes;
   const stringRefs = [
     ['procs', 'comm_id'],
     ['procs', 'cgroup_id'],

@@ -44,10 +44,7 @@ function usedBytes(db: Database.Database): number {
 function deleteSnapshots(db: Database.Database, ids: number[]): void {
   for (let i = 0; i < ids.length; i += CHUNK) {
     const chunk = JSON.stringify(ids.slice(i, i + CHUNK));
-    db.transaction(() => {
-      db.prepare('DELETE FROM samples WHERE snapshot_id IN (SELECT value FROM json_each(?))').run(chunk);
-      db.prepare('DELETE FROM snapshots WHERE id IN (SELECT value FROM json_each(?))').run(chunk);
-    })();
+    db.prepare('DELETE FROM snapshots WHERE id IN (SELECT value FROM json_each(?))').run(chunk);
   }
 }
 

@@ -2,9 +2,9 @@
 // first, so a steady node writes one snapshot row and N sample rows per snapshot and nothing else.
 import type Database from 'better-sqlite3';
 import type { Owner, ProcessSample, RecorderEvent, Snapshot, Thresholds } from '../model/types.js';
-import { toKib, toKibOrNull } from './encoding.js';
 import { ownerColumns } from './owner-columns.js';
 import { packAggregates } from './owner-pack.js';
+import { packSamples } from './process-pack.js';
 
 /** Caches are dropped when they grow past this: a node with ever-changing cmdlines must not grow the recorder. */
 const CACHE_LIMIT = 20_000;
@@ -50,18 +50,14 @@ export class SnapshotWriter {
         `INSERT INTO procs (pid, start_time, ppid, uid, comm_id, cgroup_id, unit_id, owner_id, cwd_id, exe_id, cmdline_id, oom_score_adj, unknown, flags)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      addSample: db.prepare(
-        `INSERT INTO samples (snapshot_id, rank, proc_id, state, rss_kib, rss_anon_kib, rss_file_kib, rss_shmem_kib, swap_kib, vsize_kib, cpu_ticks, cpu_pct_x100, threads)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       addSnapshot: db.prepare(
         `INSERT INTO snapshots (taken_at, kind, trigger_id, capture_ms, cgroup_mode,
            mem_total, mem_free, mem_available, cached, shmem, slab, s_reclaimable, swap_total, swap_free,
            node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula,
            alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula,
-           psi_some_avg10, psi_some_avg60, psi_some_avg300, psi_some_total_us, psi_full_avg10, psi_full_avg60, psi_full_avg300, psi_full_total_us,
-           oom_kill_count, thresholds_id, process_count, owner_pack)
-         VALUES (${Array.from({ length: 40 }, () => '?').join(', ')})`,
+           psi_some_avg10_x100, psi_some_avg60_x100, psi_some_avg300_x100, psi_some_total_us, psi_full_avg10_x100, psi_full_avg60_x100, psi_full_avg300_x100, psi_full_total_us,
+           oom_kill_count, thresholds_id, process_count, process_pack, owner_pack)
+         VALUES (${Array.from({ length: 41 }, () => '?').join(', ')})`,
       ),
       addEvent: db.prepare('INSERT INTO events (at, type, details, boot_id, kmsg_seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     };
@@ -145,6 +141,8 @@ export class SnapshotWriter {
     const k = s.kubelet;
     const a = s.allocatable;
     const psi = s.psi;
+    const at = describeSnapshot(s);
+    const samples = s.processes.map((p) => ({ ...p, procId: this.procId(p) }));
     const aggregates = s.owners.map((o) => ({ ownerId: this.ownerId(o.owner, o.key), processCount: o.processCount, rssBytes: o.rssBytes, swapBytes: o.swapBytes }));
     const snapshotId = Number(
       this.st.addSnapshot.run(
@@ -176,38 +174,21 @@ export class SnapshotWriter {
         a?.workingSetBytes ?? null,
         a?.availableBytes ?? null,
         a?.formula ?? null,
-        psi?.someAvg10 ?? null,
-        psi?.someAvg60 ?? null,
-        psi?.someAvg300 ?? null,
+        x100(psi?.someAvg10),
+        x100(psi?.someAvg60),
+        x100(psi?.someAvg300),
         psi?.someTotalUs ?? null,
-        psi?.fullAvg10 ?? null,
-        psi?.fullAvg60 ?? null,
-        psi?.fullAvg300 ?? null,
+        x100(psi?.fullAvg10),
+        x100(psi?.fullAvg60),
+        x100(psi?.fullAvg300),
         psi?.fullTotalUs ?? null,
         s.oomKillCount,
         this.thresholdsId(s.thresholds),
         s.processCount,
-        packAggregates(aggregates, `owner aggregate of the snapshot at ${new Date(s.takenAt).toISOString()}`),
+        packSamples(samples, (field, i) => `${field} of pid ${s.processes[i]?.pid} in ${at}`),
+        packAggregates(aggregates, `an owner aggregate of ${at}`),
       ).lastInsertRowid,
     );
-    for (const [rank, p] of s.processes.entries()) {
-      const what = (field: string): string => `${field} of pid ${p.pid}`;
-      this.st.addSample.run(
-        snapshotId,
-        rank,
-        this.procId(p),
-        p.state,
-        toKib(p.rssBytes, what('rssBytes')),
-        toKibOrNull(p.rssAnonBytes, what('rssAnonBytes')),
-        toKibOrNull(p.rssFileBytes, what('rssFileBytes')),
-        toKibOrNull(p.rssShmemBytes, what('rssShmemBytes')),
-        toKibOrNull(p.swapBytes, what('swapBytes')),
-        toKib(p.vsizeBytes, what('vsizeBytes')),
-        p.cpuTicks,
-        p.cpuPercent === null ? null : Math.round(p.cpuPercent * 100),
-        p.threads,
-      );
-    }
     return snapshotId;
   }
 
@@ -217,6 +198,11 @@ export class SnapshotWriter {
     const r = this.st.addEvent.run(e.at, e.type, JSON.stringify(e.details), kmsg?.bootId ?? null, kmsg?.kmsgSeq ?? null);
     return r.changes === 0 ? null : Number(r.lastInsertRowid);
   }
+}
+
+/** PSI averages are printed with two decimals: × 100 they are exact integers. */
+function x100(v: number | undefined): number | null {
+  return v === undefined ? null : Math.round(v * 100);
 }
 
 /** A value that SQLite cannot bind is a bug in the caller; say which snapshot. */

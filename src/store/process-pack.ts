@@ -1,0 +1,64 @@
+// The kept processes of one snapshot, packed into one blob in the collector's order. The attributes
+// that rarely change live in `procs` and are referenced by id; what changes every sample is here.
+// Layout: format byte, then per process: proc id, state, rss, rss anon?, rss file?, rss shmem?, swap?,
+// vsize, cpu ticks, cpuPercent × 100?, threads (varints; ? = nullable, 0 meaning null).
+import { checkFormat, PACK_FORMAT, VarintReader, VarintWriter } from './encoding.js';
+
+export interface PackedSample {
+  procId: number;
+  state: string;
+  rssBytes: number;
+  rssAnonBytes: number | null;
+  rssFileBytes: number | null;
+  rssShmemBytes: number | null;
+  swapBytes: number | null;
+  vsizeBytes: number;
+  cpuTicks: number;
+  /** kept to two decimals */
+  cpuPercent: number | null;
+  threads: number;
+}
+
+export function packSamples(samples: readonly PackedSample[], what: (field: string, i: number) => string): Buffer {
+  const w = new VarintWriter();
+  w.uint(PACK_FORMAT, 'format');
+  for (const [i, s] of samples.entries()) {
+    w.uint(s.procId, what('proc id', i));
+    w.text(s.state, what('state', i));
+    w.size(s.rssBytes, what('rssBytes', i));
+    w.optSize(s.rssAnonBytes, what('rssAnonBytes', i));
+    w.optSize(s.rssFileBytes, what('rssFileBytes', i));
+    w.optSize(s.rssShmemBytes, what('rssShmemBytes', i));
+    w.optSize(s.swapBytes, what('swapBytes', i));
+    w.size(s.vsizeBytes, what('vsizeBytes', i));
+    w.uint(s.cpuTicks, what('cpuTicks', i));
+    w.optUint(s.cpuPercent === null ? null : Math.round(s.cpuPercent * 100), what('cpuPercent', i));
+    w.uint(s.threads, what('threads', i));
+  }
+  return w.result();
+}
+
+export function unpackSamples(buf: Buffer): PackedSample[] {
+  const r = new VarintReader(buf);
+  checkFormat(r, 'a process blob');
+  const out: PackedSample[] = [];
+  while (!r.done) {
+    const procId = r.uint();
+    const state = r.text();
+    const rssBytes = r.size();
+    const rssAnonBytes = r.optSize();
+    const rssFileBytes = r.optSize();
+    const rssShmemBytes = r.optSize();
+    const swapBytes = r.optSize();
+    const vsizeBytes = r.size();
+    const cpuTicks = r.uint();
+    const pct = r.optUint();
+    const threads = r.uint();
+    out.push({ procId, state, rssBytes, rssAnonBytes, rssFileBytes, rssShmemBytes, swapBytes, vsizeBytes, cpuTicks, cpuPercent: pct === null ? null : pct / 100, threads });
+  }
+  return out;
+}
+
+export function packedProcIds(buf: Buffer): number[] {
+  return unpackSamples(buf).map((s) => s.procId);
+}
