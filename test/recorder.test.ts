@@ -1,0 +1,205 @@
+// The recorder on the real kernel: a growing process in a limited memory cgroup, a real OOM kill,
+// and kill -9 in the middle of a burst. Needs root and a writable cgroup v1 memory hierarchy.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Store } from '../src/store/store.js';
+import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
+import { RecorderProcess, until } from './helpers/recorder.js';
+
+const skip = !canUseMemoryCgroups();
+const Mi = 1024 * 1024;
+const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };
+
+const dir = mkdtempSync(path.join(tmpdir(), 'memrec-recorder-'));
+const emptyConfig = path.join(dir, 'empty.yaml');
+writeFileSync(emptyConfig, '');
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const recorders: RecorderProcess[] = [];
+test.afterEach(async () => {
+  for (const r of recorders.splice(0)) await r.stop('SIGKILL');
+});
+
+function record(db: string, args: string[]): RecorderProcess {
+  const r = new RecorderProcess(['--db', db, '--config', emptyConfig, ...args]);
+  recorders.push(r);
+  return r;
+}
+
+function withStore<T>(db: string, fn: (s: Store) => T): T {
+  const s = Store.open(db, { readonly: true });
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+// Grows by 20 MiB every 100 ms to 400 MiB, reporting (epoch ms) when its cgroup's memory.available,
+// computed as the kubelet does, first reaches burst-at; holds, frees everything, then sleeps.
+const GROWER = `
+import sys, time, json
+cg, cap, burst_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def available():
+    usage = int(open(cg + '/memory.usage_in_bytes').read())
+    stat = dict(l.split() for l in open(cg + '/memory.stat'))
+    return cap - max(0, usage - int(stat['total_inactive_file']))
+chunks = []
+crossed = False
+for i in range(20):
+    chunks.append(b'\\x01' * (20 << 20))
+    if not crossed and available() <= burst_at:
+        crossed = True
+        print(json.dumps({'event': 'crossed', 't': int(time.time() * 1000), 'available': available()}), flush=True)
+    time.sleep(0.1)
+print(json.dumps({'event': 'peak', 't': int(time.time() * 1000)}), flush=True)
+time.sleep(1.5)
+del chunks
+print(json.dumps({'event': 'freed', 't': int(time.time() * 1000), 'available': available()}), flush=True)
+time.sleep(60)
+`;
+
+test('a grower in a 512M cgroup: burst snapshots within 2 s of the crossing, the grower on top, the burst ends after it frees', { skip }, async (t) => {
+  await withCgroup(async (cg) => {
+    const limit = 512 * Mi;
+    const burstAt = 250 * Mi;
+    cg.setLimit(limit);
+    const db = path.join(dir, 'grow.db');
+    const rec = record(db, ['--memory-cgroup', cg.path, '--burst-at', '250Mi', '--burst-hysteresis', '20Mi', '--burst-exit-after', '2s', '--hard', '10Mi', '--burst-psi', '100', '--top', '20']);
+    await rec.waitFor(/msg="recorder started"/);
+    await until('the start snapshot', () => withStore(db, (s) => (s.stats().snapshotsByKind.scheduled > 0 ? true : undefined)));
+
+    const grower = cg.spawnIn('', 'python3', ['-c', GROWER, cg.fsPath(), String(limit), String(burstAt)]);
+    let growerOut = '';
+    grower.stdout!.on('data', (d: Buffer) => (growerOut += d.toString()));
+    const said = (event: string) => growerOut.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; t: number }).find((e) => e.event === event);
+    const crossed = await until('the grower crossing burst-at', () => said('crossed'), 20_000);
+    const freed = await until('the grower freeing its memory', () => said('freed'), 20_000);
+    const end = await until('burst_end', () => withStore(db, (s) => s.events(ALL, ['burst_end'])[0]), 15_000);
+    await rec.stop('SIGTERM');
+
+    await withStore(db, (s) => {
+      const starts = s.events(ALL, ['burst_start']);
+      assert.equal(starts.length, 1, JSON.stringify(starts));
+      const start = starts[0]!;
+      assert.ok(start.type === 'burst_start');
+      assert.match(start.details.reason, /^memory\.available .* <= 250Mi$/);
+      assert.ok((start.details.values['availableBytes'] ?? Infinity) <= burstAt);
+
+      const bursts = s.snapshots(ALL, { kinds: ['burst'] });
+      assert.ok(bursts.length >= 3, `only ${bursts.length} burst snapshots`);
+      const first = bursts[0]!;
+      const lag = first.takenAt - crossed.t;
+      t.diagnostic(`first burst snapshot ${lag} ms after the grower saw the crossing; ${bursts.length} burst snapshots`);
+      // The 1 s watcher plus one collection: within 2 s of the moment the grower saw the crossing.
+      assert.ok(lag <= 2000, `first burst snapshot ${lag} ms after the crossing`);
+      assert.ok(lag >= -250, `first burst snapshot ${-lag} ms before the crossing`);
+      assert.ok(first.kubelet.availableBytes <= burstAt);
+      assert.equal(first.kubelet.cgroup, cg.path);
+      assert.equal(first.kubelet.capacityBytes, limit);
+
+      // While the grower held its memory it was the largest process of the node.
+      const held = s.processRows({ since: crossed.t, until: freed.t - 200 }, { kinds: ['burst'], topPerSnapshot: 1 });
+      assert.ok(held.length >= 1);
+      for (const row of held) {
+        assert.equal(row.pid, grower.pid, `top process at ${row.takenAt} is ${row.comm} (${row.pid})`);
+        assert.equal(row.comm, 'python3');
+        assert.equal(row.cgroup, cg.path);
+      }
+
+      assert.ok(end.at >= freed.t + 2000, 'the burst ended no sooner than exit-after once memory was freed');
+      assert.ok(end.type === 'burst_end' && end.details.snapshots >= bursts.length - 1);
+      assert.equal(s.snapshots({ since: end.at + 1, until: Number.MAX_SAFE_INTEGER }, { kinds: ['burst'] }).length, 0, 'no burst snapshot after the end');
+    });
+  });
+});
+
+test('a real OOM kill is stored once as an oom_kill event with pid and comm, with an oom snapshot, also after a restart', { skip }, async () => {
+  await withCgroup(async (cg) => {
+    const db = path.join(dir, 'oom.db');
+    const args = ['--burst-psi', '100', '--burst-at', '1Mi', '--hard', '1Mi'];
+    const rec = record(db, args);
+    await rec.waitFor(/msg="recorder started"/);
+    cg.setLimit(64 * Mi);
+    const victim = cg.spawnIn('', process.execPath, ['-e', 'const a = []; for (;;) a.push(Buffer.alloc(4 << 20, 1))']);
+    const sig = await new Promise<string | null>((resolve) => victim.on('exit', (_c, s) => resolve(s)));
+    assert.equal(sig, 'SIGKILL');
+    const mine = (s: Store) => s.events(ALL, ['oom_kill']).filter((e) => e.type === 'oom_kill' && e.details.pid === victim.pid);
+    const ev = await until('the oom_kill event', () => withStore(db, (s) => mine(s)[0]), 10_000);
+    assert.ok(ev.type === 'oom_kill');
+    assert.equal(ev.details.comm, 'node');
+    assert.equal(ev.details.oomMemcg, cg.path);
+    assert.ok((ev.details.anonRssKb ?? 0) > 32 * 1024);
+    await rec.waitFor(new RegExp(`msg="oom kill" pid=${victim.pid} comm=node`));
+    const oomSnap = await until('the oom snapshot', () => withStore(db, (s) => s.snapshots(ALL, { kinds: ['oom'] }).find((x) => x.trigger === `oom_kill pid ${victim.pid} (node)`)));
+    assert.ok(Math.abs(oomSnap.takenAt - ev.at) < 5000);
+    assert.deepEqual(await rec.stop('SIGTERM'), { code: 0, signal: null });
+
+    const again = record(db, args);
+    await again.waitFor(/msg="recorder started"/);
+    // Two watcher ticks: the kmsg drain of the restarted recorder has run.
+    await new Promise((r) => setTimeout(r, 2200));
+    assert.deepEqual(await again.stop('SIGTERM'), { code: 0, signal: null });
+    assert.doesNotMatch(again.out, new RegExp(`oom kill" pid=${victim.pid} `), 'the restarted recorder skips the stored kill');
+    withStore(db, (s) => assert.equal(mine(s).length, 1));
+  });
+});
+
+test('kill -9 in the middle of a burst, 10 times: integrity ok, every committed snapshot intact, the next start carries on', { skip }, async () => {
+  const db = path.join(dir, 'kill9.db');
+  // burst-at 100%: memory.available is always at or below capacity, so the recorder is always bursting.
+  const args = ['--burst-at', '100%', '--burst-interval', '100ms', '--watch-interval', '100ms', '--top', '30'];
+  let before = 0;
+  for (let i = 0; i < 10; i++) {
+    const rec = record(db, args);
+    await rec.waitFor(/msg="burst start"/);
+    const target = before + 3;
+    await until('burst snapshots', () => withStore(db, (s) => (s.stats().snapshotsByKind.burst >= target ? true : undefined)), 10_000, 20);
+    // Kill at a varying point of the snapshot cycle.
+    await new Promise((r) => setTimeout(r, 17 * i));
+    const exit = await rec.stop('SIGKILL');
+    assert.equal(exit.signal, 'SIGKILL');
+
+    const raw = new Database(db, { readonly: true });
+    try {
+      assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
+      assert.deepEqual(raw.pragma('foreign_key_check'), []);
+    } finally {
+      raw.close();
+    }
+    before = withStore(db, (s) => {
+      const snaps = s.snapshots(ALL);
+      const rows = s.processRows(ALL);
+      const perSnap = new Map<number, number>();
+      for (const r of rows) perSnap.set(r.snapshotId, (perSnap.get(r.snapshotId) ?? 0) + 1);
+      const owners = new Map<number, number>();
+      for (const o of s.ownerRows(ALL)) owners.set(o.snapshotId, (owners.get(o.snapshotId) ?? 0) + 1);
+      for (const snap of snaps) {
+        const n = perSnap.get(snap.id) ?? 0;
+        assert.ok(n >= 1 && n <= 30, `snapshot ${snap.id} has ${n} process rows`);
+        assert.ok((owners.get(snap.id) ?? 0) >= 1, `snapshot ${snap.id} has no owner rows`);
+        assert.ok(Number.isFinite(snap.kubelet.availableBytes) && snap.processCount >= n);
+      }
+      return s.stats().snapshotsByKind.burst;
+    });
+  }
+  const last = record(db, args);
+  await last.waitFor(/msg="burst start"/);
+  await until('a burst snapshot after the last kill', () => withStore(db, (s) => (s.stats().snapshotsByKind.burst > before ? true : undefined)));
+  assert.deepEqual(await last.stop('SIGTERM'), { code: 0, signal: null });
+  withStore(db, (s) => {
+    const life = s.events(ALL, ['recorder_start', 'recorder_stop']);
+    assert.equal(life.filter((e) => e.type === 'recorder_start').length, 11);
+    assert.equal(life[life.length - 1]?.type, 'recorder_stop', 'the clean stop was recorded');
+  });
+});
+
+test('a bad flag or config value stops memrec record at start with one line and exit 2', async () => {
+  const r = record(path.join(dir, 'bad.db'), ['--burst-interval', 'often']);
+  assert.deepEqual(await r.exit(), { code: 2, signal: null });
+  assert.equal(r.out, 'memrec record: --burst-interval "often": expected a duration like 500ms, 1s, 10m, 1h30m or 14d, at least 100ms\n');
+});
