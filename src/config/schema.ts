@@ -115,7 +115,7 @@ export const OPTIONS = [
     parse: (t) => (cron.validate(t.trim()) ? t.trim() : undefined), format: (v) => v,
   }),
   def({
-    key: 'top', name: 'top', kind: 'int', default: 50,
+    key: 'top', name: 'top', kind: 'int', default: 30,
     doc: 'processes kept per snapshot, largest RSS first (all are still counted per owner)',
     expected: 'a whole number from 1 to 10000', parse: intIn(1, 10000), format: String,
   }),
