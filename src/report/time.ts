@@ -29,6 +29,7 @@ interface Wall {
 
 /** True when `zone` is an IANA zone name or UTC that this Node's Intl knows. */
 export function isValidZone(zone: string): boolean {
+  if (UTC_ZONES.has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
@@ -53,9 +54,21 @@ export function resolveZone(command: string, tzFlag: string | undefined, env: No
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Universal', 'Zulu', 'Etc/Zulu']);
+const offsetCache = new Map<string, number>();
+
 /** Offset of `zone` from UTC at instant `t`, in ms (positive east of Greenwich). */
 function offsetMs(zone: string, t: number): number {
-  return tzOffset(zone, new Date(t)) * 60_000;
+  if (UTC_ZONES.has(zone)) return 0;
+  // Zones change offset on quarter hours only: one Intl lookup per zone and quarter hour, not per row.
+  const key = `${zone} ${Math.floor(t / 900_000)}`;
+  let off = offsetCache.get(key);
+  if (off === undefined) {
+    off = tzOffset(zone, new Date(t)) * 60_000;
+    if (offsetCache.size > 100_000) offsetCache.clear();
+    offsetCache.set(key, off);
+  }
+  return off;
 }
 
 /** The wall clock of instant `t` in `zone`. */

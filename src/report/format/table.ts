@@ -24,12 +24,13 @@ const GAP = '  ';
 /** Cut `s` to `width` characters, marking the cut with …. */
 export function truncate(s: string, width: number): string {
   if (width <= 0) return '';
+  if (s.length <= width) return s; // UTF-16 length is never below the character count
   const chars = [...s];
   if (chars.length <= width) return s;
   return chars.slice(0, width - 1).join('') + '…';
 }
 
-const len = (s: string): number => [...s].length;
+const len = (s: string): number => (/[\uD800-\uDFFF]/.test(s) ? [...s].length : s.length);
 
 /** Column widths that fit `columns`: shrink the columns that allow it, in shrinkOrder, down to their minWidth. */
 export function fitWidths(natural: number[], mins: Array<number | undefined>, order: number[], columns: number | undefined): number[] {
