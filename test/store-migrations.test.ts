@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { InputError } from '../src/errors.js';
+import { defaultMigrationsDir, loadMigrations } from '../src/store/migrations.js';
+import { Store } from '../src/store/store.js';
+import { snapshot } from './helpers/snapshots.js';
+
+const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };
+
+interface Fixture {
+  dir: string;
+  file: string;
+  /** a copy of the shipped migrations to edit or extend */
+  migrations: string;
+}
+
+function fixture(fn: (f: Fixture) => void): void {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memrec-migr-'));
+  const migrations = path.join(dir, 'migrations');
+  cpSync(defaultMigrationsDir(), migrations, { recursive: true });
+  const file = path.join(dir, 'memrec.db');
+  const s = Store.open(file);
+  s.writeSnapshot(snapshot(1000));
+  s.close();
+  try {
+    fn({ dir, file, migrations });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function sha(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/**
+ * Open must throw `message` and leave the file byte for byte as it was. A read-only SQLite connection
+ * cannot delete the -wal it opened, so an empty one may remain; it must hold nothing.
+ */
+function refusedUntouched(file: string, message: RegExp, opts: { migrationsDir?: string } = {}): void {
+  const before = sha(file);
+  for (const readonly of [false, true]) {
+    assert.throws(
+      () => Store.open(file, { ...opts, readonly }),
+      (e: unknown) => e instanceof InputError && message.test(e.message) && !e.message.includes('\n'),
+    );
+    assert.equal(sha(file), before, 'nothing was written');
+    assert.equal(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0, 0, 'no WAL content');
+  }
+}
+
+function sql(file: string, statements: string): void {
+  const db = new Database(file);
+  db.exec(statements);
+  db.close();
+}
+
+test('a fresh database records every migration with its sha256 and the schema version', () => {
+  fixture(({ file }) => {
+    const db = new Database(file, { readonly: true });
+    const known = loadMigrations();
+    assert.deepStrictEqual(
+      db.prepare('SELECT version, name, sha256 FROM schema_migrations ORDER BY version').all(),
+      known.map((m) => ({ version: m.version, name: m.name, sha256: createHash('sha256').update(readFileSync(path.join(defaultMigrationsDir(), `${m.name}.sql`))).digest('hex') })),
+    );
+    assert.equal(db.pragma('user_version', { simple: true }), known.length);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('auto_vacuum', { simple: true }), 2);
+    assert.deepStrictEqual(
+      (db.prepare(`SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string; sql: string }[]).filter((t) => !/\)\s*STRICT/.test(t.sql)).map((t) => t.name),
+      [],
+      'every table is STRICT',
+    );
+    db.close();
+  });
+});
+
+test('re-opening is idempotent: no migration runs twice and the data stays', () => {
+  fixture(({ file }) => {
+    for (let i = 0; i < 3; i++) Store.open(file).close();
+    const db = new Database(file, { readonly: true });
+    assert.equal(db.prepare('SELECT count(*) FROM schema_migrations').pluck().get(), loadMigrations().length);
+    db.close();
+    const s = Store.open(file, { readonly: true });
+    assert.equal(s.snapshots(ALL).length, 1);
+    s.close();
+  });
+});
+
+test('an edited migration is refused and nothing is written', () => {
+  fixture(({ file, migrations }) => {
+    appendFileSync(path.join(migrations, '0001_initial.sql'), '\n-- an innocent-looking edit\n');
+    refusedUntouched(file, /recorded migration 0001_initial with sha256 [0-9a-f]{12}…, but this memrec's 0001_initial\.sql has [0-9a-f]{12}…: a migration was edited after it was applied; refusing to touch the database/, { migrationsDir: migrations });
+  });
+});
+
+test('a database from a newer memrec (higher user_version) is refused and nothing is written', () => {
+  fixture(({ file }) => {
+    sql(file, 'PRAGMA user_version = 7');
+    refusedUntouched(file, /has schema version 7, this memrec knows up to 1: it was written by a newer memrec; upgrade memrec to read it/);
+  });
+});
+
+test('an unknown migration recorded in the database is refused and nothing is written', () => {
+  fixture(({ file }) => {
+    // as a newer memrec would leave it, but with user_version not (yet) raised
+    sql(file, `INSERT INTO schema_migrations VALUES (2, '0002_future', '${'0'.repeat(64)}', 0)`);
+    refusedUntouched(file, /has migration 0002_future that this memrec does not know: it was written by a newer memrec/);
+  });
+});
+
+test('a newer migration is applied once on open for writing; a reader asks for that first', () => {
+  fixture(({ file, migrations }) => {
+    writeFileSync(path.join(migrations, '0002_note.sql'), 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;\n');
+    assert.throws(
+      () => Store.open(file, { readonly: true, migrationsDir: migrations }),
+      (e: unknown) => e instanceof InputError && /has schema version 1, this memrec needs 2: run any writing command \(memrec record\) once to upgrade it/.test(e.message),
+    );
+    Store.open(file, { migrationsDir: migrations }).close();
+    Store.open(file, { migrationsDir: migrations }).close();
+    const db = new Database(file, { readonly: true });
+    assert.deepStrictEqual(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').raw().all(), [
+      [1, '0001_initial'],
+      [2, '0002_note'],
+    ]);
+    assert.equal(db.pragma('user_version', { simple: true }), 2);
+    db.close();
+    // and the memrec that only knows 0001 now refuses it
+    refusedUntouched(file, /schema version 2, this memrec knows up to 1/);
+  });
+});
+
+test('a failing migration leaves the database as it was (one transaction)', () => {
+  fixture(({ file, migrations }) => {
+    writeFileSync(path.join(migrations, '0002_broken.sql'), 'CREATE TABLE half (x INTEGER) STRICT;\nTHIS IS NOT SQL;\n');
+    assert.throws(() => Store.open(file, { migrationsDir: migrations }));
+    const db = new Database(file, { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).pluck().get(), 0);
+    db.close();
+  });
+});
