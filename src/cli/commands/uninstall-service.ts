@@ -21,8 +21,9 @@ Options:
   --prefix DIR   the staging root install-service was given; default /
 
 Examples:
-  sudo systemctl disable --now memrec && sudo memrec uninstall-service && sudo systemctl daemon-reload
+  sudo memrec uninstall-service
   sudo memrec uninstall-service --purge
+  sudo systemctl disable --now memrec && sudo memrec uninstall-service && sudo systemctl daemon-reload
 `,
   async run(argv, io) {
     const { values } = parse('uninstall-service', argv, {
