@@ -34,7 +34,10 @@ export function fileBytes(file: string): number {
   return size(file) + size(`${file}-wal`);
 }
 
-/** Bytes the data occupies, not counting free pages: what the file shrinks to once reclaimed. */
+/**
+ * Bytes the data occupies, not counting free pages: what the file shrinks to once reclaimed. This is
+ * what --max-db-size limits; the WAL adds at most journal_size_limit (16 MiB) between checkpoints.
+ */
 function usedBytes(db: Database.Database): number {
   const pages = db.pragma('page_count', { simple: true }) as number;
   const free = db.pragma('freelist_count', { simple: true }) as number;
@@ -109,6 +112,7 @@ function reclaim(db: Database.Database): void {
     const free = db.pragma('freelist_count', { simple: true }) as number;
     if (free * 4 > (db.pragma('page_count', { simple: true }) as number)) db.exec('VACUUM');
   }
-  // the file shrinks when the WAL is checkpointed; PASSIVE never waits for readers
-  db.pragma('wal_checkpoint(PASSIVE)');
+  // the file shrinks when the WAL is checkpointed. TRUNCATE waits (busy_timeout at most) for readers
+  // to move past old pages but never blocks them; if one stays, the next checkpoint finishes the job
+  db.pragma('wal_checkpoint(TRUNCATE)');
 }
