@@ -47,7 +47,8 @@ const cases: Array<[string | null, string | null, boolean, Owner]> = [
   ['/memrec-test-ab12/system.slice/stress.service', '/', false, { kind: 'service', unit: 'stress.service' }],
   ['/user.slice/user-1000.slice/session-3.scope', null, false, { kind: 'user', unit: 'session-3.scope', userUid: 1000, session: 'session-3.scope' }],
   ['/user.slice', '/user.slice/user-1000.slice/session-3.scope', false, { kind: 'user', unit: 'session-3.scope', userUid: 1000, session: 'session-3.scope' }],
-  ['/user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/vte-spawn-1.scope', null, false, { kind: 'user', unit: 'vte-spawn-1.scope', userUid: 1000, session: null }],
+  ['/user.slice/user-1000.slice/user@1000.service/app.slice/app-org.gnome.Terminal.slice/vte-spawn-1.scope', null, false, { kind: 'user', unit: 'user@1000.service', userUid: 1000, session: null }],
+  ['/user.slice', '/user.slice/user-1001.slice/user@1001.service/init.scope', false, { kind: 'user', unit: 'user@1001.service', userUid: 1001, session: null }],
   ['/user.slice/user-1000.slice', null, false, { kind: 'user', unit: 'user-1000.slice', userUid: 1000, session: null }],
   // kernel and other
   ['/', '/', true, { kind: 'kernel' }],

@@ -59,6 +59,7 @@ const kept: string[][] = [
   ['curl', 'https://example.com/path/to/file'],
   ['kubelet', '--eviction-hard=memory.available<500Mi,nodefs.available<10%', '--pod-manifest-path=/etc/kubernetes/manifests'],
   ['sleep', '600'],
+  ['postgres', '-c', 'password_encryption=scram-sha-256', '-c', 'shared_buffers=256MB'],
   ['app', '--bypass=yes', '--author=x', '--pass-count=3x'], // `pass-count` matches `pass`: see below
 ];
 

@@ -75,10 +75,13 @@ export function unitOf(path: string | null): string | null {
 
 function hostOwner(path: string): Owner | null {
   const unit = unitOf(path);
-  const userSlice = /(?:^|\/)user-(\d+)\.slice(?:\/|$)/.exec(path);
+  // A user's owner is the unit right below user-<uid>.slice: a session scope or the user manager
+  // (user@<uid>.service, which holds all of that user's own units; their names repeat across users).
+  const userSlice = /(?:^|\/)user-(\d+)\.slice(?:\/([^/]+\.(?:scope|service)))?(?:\/|$)/.exec(path);
   if (userSlice) {
-    const session = /(?:^|\/)(session-[^/]+\.scope)(?:\/|$)/.exec(path);
-    return { kind: 'user', unit: unit ?? `user-${userSlice[1]}.slice`, userUid: Number(userSlice[1]), session: session?.[1] ?? null };
+    const top = userSlice[2] ?? null;
+    const session = top !== null && top.startsWith('session-') ? top : null;
+    return { kind: 'user', unit: top ?? `user-${userSlice[1]}.slice`, userUid: Number(userSlice[1]), session };
   }
   if (unit !== null) return { kind: 'service', unit };
   return null;

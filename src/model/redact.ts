@@ -52,7 +52,7 @@ export const DEFAULT_SECRET_NAMES: readonly string[] = [
 export const DEFAULT_REDACT_RULES: RedactRules = {
   secretNames: [...DEFAULT_SECRET_NAMES],
   secretSuffixes: ['password', 'passwd', 'secret', 'token', 'apikey'],
-  keepSuffixes: ['file', 'files', 'path', 'dir', 'directory', 'mode', 'type', 'method', 'url', 'uri', 'endpoint', 'host', 'port', 'ttl', 'timeout', 'expiry', 'length', 'len', 'size', 'enabled', 'enable', 'disabled', 'header', 'name', 'user', 'username', 'source', 'policy', 'provider', 'plugin', 'webhook'],
+  keepSuffixes: ['file', 'files', 'path', 'dir', 'directory', 'mode', 'type', 'method', 'url', 'uri', 'endpoint', 'host', 'port', 'ttl', 'timeout', 'expiry', 'length', 'len', 'size', 'enabled', 'enable', 'disabled', 'header', 'name', 'user', 'username', 'source', 'policy', 'provider', 'plugin', 'webhook', 'encryption', 'hash', 'algorithm', 'format', 'scheme'],
   keepNames: ['PWD', 'OLDPWD'],
   keepValues: ['true', 'false', 'yes', 'no', 'on', 'off', '0', '1', ''],
   programs: [

@@ -1,12 +1,142 @@
+// `memrec snapshot`: one collection now: the memory as `memrec memory` shows it, the top N processes, every owner.
 import type { Command } from '../command.js';
-import { MemrecError } from '../../errors.js';
+import { commonOptions, intFlag, nodeOptions, parse } from '../args.js';
+import { write, type Io } from '../io.js';
+import { nodeFlags } from '../node-flags.js';
+import { memoryJson, memoryText } from './memory.js';
+import { ownerLabel } from '../../model/attribution.js';
+import { formatBytes } from '../../model/quantity.js';
+import type { Collected, Snapshot } from '../../model/types.js';
+import { Collector } from '../../sources/collector.js';
+import type { ThresholdDiscovery } from '../../sources/kubelet.js';
+import { resolveDbPath } from '../../config/paths.js';
+import { Store } from '../../store/store.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
+const options = { ...commonOptions, ...nodeOptions, json: { type: 'boolean' }, top: { type: 'string' }, db: { type: 'string' }, 'no-store': { type: 'boolean' } } as const;
+
+export const DEFAULT_TOP = 30;
+
+const help = `Usage: memrec snapshot [--json] [--top N] [--host-root DIR] [--proc-root DIR] [--sys-root DIR]
+                       [--memory-cgroup PATH] [--hard Q] [--soft Q] [--db FILE | --no-store]
+
+One snapshot of the node, now: memory.available as the kubelet computes it (as memrec memory shows it),
+the top N processes by RSS with their owner (pod, service, user session, kernel), cgroup, cwd, exe and
+command line (secrets redacted), and every process counted per owner, so nothing outside the top N is
+invisible. Owners come from the cgroup only; a cwd in a pod's volume while the cgroup is outside kubepods
+is flagged, not attributed. Run it as root to see every process's cwd, exe and cmdline.
+
+Options:
+  --json                 one JSON object (fields: README, JSON fields)
+  --top N                processes to show in full, largest RSS first (default ${DEFAULT_TOP}; 0 for owners only)
+  --host-root DIR        read the host's /proc, /sys, kubelet files and /var/log/pods under DIR (default /)
+  --proc-root DIR        the host's /proc (default <host-root>/proc)
+  --sys-root DIR         the host's /sys (default <host-root>/sys)
+  --memory-cgroup PATH   compute the node signal on this memory cgroup (e.g. /my-node), for nested nodes
+  --hard Q, --soft Q     thresholds to use instead of the kubelet's: 500Mi, 1.5Gi or 10% of capacity
+  --db FILE              store the snapshot (kind manual) in this database (default: MEMREC_DB, else
+                         /var/lib/memrec/memrec.db as root, else $XDG_STATE_HOME/memrec/memrec.db)
+  --no-store             only show it; nothing is written
+
+Examples:
+  memrec snapshot
+  memrec snapshot --json --top 5 | jq '.processes[] | {pid, rssBytes, owner: .owner.kind, cmdline}'
+  memrec snapshot --json | jq '.owners[:3]'
+  memrec snapshot --host-root /host                   # in a DaemonSet with the host mounted at /host
+`;
+
+/** The snapshot as JSON: the fields of `memrec memory --json`, then the processes and the owners. */
+export function snapshotJson(s: Snapshot, d: ThresholdDiscovery): Record<string, unknown> {
+  return {
+    takenAt: s.takenAt,
+    captureMs: s.captureMs,
+    kind: s.kind,
+    trigger: s.trigger,
+    ...memoryJson(s, d),
+    processCount: s.processCount,
+    processes: s.processes,
+    owners: s.owners.map((o) => ({ ...o, label: ownerLabel(o.owner) })),
+  };
+}
+
+function table(header: string[], rows: string[][], rightAligned: Set<number>, width: number | undefined): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => {
+    const text = cells
+      .map((c, i) => (i === cells.length - 1 ? c : rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+    // the last column (a command line) is cut to the terminal; pipes get it whole
+    return width !== undefined && text.length > width ? `${text.slice(0, Math.max(width - 1, 0))}…` : text;
+  };
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function snapshotText(s: Snapshot, d: ThresholdDiscovery, columns: number | undefined): string {
+  const parts: string[] = [memoryText(s, d)];
+  parts.push(`\nTop ${s.processes.length} of ${s.processCount} processes by RSS\n`);
+  parts.push(
+    table(
+      ['PID', 'UID', 'RSS', 'SWAP', 'CPU%', 'OWNER', 'COMMAND'],
+      s.processes.map((p) => [
+        String(p.pid),
+        p.uid === null ? '?' : String(p.uid),
+        formatBytes(p.rssBytes),
+        p.swapBytes === null ? '?' : formatBytes(p.swapBytes),
+        p.cpuPercent === null ? '-' : p.cpuPercent.toFixed(1),
+        ownerLabel(p.owner) + (p.flags?.length ? ` [${p.flags.join(', ')}]` : ''),
+        p.cmdline ?? `[${p.comm}]`,
+      ]),
+      new Set([0, 1, 2, 3, 4]),
+      columns,
+    ),
+  );
+  parts.push(`\nOwners (all ${s.processCount} processes)\n`);
+  parts.push(
+    table(
+      ['RSS', 'PROCS', 'OWNER'],
+      s.owners.map((o) => [formatBytes(o.rssBytes), String(o.processCount), ownerLabel(o.owner)]),
+      new Set([0, 1]),
+      columns,
+    ),
+  );
+  return parts.join('');
+}
+
+/** Collect once, as a manual snapshot. */
+export function takeSnapshot(collector: Collector, now: number): Snapshot {
+  const c: Collected = collector.collect(now);
+  return { ...c, kind: 'manual', trigger: 'memrec snapshot' };
+}
+
 export const command: Command = {
   name: 'snapshot',
-  summary: '(not built yet)',
-  help: 'memrec snapshot: not built yet',
-  async run() {
-    throw new MemrecError('memrec snapshot: not built yet');
+  summary: 'one snapshot now: memory, the top processes with owner and cmdline, every owner',
+  help,
+  async run(argv: string[], io: Io): Promise<number> {
+    const { values } = parse('snapshot', argv, options);
+    const top = intFlag('snapshot', 'top', values.top, DEFAULT_TOP, 0, 100_000);
+    const { roots, memoryCgroup, overrides } = nodeFlags('snapshot', values);
+    const collector = new Collector({ roots, top, memoryCgroup, overrides });
+    const snapshot = takeSnapshot(collector, io.now());
+    let stored = 0;
+    if (!values['no-store']) {
+      // Stored beside the recorder's snapshots; a database that cannot take it does not hide the snapshot.
+      const db = resolveDbPath(values.db, io.env, process.getuid?.() ?? 0);
+      try {
+        const store = Store.open(db);
+        try {
+          store.writeSnapshot(snapshot);
+        } finally {
+          store.close();
+        }
+      } catch (err) {
+        await write(io.stderr, `memrec snapshot: not stored in ${db}: ${err instanceof Error ? err.message : String(err)}\n`);
+        stored = 1;
+      }
+    }
+    for (const w of collector.warnings) await write(io.stderr, `memrec snapshot: warning: ${w}\n`);
+    const d = collector.thresholdDiscovery!;
+    await write(io.stdout, values.json ? JSON.stringify(snapshotJson(snapshot, d), null, 2) + '\n' : snapshotText(snapshot, d, io.columns));
+    return stored;
   },
 };

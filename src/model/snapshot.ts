@@ -1,0 +1,137 @@
+// Raw process reads -> ProcessSample and OwnerAggregate. Pure: the clock and the previous sample are passed in.
+import type { Owner, OwnerAggregate, ProcessSample, ProcStatRaw } from './types.js';
+import { isKernelThread, type ProcDetailsRaw } from './process-raw.js';
+import { attribute, ownerKey, processFlags, unitOf } from './attribution.js';
+import { DEFAULT_REDACT_RULES, redactArgs, type RedactRules } from './redact.js';
+
+/** USER_HZ: the unit of stat's time fields. 100 on every Linux architecture memrec targets. */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Identity of a process across samples: a reused pid is a new process. */
+export function processKey(pid: number, startTimeTicks: number): string {
+  return `${pid}:${startTimeTicks}`;
+}
+
+/** Epoch ms a process started: boot time plus its starttime ticks. */
+export function startTimeMs(stat: ProcStatRaw, bootTimeSec: number, ticksPerSecond = CLOCK_TICKS_PER_SECOND): number {
+  return bootTimeSec * 1000 + Math.round((stat.startTimeTicks * 1000) / ticksPerSecond);
+}
+
+/** CPU ticks of every process at one instant, for the next sample's cpuPercent. */
+export interface CpuHistory {
+  takenAt: number;
+  /** processKey → utime + stime */
+  ticks: Map<string, number>;
+}
+
+export function cpuHistory(stats: readonly ProcStatRaw[], takenAt: number): CpuHistory {
+  const ticks = new Map<string, number>();
+  for (const s of stats) ticks.set(processKey(s.pid, s.startTimeTicks), s.utimeTicks + s.stimeTicks);
+  return { takenAt, ticks };
+}
+
+/** Percent of one CPU since the previous sample of the same process; null on first sight or without elapsed time. */
+export function cpuPercent(stat: ProcStatRaw, previous: CpuHistory | null, now: number, ticksPerSecond = CLOCK_TICKS_PER_SECOND): number | null {
+  if (previous === null) return null;
+  const before = previous.ticks.get(processKey(stat.pid, stat.startTimeTicks));
+  const elapsedMs = now - previous.takenAt;
+  if (before === undefined || elapsedMs <= 0) return null;
+  const delta = stat.utimeTicks + stat.stimeTicks - before;
+  if (delta < 0) return null;
+  return Math.round(((delta / ticksPerSecond) * 1000 * 10000) / elapsedMs) / 100;
+}
+
+/** All processes by RSS, largest first; pid breaks ties so the order is stable. */
+export function rankByRss<T extends ProcStatRaw>(stats: readonly T[]): T[] {
+  return stats.slice().sort((a, b) => b.rssPages - a.rssPages || a.pid - b.pid);
+}
+
+export interface PodNames {
+  lookup(uid: string): { namespace: string; name: string } | null;
+}
+
+/** Fill a pod owner's namespace and name when the node's pod log directories tell them. */
+export function namePod(owner: Owner, pods: PodNames | null): Owner {
+  if (owner.kind !== 'pod' || pods === null) return owner;
+  const n = pods.lookup(owner.podUid);
+  return n === null ? owner : { ...owner, namespace: n.namespace, podName: n.name };
+}
+
+export interface BuildContext {
+  /** /proc/stat btime, epoch seconds */
+  bootTimeSec: number;
+  pageSize: number;
+  now: number;
+  previous: CpuHistory | null;
+  redact?: RedactRules | undefined;
+  pods?: PodNames | null | undefined;
+}
+
+export function buildProcess(d: ProcDetailsRaw, ctx: BuildContext): ProcessSample {
+  const s = d.stat;
+  const kthread = isKernelThread(s) || d.status?.kthread === true;
+  const owner = namePod(attribute(d.cgroups?.memory ?? null, d.cgroups?.systemd ?? null, kthread), ctx.pods ?? null);
+  const flags = processFlags(owner, d.cwd);
+  const sample: ProcessSample = {
+    pid: s.pid,
+    startTime: startTimeMs(s, ctx.bootTimeSec),
+    ppid: s.ppid,
+    uid: d.status?.uid ?? null,
+    comm: s.comm,
+    state: s.state,
+    rssBytes: s.rssPages * ctx.pageSize,
+    rssAnonBytes: d.status?.rssAnonBytes ?? null,
+    rssFileBytes: d.status?.rssFileBytes ?? null,
+    rssShmemBytes: d.status?.rssShmemBytes ?? null,
+    swapBytes: d.status?.swapBytes ?? null,
+    vsizeBytes: s.vsizeBytes,
+    cpuTicks: s.utimeTicks + s.stimeTicks,
+    cpuPercent: cpuPercent(s, ctx.previous, ctx.now),
+    threads: s.numThreads,
+    oomScoreAdj: d.oomScoreAdj,
+    cgroup: d.cgroups?.memory ?? null,
+    unit: unitOf(d.cgroups?.systemd ?? null),
+    owner,
+    cwd: d.cwd,
+    exe: d.exe,
+    cmdline: kthread || d.argv === null ? null : redactArgs(d.argv, ctx.redact ?? DEFAULT_REDACT_RULES),
+  };
+  if (Object.keys(d.unknown).length > 0) sample.unknown = { ...d.unknown };
+  if (flags.length > 0) sample.flags = flags;
+  return sample;
+}
+
+/** The top `top` processes by RSS, as ProcessSamples, largest first. */
+export function buildProcesses(details: readonly ProcDetailsRaw[], top: number, ctx: BuildContext): ProcessSample[] {
+  const ranked = details.slice().sort((a, b) => b.stat.rssPages - a.stat.rssPages || a.stat.pid - b.stat.pid);
+  return ranked.slice(0, top).map((d) => buildProcess(d, ctx));
+}
+
+/** One process as counted per owner. swapBytes null: not read (counted as 0). */
+export interface OwnedProcess {
+  owner: Owner;
+  rssBytes: number;
+  swapBytes: number | null;
+}
+
+/** A pod aggregate is about the pod, not one of its containers. */
+function ownerLevel(o: Owner): Owner {
+  return o.kind === 'pod' ? { ...o, containerId: null, runtime: null } : o;
+}
+
+/** All processes per owner: count, RSS and swap sums; largest RSS first, key breaks ties. */
+export function aggregateOwners(processes: Iterable<OwnedProcess>): OwnerAggregate[] {
+  const byKey = new Map<string, OwnerAggregate>();
+  for (const p of processes) {
+    const key = ownerKey(p.owner);
+    let agg = byKey.get(key);
+    if (!agg) {
+      agg = { key, owner: ownerLevel(p.owner), processCount: 0, rssBytes: 0, swapBytes: 0 };
+      byKey.set(key, agg);
+    }
+    agg.processCount++;
+    agg.rssBytes += p.rssBytes;
+    agg.swapBytes += p.swapBytes ?? 0;
+  }
+  return [...byKey.values()].sort((a, b) => b.rssBytes - a.rssBytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

@@ -1,0 +1,234 @@
+// One collection of the node: memory as the kubelet sees it, the top N processes in full, and every
+// process counted per owner. Keeps what is safe to keep between calls: cgroup and exe per process identity
+// (re-validated now and then), the previous CPU ticks, the thresholds (re-discovered every few minutes).
+import { closeSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ParseError } from '../errors.js';
+import { attribute } from '../model/attribution.js';
+import { isKernelThread, type ProcCgroups, type ProcDetailsRaw } from '../model/process-raw.js';
+import type { RedactRules } from '../model/redact.js';
+import {
+  aggregateOwners,
+  buildProcesses,
+  cpuHistory,
+  namePod,
+  processKey,
+  rankByRss,
+  startTimeMs,
+  type CpuHistory,
+  type OwnedProcess,
+} from '../model/snapshot.js';
+import type { Collected, Owner, ProcStatRaw, Thresholds } from '../model/types.js';
+import { discoverThresholds, type ThresholdDiscovery, type ThresholdOverrides } from './kubelet.js';
+import { readNodeMemory, type NodeMemory } from './node-memory.js';
+import { PodDirectory } from './pods.js';
+import { ProcessVanished, ProcFs } from './procfs.js';
+import type { Roots } from './roots.js';
+
+export interface CollectorOptions {
+  roots: Roots;
+  /** how many processes to keep in full, largest RSS first */
+  top: number;
+  /** compute the node signal on this cgroup (`/my-node`) instead of the root */
+  memoryCgroup?: string | undefined;
+  overrides?: ThresholdOverrides;
+  redact?: RedactRules;
+  /** bytes per page; default: the running kernel's (4096 when it cannot be told) */
+  pageSize?: number;
+}
+
+/** Thresholds are found by scanning /proc for the kubelet: too dear for every 1 s burst snapshot. */
+const THRESHOLD_REFRESH_MS = 5 * 60_000;
+/** A process younger than this may still be moved into its cgroup or exec: don't cache it yet. */
+const CACHE_MIN_AGE_MS = 5_000;
+/** Cached cgroup and exe are re-read after this (plus a per-pid spread, so they don't all expire together). */
+const CACHE_TTL_MS = 60_000;
+
+interface CacheEntry {
+  cgroups: ProcCgroups;
+  exe?: string | null;
+  validUntil: number;
+}
+
+/** KernelPageSize of the first mapping in /proc/self/smaps: the page size of the running kernel. */
+export function detectPageSize(procRoot = '/proc'): number {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path.join(procRoot, 'self/smaps'), 'r');
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, null);
+    const m = /KernelPageSize:\s+(\d+) kB/.exec(buf.toString('latin1', 0, n));
+    return m ? Number(m[1]) * 1024 : 4096;
+  } catch {
+    return 4096;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+export class Collector {
+  private readonly proc: ProcFs;
+  private readonly pods: PodDirectory;
+  private readonly pageSize: number;
+  private bootTimeSec: number | null = null;
+  private cache = new Map<string, CacheEntry>();
+  private previous: CpuHistory | null = null;
+  private discovery: ThresholdDiscovery | null = null;
+  private thresholdsAt = 0;
+  private lastCapacity: number | null = null;
+  /** the last threshold discovery: thresholds, the kubelet pid they came from, its warnings */
+  get thresholdDiscovery(): ThresholdDiscovery | null {
+    return this.discovery;
+  }
+
+  /** problems of the last collect that did not stop it (unparseable files, threshold discovery): one line each */
+  warnings: string[] = [];
+
+  constructor(private readonly o: CollectorOptions) {
+    this.proc = new ProcFs(o.roots.procRoot);
+    this.pods = new PodDirectory(o.roots.hostRoot);
+    // the running kernel's pages, unless the tree read is not this machine's /proc (a fixture)
+    this.pageSize = o.pageSize ?? detectPageSize('/proc');
+  }
+
+  /** Re-discover the eviction thresholds now (the kubelet may have restarted with new flags). */
+  refreshThresholds(capacityBytes?: number, now: number = Date.now()): Thresholds {
+    const capacity = capacityBytes ?? this.lastCapacity ?? readNodeMemory(this.o.roots, { memoryCgroup: this.o.memoryCgroup }).kubelet.capacityBytes;
+    const d = discoverThresholds(this.o.roots, capacity, this.o.overrides, { memoryCgroup: this.o.memoryCgroup });
+    this.discovery = d;
+    this.thresholdsAt = now;
+    this.lastCapacity = capacity;
+    return d.thresholds;
+  }
+
+  collect(now: number = Date.now()): Collected {
+    const t0 = performance.now();
+    const warnings: string[] = [];
+    const node: NodeMemory = readNodeMemory(this.o.roots, { memoryCgroup: this.o.memoryCgroup });
+    const capacity = node.kubelet.capacityBytes;
+    if (this.discovery === null || now - this.thresholdsAt >= THRESHOLD_REFRESH_MS || now < this.thresholdsAt || capacity !== this.lastCapacity) {
+      this.refreshThresholds(capacity, now);
+    }
+    const discovery = this.discovery!;
+    warnings.push(...discovery.warnings);
+    this.bootTimeSec ??= this.proc.readBootTime();
+    const bootTimeSec = this.bootTimeSec;
+    this.pods.refresh();
+
+    // 1. stat of every process: the only file read for all of them.
+    const stats: ProcStatRaw[] = [];
+    for (const pid of this.proc.listPids()) {
+      try {
+        const s = this.proc.readStat(pid);
+        if (s !== null) stats.push(s);
+      } catch (err) {
+        if (!(err instanceof ParseError)) throw err;
+        warnings.push(`${err.message}; process skipped`);
+      }
+    }
+
+    // 2. the top N in full, walking down the ranking past processes that exit meanwhile.
+    const oldCache = this.cache;
+    const cache = new Map<string, CacheEntry>();
+    const cached = (s: ProcStatRaw, key: string): CacheEntry | undefined => {
+      const e = oldCache.get(key);
+      return e !== undefined && e.validUntil > now ? e : undefined;
+    };
+    const cacheable = (s: ProcStatRaw): boolean => now - startTimeMs(s, bootTimeSec) >= CACHE_MIN_AGE_MS;
+    const validUntil = (s: ProcStatRaw): number => now + CACHE_TTL_MS + (s.pid % 16) * 1000;
+
+    const details = new Map<number, ProcDetailsRaw>();
+    const gone = new Set<number>();
+    for (const s of rankByRss(stats)) {
+      if (details.size >= this.o.top) break;
+      const key = processKey(s.pid, s.startTimeTicks);
+      const hit = cached(s, key);
+      const kernelThread = isKernelThread(s);
+      let d: ProcDetailsRaw;
+      try {
+        d = this.proc.readDetails(s, {
+          kernelThread,
+          cached: hit === undefined ? undefined : { cgroups: hit.cgroups, ...(hit.exe !== undefined ? { exe: hit.exe } : {}) },
+        });
+      } catch (err) {
+        if (err instanceof ProcessVanished) {
+          gone.add(s.pid);
+          continue;
+        }
+        throw err;
+      }
+      details.set(s.pid, d);
+      if (d.cgroups !== null && cacheable(s)) {
+        const exe = d.unknown.exe === undefined ? d.exe : undefined;
+        cache.set(key, { cgroups: d.cgroups, ...(exe !== undefined ? { exe } : {}), validUntil: hit?.validUntil ?? validUntil(s) });
+      }
+    }
+
+    // 3. every process per owner; cgroups of the rest from the cache, read once when new.
+    const swapInUse = node.meminfo.swapTotalBytes !== null && node.meminfo.swapFreeBytes !== null && node.meminfo.swapTotalBytes - node.meminfo.swapFreeBytes > 0;
+    const owned: OwnedProcess[] = [];
+    for (const s of stats) {
+      if (gone.has(s.pid)) continue;
+      const rssBytes = s.rssPages * this.pageSize;
+      const d = details.get(s.pid);
+      let owner: Owner;
+      let swapBytes: number | null = d?.status?.swapBytes ?? null;
+      if (isKernelThread(s)) owner = { kind: 'kernel' };
+      else if (d !== undefined) owner = attribute(d.cgroups?.memory ?? null, d.cgroups?.systemd ?? null, false);
+      else {
+        const key = processKey(s.pid, s.startTimeTicks);
+        let cgroups: ProcCgroups | null = cache.get(key)?.cgroups ?? cached(s, key)?.cgroups ?? null;
+        if (cgroups === null) {
+          try {
+            cgroups = this.proc.readCgroups(s.pid);
+            if (cacheable(s)) cache.set(key, { cgroups, validUntil: validUntil(s) });
+          } catch (err) {
+            const code = (err as { code?: unknown }).code;
+            if (code === 'ENOENT' || code === 'ESRCH') continue; // exited since its stat was read
+            cgroups = null; // unreadable or unparseable: counted under an unknown owner, not dropped
+          }
+        } else if (!cache.has(key)) cache.set(key, oldCache.get(key)!);
+        owner = attribute(cgroups?.memory ?? null, cgroups?.systemd ?? null, false);
+        // Swap per process lives in status only; read it for all only when the node has swap in use.
+        if (swapInUse) {
+          try {
+            swapBytes = this.proc.readStatus(s.pid).swapBytes;
+          } catch {
+            swapBytes = null;
+          }
+        } else swapBytes = 0;
+      }
+      owned.push({ owner: namePod(owner, this.pods), rssBytes, swapBytes });
+    }
+    this.cache = cache;
+
+    const processes = buildProcesses([...details.values()], this.o.top, {
+      bootTimeSec,
+      pageSize: this.pageSize,
+      now,
+      previous: this.previous,
+      redact: this.o.redact,
+      pods: this.pods,
+    });
+    this.previous = cpuHistory(
+      stats.filter((s) => !gone.has(s.pid)),
+      now,
+    );
+    this.warnings = warnings;
+    return {
+      takenAt: now,
+      captureMs: Math.round((performance.now() - t0) * 10) / 10,
+      cgroupMode: node.cgroupMode,
+      meminfo: node.meminfo,
+      kubelet: node.kubelet,
+      allocatable: node.allocatable,
+      psi: node.psi,
+      oomKillCount: node.oomKillCount,
+      thresholds: discovery.thresholds,
+      processCount: owned.length,
+      processes,
+      owners: aggregateOwners(owned),
+    };
+  }
+}
