@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -171,6 +171,25 @@ test('kill -9 mid-write, many times: integrity ok and every committed snapshot i
     const s = Store.open(file, { readonly: true });
     for (const [id, at] of w.lines) assertIntact(s, id, at);
     s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a non-root user who can read the files reads while the recorder runs, and gets one clear line otherwise', { skip: !isRoot && 'needs root to run as nobody' }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memrec-nobody-'));
+  try {
+    chmodSync(dir, 0o755);
+    const file = path.join(dir, 'memrec.db');
+    const reader = path.join(repoRoot, 'dist', 'test', 'helpers', 'store-reader.js');
+    const asNobody = (): string => spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, reader, file], { encoding: 'utf8' }).stdout.trim();
+    const store = Store.open(file);
+    store.writeSnapshot(snapshot(1000));
+    // an admin grants read access (memrec itself never makes the files world-readable)
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) chmodSync(f, 0o644);
+    assert.equal(asNobody(), 'snapshots 1');
+    store.close();
+    assert.equal(asNobody(), `error cannot read ${file}: no writer has it open and this user cannot create ${file}-shm in ${dir} (read it as the recorder's user, or while the recorder runs, or copy the file)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

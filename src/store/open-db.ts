@@ -39,6 +39,10 @@ export function sqliteInputError(e: unknown, file: string): unknown {
     if (e.code.startsWith('SQLITE_CANTOPEN') || e.code.startsWith('SQLITE_PERM') || e.code === 'SQLITE_READONLY_CANTINIT') {
       return new InputError(`cannot open ${file}: ${e.message} (a reader needs read access to the file, its -wal and -shm files, or write access to its directory)`);
     }
+    if (e.code === 'SQLITE_READONLY_DIRECTORY') {
+      // a WAL reader needs <file>-shm; without a running writer nobody has made it
+      return new InputError(`cannot read ${file}: no writer has it open and this user cannot create ${file}-shm in ${path.dirname(file)} (read it as the recorder's user, or while the recorder runs, or copy the file)`);
+    }
     if (e.code.startsWith('SQLITE_BUSY')) return new MemrecError(`database ${file} is locked by another process (${e.message})`);
   }
   return e;
