@@ -15,6 +15,7 @@ import {
   namePod,
   processKey,
   rankByRss,
+  rssBytes,
   startTimeMs,
   type CpuHistory,
   type OwnedProcess,
@@ -36,6 +37,8 @@ export interface CollectorOptions {
   redact?: RedactRules;
   /** bytes per page; default: the running kernel's (4096 when it cannot be told) */
   pageSize?: number;
+  /** cgroup/exe cache: processes younger than minAgeMs are not cached; entries are re-read after ttlMs (+ spread) */
+  cache?: { minAgeMs: number; ttlMs: number };
 }
 
 /** Thresholds are found by scanning /proc for the kubelet: too dear for every 1 s burst snapshot. */
@@ -135,8 +138,9 @@ export class Collector {
       const e = oldCache.get(key);
       return e !== undefined && e.validUntil > now ? e : undefined;
     };
-    const cacheable = (s: ProcStatRaw): boolean => now - startTimeMs(s, bootTimeSec) >= CACHE_MIN_AGE_MS;
-    const validUntil = (s: ProcStatRaw): number => now + CACHE_TTL_MS + (s.pid % 16) * 1000;
+    const { minAgeMs, ttlMs } = this.o.cache ?? { minAgeMs: CACHE_MIN_AGE_MS, ttlMs: CACHE_TTL_MS };
+    const cacheable = (s: ProcStatRaw): boolean => now - startTimeMs(s, bootTimeSec) >= minAgeMs;
+    const validUntil = (s: ProcStatRaw): number => now + ttlMs + (ttlMs > 0 ? (s.pid % 16) * 1000 : 0);
 
     const details = new Map<number, ProcDetailsRaw>();
     const gone = new Set<number>();
@@ -170,8 +174,8 @@ export class Collector {
     const owned: OwnedProcess[] = [];
     for (const s of stats) {
       if (gone.has(s.pid)) continue;
-      const rssBytes = s.rssPages * this.pageSize;
       const d = details.get(s.pid);
+      const rss = d !== undefined ? rssBytes(d, this.pageSize) : s.rssPages * this.pageSize;
       let owner: Owner;
       let swapBytes: number | null = d?.status?.swapBytes ?? null;
       if (isKernelThread(s)) owner = { kind: 'kernel' };
@@ -199,7 +203,7 @@ export class Collector {
           }
         } else swapBytes = 0;
       }
-      owned.push({ owner: namePod(owner, this.pods), rssBytes, swapBytes });
+      owned.push({ owner: namePod(owner, this.pods), rssBytes: rss, swapBytes });
     }
     this.cache = cache;
 

@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ProcDetailsRaw } from '../src/model/process-raw.js';
+import { aggregateOwners, buildProcesses, cpuHistory, cpuPercent, startTimeMs } from '../src/model/snapshot.js';
+import type { ProcStatRaw } from '../src/model/types.js';
+import { parsePodLogDir, PodDirectory } from '../src/sources/pods.js';
+
+function stat(pid: number, rssPages: number, ticks = 0, startTimeTicks = 1000): ProcStatRaw {
+  return { pid, comm: `p${pid}`, state: 'S', ppid: 1, flags: 0x400100, utimeTicks: ticks, stimeTicks: 0, numThreads: 1, startTimeTicks, vsizeBytes: 1 << 20, rssPages };
+}
+
+function details(s: ProcStatRaw, cgroup: string, argv: string[] = ['x']): ProcDetailsRaw {
+  return {
+    stat: s,
+    status: { uid: 0, vmRssBytes: s.rssPages * 4096, rssAnonBytes: 0, rssFileBytes: 0, rssShmemBytes: 0, swapBytes: 0, kthread: null },
+    cgroups: { memory: cgroup, systemd: cgroup },
+    cwd: '/',
+    exe: '/bin/x',
+    argv,
+    oomScoreAdj: 0,
+    unknown: {},
+  };
+}
+
+test('startTimeMs: boot time plus starttime ticks at 100 Hz', () => {
+  assert.equal(startTimeMs(stat(1, 0, 0, 34899), 1_700_000_000), 1_700_000_348_990);
+});
+
+test('cpuPercent: ticks over elapsed time, same (pid, start time) only', () => {
+  const before = cpuHistory([stat(10, 1, 100), stat(11, 1, 50, 2000)], 1_000_000);
+  // 150 ticks = 1.5 s of CPU over 3 s = 50 %
+  assert.equal(cpuPercent(stat(10, 1, 250), before, 1_003_000), 50);
+  // two CPUs busy: over 100 %
+  assert.equal(cpuPercent(stat(10, 1, 700), before, 1_003_000), 200);
+  // a reused pid (other start time) is a new process: no previous sample
+  assert.equal(cpuPercent(stat(11, 1, 80, 9999), before, 1_003_000), null);
+  assert.equal(cpuPercent(stat(12, 1, 80), before, 1_003_000), null);
+  assert.equal(cpuPercent(stat(10, 1, 250), null, 1_003_000), null);
+  assert.equal(cpuPercent(stat(10, 1, 250), before, 1_000_000), null, 'no elapsed time');
+});
+
+test('buildProcesses: the top N by RSS, largest first, redacted, with owner and flags', () => {
+  const uid = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+  const all = [
+    details(stat(5, 10), '/system.slice/a.service'),
+    details(stat(6, 300), `/kubepods/burstable/pod${uid}/${'c'.repeat(64)}`, ['app', '--password=x']),
+    details(stat(7, 200), '/system.slice/b.service'),
+    details(stat(8, 200), '/system.slice/c.service'),
+  ];
+  all[2]!.cwd = `/var/lib/kubelet/pods/${uid}/volumes/x`;
+  const out = buildProcesses(all, 3, {
+    bootTimeSec: 1_700_000_000,
+    pageSize: 4096,
+    now: 1_700_000_100_000,
+    previous: null,
+    pods: { lookup: (u) => (u === uid ? { namespace: 'ns', name: 'web' } : null) },
+  });
+  assert.deepEqual(
+    out.map((p) => p.pid),
+    [6, 7, 8],
+  );
+  assert.equal(out[0]!.rssBytes, 300 * 4096);
+  assert.equal(out[0]!.cmdline, 'app --password=***');
+  assert.deepEqual(out[0]!.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: 'c'.repeat(64), runtime: 'unknown', namespace: 'ns', podName: 'web' });
+  assert.deepEqual(out[1]!.flags, ['cwd-in-pod-volume-outside-kubepods']);
+  assert.equal(out[2]!.flags, undefined);
+  assert.equal(out[0]!.unknown, undefined);
+});
+
+test('buildProcesses: a kernel thread has owner kernel and no cmdline', () => {
+  const k = details({ ...stat(2, 0), flags: 0x208040 }, '/', []);
+  k.argv = null;
+  const [p] = buildProcesses([k], 1, { bootTimeSec: 0, pageSize: 4096, now: 0, previous: null });
+  assert.deepEqual(p!.owner, { kind: 'kernel' });
+  assert.equal(p!.cmdline, null);
+});
+
+test('aggregateOwners: every process per owner, pods at pod level, largest first', () => {
+  const uid = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+  const pod = (c: string) => ({ kind: 'pod', podUid: uid, qos: 'burstable', containerId: c, runtime: 'containerd', namespace: null, podName: null }) as const;
+  const agg = aggregateOwners([
+    { owner: pod('a'), rssBytes: 100, swapBytes: 1 },
+    { owner: pod('b'), rssBytes: 50, swapBytes: null },
+    { owner: { kind: 'service', unit: 'x.service' }, rssBytes: 200, swapBytes: 0 },
+    { owner: { kind: 'kernel' }, rssBytes: 0, swapBytes: null },
+    { owner: { kind: 'kernel' }, rssBytes: 0, swapBytes: null },
+  ]);
+  assert.deepEqual(agg, [
+    { key: 'service:x.service', owner: { kind: 'service', unit: 'x.service' }, processCount: 1, rssBytes: 200, swapBytes: 0 },
+    { key: `pod:${uid}`, owner: { ...pod('a'), containerId: null, runtime: null }, processCount: 2, rssBytes: 150, swapBytes: 1 },
+    { key: 'kernel', owner: { kind: 'kernel' }, processCount: 2, rssBytes: 0, swapBytes: 0 },
+  ]);
+  assert.deepEqual(aggregateOwners([]), []);
+});
+
+test('parsePodLogDir: <namespace>_<name>_<uid>, nothing else', () => {
+  assert.deepEqual(parsePodLogDir('kube-system_etcd-node1_6c1e8d4f0b2a49e7a3d5c8b1f0e2d4a6'), { namespace: 'kube-system', name: 'etcd-node1', uid: '6c1e8d4f0b2a49e7a3d5c8b1f0e2d4a6' });
+  assert.deepEqual(parsePodLogDir('default_web-7d9_0F1E2D3C-4B5A-6978-8A9B-0C1D2E3F4A5B'), { namespace: 'default', name: 'web-7d9', uid: '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b' });
+  assert.equal(parsePodLogDir('default_web'), null);
+  assert.equal(parsePodLogDir('a_b_c_0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b'), null);
+  assert.equal(parsePodLogDir('default_web_notauid'), null);
+});
+
+test('PodDirectory: re-reads /var/log/pods when its mtime changes, and only then', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'memrec-pods-'));
+  try {
+    const pods = new PodDirectory(root);
+    pods.refresh();
+    assert.equal(pods.lookup('0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b'), null, 'no directory: nothing known');
+    const dir = path.join(root, 'var/log/pods');
+    mkdirSync(path.join(dir, 'default_web_0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b'), { recursive: true });
+    utimesSync(dir, 1000, 1000);
+    pods.refresh();
+    assert.deepEqual(pods.lookup('0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b'), { namespace: 'default', name: 'web' });
+    // a new pod with the mtime forced back: the cache holds (proves it is a cache)
+    mkdirSync(path.join(dir, 'kube-system_dns_1f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b'));
+    utimesSync(dir, 1000, 1000);
+    pods.refresh();
+    assert.equal(pods.lookup('1f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b'), null);
+    utimesSync(dir, 2000, 2000);
+    pods.refresh();
+    assert.deepEqual(pods.lookup('1f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b'), { namespace: 'kube-system', name: 'dns' });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
