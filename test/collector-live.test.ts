@@ -185,7 +185,7 @@ test('memrec snapshot: --top abc and an unknown flag exit 2 with one line', asyn
 });
 
 test('memrec snapshot on this machine: JSON with the documented process fields', async () => {
-  const r = await runMain(['snapshot', '--json', '--top', '3']);
+  const r = await runMain(['snapshot', '--json', '--no-store', '--top', '3']);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout) as { processes: Array<Record<string, unknown>>; owners: unknown[]; processCount: number; kubelet: { availableBytes: number } };
   assert.equal(s.processes.length, 3);

@@ -32,7 +32,7 @@ for (const { tree, btime, warnings } of trees) {
   test(`snapshot of fixture tree ${tree} matches its golden`, async () => {
     const dir = fixture(tree);
     const now = btime * 1000 + 3 * DAY;
-    const r = await runMain(['snapshot', '--json', '--host-root', dir], { now });
+    const r = await runMain(['snapshot', '--json', '--no-store', '--host-root', dir], { now });
     assert.equal(r.code, 0, r.stderr);
     const stderr = normalize(r.stderr, dir).trim().split('\n').filter(Boolean);
     assert.equal(stderr.length, warnings.length, stderr.join('\n'));
@@ -67,7 +67,7 @@ for (const { tree, btime, warnings } of trees) {
 }
 
 test('the incident tree: updatedb is the top process, owned by cron.service, flagged for its cwd in a pod volume', async () => {
-  const r = await runMain(['snapshot', '--json', '--top', '1', '--host-root', fixture('v1-cgroupfs')], { now: 1_700_000_000_000 + 3 * DAY });
+  const r = await runMain(['snapshot', '--json', '--no-store', '--top', '1', '--host-root', fixture('v1-cgroupfs')], { now: 1_700_000_000_000 + 3 * DAY });
   const snap = JSON.parse(r.stdout) as { processes: Array<Record<string, unknown>>; owners: Array<{ key: string; processCount: number }> };
   assert.equal(snap.processes.length, 1);
   const top = snap.processes[0]!;

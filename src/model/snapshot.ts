@@ -120,6 +120,8 @@ export function buildProcesses(details: readonly ProcDetailsRaw[], top: number, 
 /** One process as counted per owner. swapBytes null: not read (counted as 0). */
 export interface OwnedProcess {
   owner: Owner;
+  /** ownerKey(owner), when the caller has it already */
+  key?: string;
   rssBytes: number;
   swapBytes: number | null;
 }
@@ -133,7 +135,7 @@ function ownerLevel(o: Owner): Owner {
 export function aggregateOwners(processes: Iterable<OwnedProcess>): OwnerAggregate[] {
   const byKey = new Map<string, OwnerAggregate>();
   for (const p of processes) {
-    const key = ownerKey(p.owner);
+    const key = p.key ?? ownerKey(p.owner);
     let agg = byKey.get(key);
     if (!agg) {
       agg = { key, owner: ownerLevel(p.owner), processCount: 0, rssBytes: 0, swapBytes: 0 };

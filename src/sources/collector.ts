@@ -5,7 +5,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ParseError } from '../errors.js';
-import { attribute } from '../model/attribution.js';
+import { attribute, ownerKey } from '../model/attribution.js';
 import { isKernelThread, type ProcCgroups, type ProcDetailsRaw } from '../model/process-raw.js';
 import type { RedactRules } from '../model/redact.js';
 import {
@@ -50,9 +50,14 @@ const CACHE_TTL_MS = 60_000;
 
 interface CacheEntry {
   cgroups: ProcCgroups;
+  /** attributed from cgroups (pod names are added per collect: /var/log/pods may change) */
+  owner: Owner;
+  ownerKey?: string;
   exe?: string | null;
   validUntil: number;
 }
+
+const KERNEL: Owner = { kind: 'kernel' };
 
 /** KernelPageSize of the first mapping in /proc/self/smaps: the page size of the running kernel. */
 export function detectPageSize(procRoot = '/proc'): number {
@@ -134,25 +139,34 @@ export class Collector {
     // 2. the top N in full, walking down the ranking past processes that exit meanwhile.
     const oldCache = this.cache;
     const cache = new Map<string, CacheEntry>();
-    const cached = (s: ProcStatRaw, key: string): CacheEntry | undefined => {
-      const e = oldCache.get(key);
+    const { minAgeMs, ttlMs } = this.o.cache ?? { minAgeMs: CACHE_MIN_AGE_MS, ttlMs: CACHE_TTL_MS };
+    const cachedEntry = (key: string): CacheEntry | undefined => {
+      const e = cache.get(key) ?? oldCache.get(key);
       return e !== undefined && e.validUntil > now ? e : undefined;
     };
-    const { minAgeMs, ttlMs } = this.o.cache ?? { minAgeMs: CACHE_MIN_AGE_MS, ttlMs: CACHE_TTL_MS };
-    const cacheable = (s: ProcStatRaw): boolean => now - startTimeMs(s, bootTimeSec) >= minAgeMs;
-    const validUntil = (s: ProcStatRaw): number => now + ttlMs + (ttlMs > 0 ? (s.pid % 16) * 1000 : 0);
+    /** Remember what was read, if the process is old enough; a re-read entry keeps its expiry. */
+    const remember = (s: ProcStatRaw, key: string, cgroups: ProcCgroups, exe: string | null | undefined, previous: CacheEntry | undefined): CacheEntry => {
+      const e: CacheEntry = {
+        cgroups,
+        owner: attribute(cgroups.memory, cgroups.systemd, false),
+        ...(exe !== undefined ? { exe } : {}),
+        validUntil: previous?.validUntil ?? now + ttlMs + (ttlMs > 0 ? (s.pid % 16) * 1000 : 0),
+      };
+      e.ownerKey = ownerKey(e.owner);
+      if (now - startTimeMs(s, bootTimeSec) >= minAgeMs) cache.set(key, e);
+      return e;
+    };
 
     const details = new Map<number, ProcDetailsRaw>();
     const gone = new Set<number>();
     for (const s of rankByRss(stats)) {
       if (details.size >= this.o.top) break;
       const key = processKey(s.pid, s.startTimeTicks);
-      const hit = cached(s, key);
-      const kernelThread = isKernelThread(s);
+      const hit = cachedEntry(key);
       let d: ProcDetailsRaw;
       try {
         d = this.proc.readDetails(s, {
-          kernelThread,
+          kernelThread: isKernelThread(s),
           cached: hit === undefined ? undefined : { cgroups: hit.cgroups, ...(hit.exe !== undefined ? { exe: hit.exe } : {}) },
         });
       } catch (err) {
@@ -163,47 +177,52 @@ export class Collector {
         throw err;
       }
       details.set(s.pid, d);
-      if (d.cgroups !== null && cacheable(s)) {
-        const exe = d.unknown.exe === undefined ? d.exe : undefined;
-        cache.set(key, { cgroups: d.cgroups, ...(exe !== undefined ? { exe } : {}), validUntil: hit?.validUntil ?? validUntil(s) });
-      }
+      if (d.cgroups !== null) remember(s, key, d.cgroups, d.unknown.exe === undefined ? d.exe : undefined, hit);
     }
 
-    // 3. every process per owner; cgroups of the rest from the cache, read once when new.
+    // 3. every process per owner: cgroup and owner from the cache, read once per process when new or stale.
     const swapInUse = node.meminfo.swapTotalBytes !== null && node.meminfo.swapFreeBytes !== null && node.meminfo.swapTotalBytes - node.meminfo.swapFreeBytes > 0;
     const owned: OwnedProcess[] = [];
     for (const s of stats) {
       if (gone.has(s.pid)) continue;
       const d = details.get(s.pid);
-      const rss = d !== undefined ? rssBytes(d, this.pageSize) : s.rssPages * this.pageSize;
+      if (isKernelThread(s)) {
+        owned.push({ owner: KERNEL, key: 'kernel', rssBytes: s.rssPages * this.pageSize, swapBytes: 0 });
+        continue;
+      }
+      const key = processKey(s.pid, s.startTimeTicks);
+      let entry = cachedEntry(key);
+      if (entry !== undefined && !cache.has(key)) cache.set(key, entry);
       let owner: Owner;
-      let swapBytes: number | null = d?.status?.swapBytes ?? null;
-      if (isKernelThread(s)) owner = { kind: 'kernel' };
-      else if (d !== undefined) owner = attribute(d.cgroups?.memory ?? null, d.cgroups?.systemd ?? null, false);
-      else {
-        const key = processKey(s.pid, s.startTimeTicks);
-        let cgroups: ProcCgroups | null = cache.get(key)?.cgroups ?? cached(s, key)?.cgroups ?? null;
-        if (cgroups === null) {
+      let ownerK: string | undefined;
+      if (d !== undefined) {
+        owner = entry?.owner ?? attribute(d.cgroups?.memory ?? null, d.cgroups?.systemd ?? null, false);
+        ownerK = entry?.ownerKey;
+      } else {
+        if (entry === undefined) {
           try {
-            cgroups = this.proc.readCgroups(s.pid);
-            if (cacheable(s)) cache.set(key, { cgroups, validUntil: validUntil(s) });
+            entry = remember(s, key, this.proc.readCgroups(s.pid), undefined, undefined);
           } catch (err) {
             const code = (err as { code?: unknown }).code;
             if (code === 'ENOENT' || code === 'ESRCH') continue; // exited since its stat was read
-            cgroups = null; // unreadable or unparseable: counted under an unknown owner, not dropped
+            // unreadable or unparseable: counted under an unknown owner, not dropped
           }
-        } else if (!cache.has(key)) cache.set(key, oldCache.get(key)!);
-        owner = attribute(cgroups?.memory ?? null, cgroups?.systemd ?? null, false);
-        // Swap per process lives in status only; read it for all only when the node has swap in use.
-        if (swapInUse) {
-          try {
-            swapBytes = this.proc.readStatus(s.pid).swapBytes;
-          } catch {
-            swapBytes = null;
-          }
-        } else swapBytes = 0;
+        }
+        owner = entry?.owner ?? attribute(null, null, false);
+        ownerK = entry?.ownerKey;
       }
-      owned.push({ owner: namePod(owner, this.pods), rssBytes: rss, swapBytes });
+      // Swap per process lives in status only: read it for all only when the node has swap in use.
+      let swapBytes: number | null = 0;
+      if (d !== undefined) swapBytes = d.status?.swapBytes ?? null;
+      else if (swapInUse) {
+        try {
+          swapBytes = this.proc.readStatus(s.pid).swapBytes;
+        } catch {
+          swapBytes = null;
+        }
+      }
+      const named = namePod(owner, this.pods);
+      owned.push({ owner: named, ...(ownerK !== undefined ? { key: ownerK } : {}), rssBytes: d !== undefined ? rssBytes(d, this.pageSize) : s.rssPages * this.pageSize, swapBytes });
     }
     this.cache = cache;
 

@@ -3,43 +3,52 @@ import { ParseError } from '../errors.js';
 import type { ProcStatRaw } from '../model/types.js';
 import type { ProcCgroups, ProcStatusRaw } from '../model/process-raw.js';
 
-function num(file: string, text: string, field: string, value: string | undefined): number {
-  // A truncated file ends early: name the field that is missing rather than returning NaN.
-  if (value === undefined || value === '' || !/^-?\d+$/.test(value)) {
-    throw new ParseError(file, value === undefined ? `truncated: no ${field} field` : `${field} is not a number (${JSON.stringify(value)})`, text.trimEnd());
-  }
-  return Number(value);
-}
-
 /**
  * /proc/<pid>/stat. comm sits between the first '(' and the LAST ')': it may itself contain spaces and ')'
- * (`(sd-pam) x)`), so splitting on spaces is wrong.
+ * (`(sd-pam) x)`), so splitting on spaces is wrong. Walks the fields it needs without splitting or
+ * regexes: it runs for every process on every snapshot.
  */
 export function parseStat(text: string, file = 'stat'): ProcStatRaw {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) throw new ParseError(file, 'expected "pid (comm) state ..."', text.trimEnd());
-  const pid = num(file, text, 'pid', text.slice(0, open).trim());
-  const comm = text.slice(open + 1, close);
-  // rest[k - 3] is field k of proc(5): field 3 is state.
-  const rest = text.slice(close + 2).trimEnd().split(' ');
-  const f = (k: number): string | undefined => rest[k - 3];
-  const state = f(3);
-  if (state === undefined || state === '' || !/^[A-Za-z]$/.test(state)) {
+  const pidText = text.slice(0, open).trim();
+  const pid = Number(pidText);
+  if (pidText === '' || !Number.isInteger(pid)) throw new ParseError(file, `pid is not a number (${JSON.stringify(pidText)})`, text.trimEnd());
+  // fields[k - 3] is field k of proc(5): field 3 is state; memrec needs fields 3 to 24.
+  const fields: string[] = [];
+  let pos = close + 2;
+  const end = text.length - (text.endsWith('\n') ? 1 : 0);
+  while (fields.length < 22 && pos < end) {
+    let next = text.indexOf(' ', pos);
+    if (next < 0 || next > end) next = end;
+    fields.push(text.slice(pos, next));
+    pos = next + 1;
+  }
+  const state = fields[0];
+  if (state === undefined || state.length !== 1 || !/[A-Za-z]/.test(state)) {
     throw new ParseError(file, state === undefined || state === '' ? 'truncated: no state field' : `state is not a letter (${JSON.stringify(state)})`, text.trimEnd());
   }
+  const f = (k: number, name: string): number => {
+    const v = fields[k - 3];
+    const n = v === undefined || v === '' ? NaN : Number(v);
+    if (!Number.isInteger(n)) {
+      throw new ParseError(file, v === undefined ? `truncated: no ${name} field` : `${name} is not a number (${JSON.stringify(v)})`, text.trimEnd());
+    }
+    return n;
+  };
   return {
     pid,
-    comm,
+    comm: text.slice(open + 1, close),
     state,
-    ppid: num(file, text, 'ppid', f(4)),
-    flags: num(file, text, 'flags', f(9)),
-    utimeTicks: num(file, text, 'utime', f(14)),
-    stimeTicks: num(file, text, 'stime', f(15)),
-    numThreads: num(file, text, 'num_threads', f(20)),
-    startTimeTicks: num(file, text, 'starttime', f(22)),
-    vsizeBytes: num(file, text, 'vsize', f(23)),
-    rssPages: num(file, text, 'rss', f(24)),
+    ppid: f(4, 'ppid'),
+    flags: f(9, 'flags'),
+    utimeTicks: f(14, 'utime'),
+    stimeTicks: f(15, 'stime'),
+    numThreads: f(20, 'num_threads'),
+    startTimeTicks: f(22, 'starttime'),
+    vsizeBytes: f(23, 'vsize'),
+    rssPages: f(24, 'rss'),
   };
 }
 

@@ -1,0 +1,203 @@
+// Collector bench: CPU of one memrec snapshot (Collector.collect, as the recorder calls it) against
+// `ps -eo pid,ppid,uid,rss,vsz,cgroup,args` over the same N idle processes, medians of several runs.
+// memrec is measured in a fresh node process (process.cpuUsage around each collect, after warm-up),
+// so the bench's own 1000 ChildProcess objects don't weigh on its heap; ps through bash's `times`
+// (user+sys of its children, ms resolution); the two alternate, run by run. Standalone: node dist/bench/collector.js [--procs N]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const PS_ARGS = ['-eo', 'pid,ppid,uid,rss,vsz,cgroup,args'];
+
+export interface CollectorBench {
+  /** idle processes started for the bench */
+  started: number;
+  /** processes memrec saw (and ps printed) */
+  memrecProcesses: number;
+  psProcesses: number;
+  runs: number;
+  top: number;
+  /** median CPU (user+sys) of one collect after warm-up, ms */
+  memrecMs: number;
+  /** CPU of the first collect of a fresh collector (cold caches, threshold discovery), ms */
+  memrecColdMs: number;
+  /** median CPU of one ps run, ms */
+  psMs: number;
+  /** memrec / ps */
+  ratio: number;
+  /** median CPU of `memrec snapshot --json --no-store` as a new process, node start included, ms */
+  cliMs: number;
+  /** memrec's RSS and private (RssAnon) memory after the measured collects, MiB */
+  rssMiB: number;
+  rssAnonMiB: number;
+  heapUsedMiB: number;
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
+
+/** N idle processes, resolved once each has exec'd sleep (its comm says so). */
+async function startIdle(n: number): Promise<ChildProcess[]> {
+  const kids: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) kids.push(spawn('sleep', ['600'], { stdio: 'ignore' }));
+  const deadline = Date.now() + 60_000;
+  for (const k of kids) {
+    for (;;) {
+      let comm = '';
+      try {
+        comm = readFileSync(`/proc/${k.pid}/comm`, 'utf8').trim();
+      } catch {
+        /* not there yet */
+      }
+      if (comm === 'sleep') break;
+      if (Date.now() > deadline) throw new Error(`sleep ${k.pid} did not start`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  return kids;
+}
+
+function killAll(kids: ChildProcess[]): void {
+  for (const k of kids) if (k.exitCode === null && k.signalCode === null) k.kill('SIGKILL');
+}
+
+/** CPU ms of a command's children, from bash's `times` (its second line: children user, sys). */
+function childCpuMs(cmd: string): number {
+  const r = spawnSync('bash', ['-c', `${cmd} > /dev/null; times`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd}: exit ${r.status}: ${r.stderr}`);
+  const line = r.stdout.trim().split('\n')[1] ?? '';
+  const secs = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  if (secs.length !== 2) throw new Error(`unexpected times output: ${r.stdout}`);
+  return (secs[0]! + secs[1]!) * 1000;
+}
+
+/**
+ * The in-process measurement, in its own node process: one collect per `collect` line on stdin, its CPU ms
+ * on stdout, so the parent can alternate memrec and ps and both meet the same machine load.
+ */
+const MEASURE = (top: number): string => `
+  import { Collector } from ${JSON.stringify(pathToFileURL(path.resolve(here, '../src/sources/collector.js')).href)};
+  import { resolveRoots } from ${JSON.stringify(pathToFileURL(path.resolve(here, '../src/sources/roots.js')).href)};
+  import { readFileSync } from 'node:fs';
+  import { createInterface } from 'node:readline';
+  const c = new Collector({ roots: resolveRoots({}), top: ${top} });
+  let seen = 0;
+  const cpu = () => { const t = process.cpuUsage(); seen = c.collect().processCount; const d = process.cpuUsage(t); return (d.user + d.system) / 1000; };
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'collect') console.log(JSON.stringify({ ms: cpu(), seen }));
+    else {
+      const status = readFileSync('/proc/self/status', 'utf8');
+      const kb = (k) => Number(status.split('\\n').find((l) => l.startsWith(k + ':')).split(/\\s+/)[1]);
+      console.log(JSON.stringify({ rssKb: kb('VmRSS'), anonKb: kb('RssAnon'), heap: process.memoryUsage().heapUsed }));
+      break;
+    }
+  }
+`;
+
+/** A line-protocol conversation with the measuring process. */
+function measurer(top: number): { ask(cmd: string): Promise<string>; child: ChildProcess } {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', MEASURE(top)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
+  lines.on('line', (l) => waiting.shift()?.resolve(l));
+  child.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`measuring process exited ${code}`));
+  });
+  return {
+    child,
+    ask(cmd) {
+      return new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin!.write(`${cmd}\n`);
+      });
+    },
+  };
+}
+
+export async function benchCollector(o: { procs?: number; runs?: number; top?: number } = {}): Promise<CollectorBench> {
+  const n = o.procs ?? 1000;
+  const runs = o.runs ?? 15;
+  const top = o.top ?? 30;
+  const kids: ChildProcess[] = [];
+  const onSignal = (): void => {
+    killAll(kids);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    kids.push(...(await startIdle(n)));
+    // A node's processes are mostly older than the collector's 5 s caching age; so are these, now.
+    await new Promise((r) => setTimeout(r, 6000));
+    const m = measurer(top);
+    kids.push(m.child);
+    const collect = async (): Promise<{ ms: number; seen: number }> => JSON.parse(await m.ask('collect')) as { ms: number; seen: number };
+    const cold = await collect();
+    for (let i = 0; i < 3; i++) await collect(); // warm-up: caches filled, JIT done
+    childCpuMs(['ps', ...PS_ARGS].join(' ')); // the first ps pays for its own cold start
+    const memrec: number[] = [];
+    const psMs: number[] = [];
+    let seen = 0;
+    for (let i = 0; i < runs; i++) {
+      const c = await collect();
+      memrec.push(c.ms);
+      seen = c.seen;
+      psMs.push(childCpuMs(['ps', ...PS_ARGS].join(' ')));
+    }
+    const r = { ...(JSON.parse(await m.ask('end')) as { rssKb: number; anonKb: number; heap: number }), cold: cold.ms, ms: memrec, seen };
+    const psLines = spawnSync('ps', PS_ARGS, { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout.trim().split('\n').length - 1;
+
+    const bin = path.resolve(here, '../src/cli/bin.js');
+    const cli: number[] = [];
+    for (let i = 0; i < 5; i++) cli.push(childCpuMs(`${process.execPath} ${bin} snapshot --json --no-store`));
+
+    const memrecMs = median(r.ms);
+    const ps = median(psMs);
+    return {
+      started: n,
+      memrecProcesses: r.seen,
+      psProcesses: psLines,
+      runs,
+      top,
+      memrecMs: round(memrecMs),
+      memrecColdMs: round(r.cold),
+      psMs: round(ps),
+      ratio: round(memrecMs / ps, 2),
+      cliMs: round(median(cli)),
+      rssMiB: round(r.rssKb / 1024),
+      rssAnonMiB: round(r.anonKb / 1024),
+      heapUsedMiB: round(r.heap / 1048576),
+    };
+  } finally {
+    killAll(kids);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function formatCollectorBench(b: CollectorBench): string {
+  return [
+    `collector: ${b.started} idle processes started; memrec saw ${b.memrecProcesses}, ps printed ${b.psProcesses}; median of ${b.runs} runs`,
+    `  memrec snapshot (Collector.collect, top ${b.top}, warm): ${b.memrecMs} ms CPU   (first collect, cold caches: ${b.memrecColdMs} ms)`,
+    `  ps ${PS_ARGS.join(' ')}: ${b.psMs} ms CPU`,
+    `  ratio memrec/ps: ${b.ratio} (target <= 0.5)`,
+    `  memrec snapshot --json --no-store as a new process (node start included): ${b.cliMs} ms CPU`,
+    `  memrec after collecting: RSS ${b.rssMiB} MiB, private (RssAnon) ${b.rssAnonMiB} MiB, heap used ${b.heapUsedMiB} MiB`,
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const i = process.argv.indexOf('--procs');
+  const procs = i > 0 ? Number(process.argv[i + 1]) : undefined;
+  const r = await benchCollector(procs === undefined ? {} : { procs });
+  console.log(formatCollectorBench(r));
+  console.log(JSON.stringify(r));
+}

@@ -1,0 +1,55 @@
+// `npm run bench`: every bench section in turn, or those named by --only. A section is a bench/<name>.ts
+// exporting an async function; add yours to `sections`.
+// Usage: node dist/bench/run.js [--procs N] [--only collector,store,query,recorder]
+import { parseArgs } from 'node:util';
+import { benchCollector, formatCollectorBench } from './collector.js';
+import { benchQuery } from './query.js';
+import { benchRecorder, formatRecorderBench } from './recorder.js';
+import { benchStore } from './store.js';
+
+interface Section {
+  name: string;
+  /** what it measures, one line */
+  about: string;
+  run(o: { procs: number }): Promise<string>;
+}
+
+const table = (r: Record<string, number | string>): string => Object.entries(r).map(([k, v]) => `  ${k}: ${v}`).join('\n');
+
+const sections: Section[] = [
+  { name: 'collector', about: 'CPU of one snapshot vs ps over the same processes; memrec RSS', run: async ({ procs }) => formatCollectorBench(await benchCollector({ procs })) },
+  { name: 'store', about: 'database bytes per day, write and retention time', run: async ({ procs }) => table(await benchStore({ processes: procs })) },
+  { name: 'query', about: 'query/culprits/timeline latency on a 30-day database', run: async ({ procs }) => table(await benchQuery({ processes: procs })) },
+  { name: 'recorder', about: 'recorder CPU, RSS and db bytes/day in permanent burst', run: async ({ procs }) => formatRecorderBench(await benchRecorder({ processes: procs })) },
+];
+
+const { values } = parseArgs({ options: { procs: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log(`Usage: npm run bench -- [--procs N] [--only NAME,...]\n\nSections:\n${sections.map((s) => `  ${s.name.padEnd(10)} ${s.about}`).join('\n')}`);
+  process.exit(0);
+}
+const procs = values.procs === undefined ? 1000 : Number(values.procs);
+if (!Number.isInteger(procs) || procs < 0 || procs > 30_000) {
+  console.error(`bench: --procs ${JSON.stringify(values.procs)}: expected a whole number from 0 to 30000`);
+  process.exit(2);
+}
+const only = values.only?.split(',').map((s) => s.trim());
+const unknown = only?.filter((n) => !sections.some((s) => s.name === n)) ?? [];
+if (unknown.length > 0) {
+  console.error(`bench: --only ${unknown.join(',')}: expected some of ${sections.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+
+let failed = 0;
+console.log(`memrec bench, ${new Date().toISOString()}, node ${process.version}`);
+for (const s of sections) {
+  if (only && !only.includes(s.name)) continue;
+  console.log(`\n## ${s.name}`);
+  try {
+    console.log(await s.run({ procs }));
+  } catch (err) {
+    failed++;
+    console.log(`  failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+process.exitCode = failed > 0 ? 1 : 0;
