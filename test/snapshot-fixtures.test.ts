@@ -61,7 +61,8 @@ for (const { tree, btime, warnings } of trees) {
 
     const goldenFile = path.join(dir, 'expected-snapshot.json');
     const actual = JSON.stringify(snap, null, 2) + '\n';
-    if (process.env.MEMREC_UPDATE_GOLDEN === '1' || !existsSync(goldenFile)) writeFileSync(goldenFile, actual);
+    if (process.env.MEMREC_UPDATE_GOLDEN === '1') writeFileSync(goldenFile, actual);
+    assert.ok(existsSync(goldenFile), `${goldenFile} missing: run with MEMREC_UPDATE_GOLDEN=1 and review it`);
     assert.deepEqual(snap, JSON.parse(readFileSync(goldenFile, 'utf8')));
   });
 }
