@@ -363,7 +363,10 @@ export function discoverThresholds(
   const thresholds: Thresholds = { hard, soft };
   if (!kubelet) {
     const fromFiles = flagSets.length > 0 || defaultConfig !== null;
-    warnings.push(`no kubelet process under ${roots.procRoot}${fromFiles ? "; thresholds from kubeadm's files" : '; kubelet default thresholds'}`);
+    // kubeadm's files may be newer than what a kubelet would run with: worth a warning. No kubelet and no
+    // files is an ordinary host, not a problem: the threshold's origin says so.
+    if (fromFiles) warnings.push(`no kubelet process under ${roots.procRoot}; thresholds from kubeadm's files`);
+    else if (thresholds.hard.source === 'kubelet-default') thresholds.hard.origin = `kubelet default; no kubelet process under ${roots.procRoot}`;
   }
 
   const source: ThresholdSource = overrides.source ?? 'memrec-flag';
