@@ -118,7 +118,7 @@ test('culprits: the growing host service comes before the pod and is explained a
   assert.equal(gp.insidePods, false);
   assert.ok(gp.peakRssBytes >= 200 * 1024 * 1024, `peak ${gp.peakRssBytes}`);
   assert.ok(gp.cwds.length > 1 && gp.cwds.every((d) => d.startsWith(db.volume)));
-  assert.match(gp.explanation, new RegExp(`^cgroup /memrec-test-[0-9a-f]+/system\\.slice/${db.growerUnit.replace(/\./g, '\\.')}: a host service \\(.*\\), not a pod, although its cwd was inside pod ${db.podUid}'s volume`));
+  assert.match(gp.explanation, new RegExp(`^cgroup /memrec-test-[0-9a-f]+/system\\.slice/${db.growerUnit.replace(/\./g, '\\.')}: a host service \\(.*\\), not a pod, although its cwd was inside pod ${db.pod}'s volume`));
   assert.equal(c.processes[pod]!.insidePods, true);
   assert.match(c.processes[pod]!.explanation, /inside kubepods/);
   for (const f of ['pid', 'comm', 'exe', 'peakRssBytes', 'peakAt', 'owner', 'insidePods', 'cwds', 'explanation']) assert.ok(f in gp, f);
@@ -149,7 +149,11 @@ test('timeline: json has every snapshot, the burst and the OOM kill; the chart f
 test('events: recorder start/stop, burst start/end and the real OOM kill, with at, type and details', { skip }, async () => {
   const ev = (await json(['events', '--since', since])) as Array<{ at: string; type: string; details: Record<string, unknown> }>;
   const types = ev.map((e) => e.type);
-  assert.deepEqual(types.filter((t) => t !== 'oom_kill'), ['recorder_start', 'burst_start', 'burst_end', 'recorder_stop']);
+  assert.deepEqual(types.filter((t) => t !== 'oom_kill' && t !== 'threshold_crossing'), ['recorder_start', 'burst_start', 'burst_end', 'recorder_stop']);
+  // The recorder marks memory.available going below burst-at (just before the burst starts) and back above it.
+  const crossings = ev.filter((e) => e.type === 'threshold_crossing').map((e) => `${e.details['threshold'] as string} ${e.details['direction'] as string}`);
+  assert.deepEqual(crossings, ['burst-at below', 'burst-at above']);
+  assert.ok(types.indexOf('threshold_crossing') < types.indexOf('burst_start'));
   assert.equal(types.filter((t) => t === 'oom_kill').length, db.oomKills.length);
   assert.ok(ev.every((e) => typeof e.at === 'string' && !Number.isNaN(Date.parse(e.at)) && typeof e.details === 'object'));
   const only = (await json(['events', '--since', since, '--type', 'burst_start,burst_end'])) as unknown[];

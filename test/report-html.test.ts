@@ -82,7 +82,7 @@ test('the HTML export renders in headless Chromium: charts drawn, culprits expla
   assert.equal(v.bursts, 1);
   assert.equal(v.ooms, db.oomKills.length);
   assert.ok(v.culpritRows >= 4);
-  assert.ok(v.explanations.some((e) => e.includes(`${db.growerUnit}: a host service`) && e.includes(`although its cwd was inside pod ${db.podUid}'s volume`)));
+  assert.ok(v.explanations.some((e) => e.includes(`${db.growerUnit}: a host service`) && e.includes(`although its cwd was inside pod ${db.pod}'s volume`)));
   assert.ok(v.events >= 4);
   assert.ok(page.screenshot.length > 10_000, 'a real screenshot');
 });
