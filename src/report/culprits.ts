@@ -3,7 +3,7 @@
 // Attribution is by cgroup only; the cwd is reported and, when it points into a pod, explained away.
 import { ownerKey, ownerLabel, podUidOfPath } from '../model/attribution.js';
 import type { Owner, OwnerKind, SnapshotKind } from '../model/types.js';
-import type { OwnerRow, ProcessRow, ReportSource, SnapshotHeader } from './source.js';
+import type { OwnerPeak, OwnerRow, ProcessPeak, ProcessRow, ReportSource, SnapshotHeader } from './source.js';
 import { isoUtc, type TimeRange } from './time.js';
 
 export interface CulpritProcess {
@@ -137,49 +137,48 @@ export function explain(
   return s;
 }
 
-interface Acc {
-  first: ProcessRow;
-  last: ProcessRow;
-  peak: ProcessRow;
-  samples: number;
-  inPods: boolean;
-  cgroups: (string | null)[];
-  cwds: string[];
-  /** cwds inside pod directories beyond the first MAX_CWDS: they explain the confusion, so a few are kept */
-  podCwds: string[];
-  cwdSet: Set<string>;
-}
-
-/** Processes ranked by peak RSS; ties go to the earlier peak. Rows must be in takenAt order. */
-export function rankProcesses(rows: Iterable<ProcessRow>, names: PodNames, top: number): CulpritProcess[] {
-  const byProc = new Map<string, Acc>();
+/** processRows folded per process exactly as the store's processPeaks does it. Rows must be in processRows order. */
+export function foldProcesses(rows: Iterable<ProcessRow>): ProcessPeak[] {
+  const byProc = new Map<string, ProcessPeak>();
   for (const r of rows) {
     const id = `${r.pid}@${r.startTime}`;
     let a = byProc.get(id);
     if (a === undefined) {
-      a = { first: r, last: r, peak: r, samples: 0, inPods: false, cgroups: [], cwds: [], podCwds: [], cwdSet: new Set() };
+      const at = { takenAt: r.takenAt, rssBytes: r.rssBytes };
+      a = { pid: r.pid, startTime: r.startTime, peak: peakOf(r), first: at, last: at, samples: 0, insidePods: false, cgroups: [], cwds: [], owners: [] };
       byProc.set(id, a);
     }
     a.samples++;
-    if (r.takenAt >= a.last.takenAt) a.last = r;
-    if (r.rssBytes > a.peak.rssBytes) a.peak = r;
-    if (r.owner.kind === 'pod') a.inPods = true;
+    if (r.takenAt >= a.last.takenAt) a.last = { takenAt: r.takenAt, rssBytes: r.rssBytes };
+    if (r.rssBytes > a.peak.rssBytes) a.peak = peakOf(r);
+    if (r.owner.kind === 'pod') a.insidePods = true;
     if (!a.cgroups.includes(r.cgroup)) a.cgroups.push(r.cgroup);
-    if (r.cwd !== null && !a.cwdSet.has(r.cwd)) {
-      a.cwdSet.add(r.cwd);
-      if (a.cwds.length < MAX_CWDS) a.cwds.push(r.cwd);
-      else if (a.podCwds.length < 5 && podUidOfPath(r.cwd) !== null) a.podCwds.push(r.cwd);
-    }
+    if (r.cwd !== null && !a.cwds.includes(r.cwd)) a.cwds.push(r.cwd);
+    if (!a.owners.includes(r.owner)) a.owners.push(r.owner);
   }
-  const ranked = [...byProc.values()].sort((x, y) => y.peak.rssBytes - x.peak.rssBytes || x.peak.takenAt - y.peak.takenAt).slice(0, top);
+  return [...byProc.values()];
+}
+
+function peakOf(r: ProcessRow): ProcessPeak['peak'] {
+  return { takenAt: r.takenAt, rssBytes: r.rssBytes, comm: r.comm, exe: r.exe, cmdline: r.cmdline, owner: r.owner, cgroup: r.cgroup };
+}
+
+/** Processes ranked by peak RSS; ties go to the earlier peak, then to the first seen. */
+export function rankProcessPeaks(procs: readonly ProcessPeak[], names: PodNames, top: number): CulpritProcess[] {
+  const ranked = [...procs].sort((x, y) => y.peak.rssBytes - x.peak.rssBytes || x.peak.takenAt - y.peak.takenAt).slice(0, top);
   return ranked.map((a, i) => {
     const p = a.peak;
-    const cwds = [...a.cwds, ...a.podCwds];
+    // the first MAX_CWDS, then a few inside pod directories: they explain the confusion
+    const cwds = a.cwds.slice(0, MAX_CWDS);
+    for (const c of a.cwds.slice(MAX_CWDS)) {
+      if (cwds.length >= MAX_CWDS + 5) break;
+      if (podUidOfPath(c) !== null) cwds.push(c);
+    }
     const cwdPods = [...new Set(cwds.map(podUidOfPath).filter((u): u is string => u !== null))];
     return {
       rank: i + 1,
-      pid: p.pid,
-      startTime: isoUtc(p.startTime),
+      pid: a.pid,
+      startTime: isoUtc(a.startTime),
       comm: p.comm,
       exe: p.exe,
       cmdline: p.cmdline,
@@ -196,41 +195,58 @@ export function rankProcesses(rows: Iterable<ProcessRow>, names: PodNames, top: 
       ownerKey: ownerKey(p.owner),
       cgroup: p.cgroup,
       cgroups: a.cgroups,
-      insidePods: a.inPods,
+      insidePods: a.insidePods,
       cwds,
-      cwdCount: a.cwdSet.size,
+      cwdCount: a.cwds.length,
       cwdPods: p.owner.kind === 'pod' ? [] : cwdPods.map((u) => podName(u, names)),
-      explanation: explain({ owner: p.owner, cgroup: p.cgroup, cgroups: a.cgroups, cwds, cwdCount: a.cwdSet.size }, names),
+      explanation: explain({ owner: p.owner, cgroup: p.cgroup, cgroups: a.cgroups, cwds, cwdCount: a.cwds.length }, names),
     };
   });
 }
 
-/** Owners ranked by their peak total RSS (every process counted, not only the top N). */
-export function rankOwners(rows: Iterable<OwnerRow>, top: number): CulpritOwner[] {
-  const byKey = new Map<string, { peak: OwnerRow; samples: number }>();
+/** Processes ranked by peak RSS from rows in processRows order. */
+export function rankProcesses(rows: Iterable<ProcessRow>, names: PodNames, top: number): CulpritProcess[] {
+  return rankProcessPeaks(foldProcesses(rows), names, top);
+}
+
+/** ownerRows folded per owner key exactly as the store's ownerPeaks does it. */
+export function foldOwners(rows: Iterable<OwnerRow>): OwnerPeak[] {
+  const byKey = new Map<string, OwnerPeak>();
   for (const r of rows) {
-    const a = byKey.get(r.key);
-    if (a === undefined) byKey.set(r.key, { peak: r, samples: 1 });
-    else {
-      a.samples++;
-      if (r.rssBytes > a.peak.rssBytes) a.peak = r;
+    let a = byKey.get(r.key);
+    if (a === undefined) {
+      a = { key: r.key, owner: r.owner, peakAt: r.takenAt, peakRssBytes: r.rssBytes, processCountAtPeak: r.processCount, swapBytesAtPeak: r.swapBytes, samples: 0, owners: [] };
+      byKey.set(r.key, a);
+    } else if (r.rssBytes > a.peakRssBytes) {
+      Object.assign(a, { owner: r.owner, peakAt: r.takenAt, peakRssBytes: r.rssBytes, processCountAtPeak: r.processCount, swapBytesAtPeak: r.swapBytes });
     }
+    a.samples++;
+    if (!a.owners.includes(r.owner)) a.owners.push(r.owner);
   }
-  return [...byKey.values()]
-    .sort((x, y) => y.peak.rssBytes - x.peak.rssBytes || x.peak.takenAt - y.peak.takenAt)
+  return [...byKey.values()];
+}
+
+/** Owners ranked by their peak total RSS (every process counted, not only the top N). */
+export function rankOwnerPeaks(owners: readonly OwnerPeak[], top: number): CulpritOwner[] {
+  return [...owners]
+    .sort((x, y) => y.peakRssBytes - x.peakRssBytes || x.peakAt - y.peakAt)
     .slice(0, top)
     .map((a, i) => ({
       rank: i + 1,
-      owner: ownerLabel(a.peak.owner),
-      ownerKind: a.peak.owner.kind,
-      ownerKey: a.peak.key,
-      insidePods: a.peak.owner.kind === 'pod',
-      peakRssBytes: a.peak.rssBytes,
-      peakAt: isoUtc(a.peak.takenAt),
-      processCountAtPeak: a.peak.processCount,
-      swapBytesAtPeak: a.peak.swapBytes,
+      owner: ownerLabel(a.owner),
+      ownerKind: a.owner.kind,
+      ownerKey: a.key,
+      insidePods: a.owner.kind === 'pod',
+      peakRssBytes: a.peakRssBytes,
+      peakAt: isoUtc(a.peakAt),
+      processCountAtPeak: a.processCountAtPeak,
+      swapBytesAtPeak: a.swapBytesAtPeak,
       samples: a.samples,
     }));
+}
+
+export function rankOwners(rows: Iterable<OwnerRow>, top: number): CulpritOwner[] {
+  return rankOwnerPeaks(foldOwners(rows), top);
 }
 
 /** The snapshot with the lowest kubelet memory.available; the earliest of equals. */
@@ -276,7 +292,22 @@ export function culpritsFrom(range: TimeRange, snaps: SnapshotHeader[], procs: P
   };
 }
 
-/** The whole answer for a range. */
+/**
+ * The whole answer for a range from the store's per-process and per-owner folds: a day is read once
+ * without a row per sample, and only the lowest snapshot's rows are read whole. Equals culpritsFrom.
+ */
 export function culprits(store: ReportSource, range: TimeRange, top: number): Culprits {
-  return culpritsFrom(range, store.snapshots(range), store.processRows(range), store.ownerRows(range), top);
+  const procs = store.processPeaks(range);
+  const owners = store.ownerPeaks(range);
+  const low = store.lowestSnapshot(range);
+  const names = podNamesOf([...procs.flatMap((p) => p.owners), ...owners.flatMap((o) => o.owners)]);
+  const at = low === null ? null : { since: low.takenAt, until: low.takenAt };
+  return {
+    since: isoUtc(range.since),
+    until: isoUtc(range.until),
+    snapshots: store.snapshotCount(range),
+    processes: rankProcessPeaks(procs, names, top),
+    owners: rankOwnerPeaks(owners, top),
+    atLowest: low === null || at === null ? null : atLowestOf(low, store.processRows(at), store.ownerRows(at), top),
+  };
 }

@@ -1,5 +1,5 @@
 // The narrow view of the store that reports read: the store satisfies it, and tests can too.
-import type { OwnerAggregate, OwnerKind, ProcessSample, RecorderEvent, EventType, Snapshot, SnapshotKind } from '../model/types.js';
+import type { Owner, OwnerAggregate, OwnerKind, ProcessSample, RecorderEvent, EventType, Snapshot, SnapshotKind } from '../model/types.js';
 import type { TimeRange } from './time.js';
 
 /** A snapshot as stored, without its process and owner rows. */
@@ -10,6 +10,39 @@ export type SnapshotHeader = Pick<Snapshot, 'takenAt' | 'kind' | 'trigger' | 'me
 export type ProcessRow = ProcessSample & { snapshotId: number; takenAt: number; snapshotKind: SnapshotKind };
 export type OwnerRow = OwnerAggregate & { snapshotId: number; takenAt: number };
 export type StoredEventRow = RecorderEvent & { id: number };
+
+/** A sample's time and RSS. */
+export interface RssAt {
+  takenAt: number;
+  rssBytes: number;
+}
+
+/** One process (pid + start time) over a range; lists hold distinct values, first seen first. */
+export interface ProcessPeak {
+  pid: number;
+  startTime: number;
+  /** the earliest sample of the highest RSS */
+  peak: RssAt & Pick<ProcessSample, 'comm' | 'exe' | 'cmdline' | 'owner' | 'cgroup'>;
+  first: RssAt;
+  last: RssAt;
+  samples: number;
+  insidePods: boolean;
+  cgroups: (string | null)[];
+  cwds: string[];
+  owners: Owner[];
+}
+
+/** One owner key over a range: its peak total (the earliest of equals). */
+export interface OwnerPeak {
+  key: string;
+  owner: Owner;
+  peakAt: number;
+  peakRssBytes: number;
+  processCountAtPeak: number;
+  swapBytesAtPeak: number;
+  samples: number;
+  owners: Owner[];
+}
 
 export interface ProcessFilter {
   kinds?: SnapshotKind[];
@@ -25,5 +58,12 @@ export interface ReportSource {
   /** takenAt ascending, then RSS descending */
   processRows(range: TimeRange, filter?: ProcessFilter): ProcessRow[];
   ownerRows(range: TimeRange): OwnerRow[];
+  /** processRows(range) folded per process, first seen first, without a row per sample (culprits over days) */
+  processPeaks(range: TimeRange): ProcessPeak[];
+  /** ownerRows(range) folded per owner key, first seen first */
+  ownerPeaks(range: TimeRange): OwnerPeak[];
+  snapshotCount(range: TimeRange): number;
+  /** the lowest kubelet memory.available, the earliest of equals */
+  lowestSnapshot(range: TimeRange): SnapshotHeader | null;
   events(range: TimeRange, types?: EventType[]): StoredEventRow[];
 }

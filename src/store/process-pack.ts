@@ -59,6 +59,23 @@ export function unpackSamples(buf: Buffer): PackedSample[] {
   return out;
 }
 
+/**
+ * Only proc id and RSS of each sample, into `procIds` and `rss` (emptied first): aggregate reads over a
+ * day skip the other fields and build no object per sample.
+ */
+export function scanProcRss(buf: Buffer, procIds: number[], rss: number[]): void {
+  procIds.length = 0;
+  rss.length = 0;
+  const r = new VarintReader(buf);
+  checkFormat(r, 'a process blob');
+  while (!r.done) {
+    procIds.push(r.uint());
+    r.skipText(); // state
+    rss.push(r.size());
+    for (let i = 0; i < 8; i++) r.skip(); // anon, file, shmem, swap, vsize, cpu ticks, cpu %, threads
+  }
+}
+
 export function packedProcIds(buf: Buffer): number[] {
   return unpackSamples(buf).map((s) => s.procId);
 }

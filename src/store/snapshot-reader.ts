@@ -17,8 +17,8 @@ import type {
 } from '../model/types.js';
 import { ownerFromRow, type OwnerRow } from './owner-columns.js';
 import { unpackAggregates } from './owner-pack.js';
-import { unpackSamples } from './process-pack.js';
-import type { OwnerRow as StoredOwnerRow, ProcessFilter, ProcessRow, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
+import { scanProcRss, unpackSamples } from './process-pack.js';
+import type { OwnerPeak, OwnerRow as StoredOwnerRow, ProcessFilter, ProcessPeak, ProcessRow, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
 
 type Id = number;
 
@@ -105,6 +105,45 @@ type ProcAttrs = Pick<ProcessSample, 'pid' | 'startTime' | 'ppid' | 'uid' | 'com
 };
 
 const SNAPSHOT_COLUMNS = 'id, taken_at, kind, trigger_id, capture_ms, cgroup_mode, mem_total, mem_free, mem_available, cached, shmem, slab, s_reclaimable, swap_total, swap_free, node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula, alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula, psi_some_avg10_x100, psi_some_avg60_x100, psi_some_avg300_x100, psi_some_total_us, psi_full_avg10_x100, psi_full_avg60_x100, psi_full_avg300_x100, psi_full_total_us, oom_kill_count, thresholds_id, process_count';
+
+/** One procs row (or owners row) over a range; seq numbers order samples as processRows would list them. */
+interface IdAgg {
+  id: Id;
+  samples: number;
+  firstAt: number;
+  firstRss: number;
+  lastAt: number;
+  lastRss: number;
+  lastSeq: number;
+  peakAt: number;
+  peakRss: number;
+  peakSeq: number;
+  /** owners only: process count and swap at the peak */
+  peakCount: number;
+  peakSwap: number;
+}
+
+function newAgg(id: Id, takenAt: number, rss: number, seq: number): IdAgg {
+  return { id, samples: 1, firstAt: takenAt, firstRss: rss, lastAt: takenAt, lastRss: rss, lastSeq: seq, peakAt: takenAt, peakRss: rss, peakSeq: seq, peakCount: 0, peakSwap: 0 };
+}
+
+/** A later sample of the same id; true when it is the new peak (strictly higher: the earliest of equals stays). */
+function addSample(a: IdAgg, takenAt: number, rss: number, seq: number): boolean {
+  a.samples++;
+  a.lastAt = takenAt;
+  a.lastRss = rss;
+  a.lastSeq = seq;
+  if (rss <= a.peakRss) return false;
+  a.peakAt = takenAt;
+  a.peakRss = rss;
+  a.peakSeq = seq;
+  return true;
+}
+
+/** Is `b`'s peak above `a`'s, or equal and earlier? */
+function peaksAbove(b: IdAgg, a: IdAgg): boolean {
+  return b.peakRss > a.peakRss || (b.peakRss === a.peakRss && b.peakSeq < a.peakSeq);
+}
 
 /** `?, ?, ?` for an IN list. */
 function marks(n: number): string {
@@ -341,6 +380,130 @@ export class SnapshotReader {
       }
     }
     return out;
+  }
+
+  /**
+   * processRows(range) folded per process in one pass over the blobs: only proc id and RSS are decoded,
+   * attributes are looked up once per procs row. Same order and ties as folding the rows.
+   */
+  processPeaks(range: TimeRange): ProcessPeak[] {
+    const byProc = new Map<Id, IdAgg>();
+    const order: IdAgg[] = [];
+    const ids: number[] = [];
+    const rss: number[] = [];
+    let seq = 0;
+    const rows = this.db.prepare('SELECT taken_at, process_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id').raw().iterate(range.since, range.until);
+    for (const [takenAt, pack] of rows as IterableIterator<[number, Buffer]>) {
+      scanProcRss(pack, ids, rss);
+      const n = ids.length;
+      // processRows lists a snapshot by RSS descending (stable); the collector's order almost always is that already
+      let sorted = true;
+      for (let i = 1; i < n && sorted; i++) if (rss[i]! > rss[i - 1]!) sorted = false;
+      const idx = sorted ? null : Array.from({ length: n }, (_, i) => i).sort((p, q) => rss[q]! - rss[p]! || p - q);
+      for (let k = 0; k < n; k++) {
+        const i = idx === null ? k : idx[k]!;
+        const id = ids[i]!;
+        const r = rss[i]!;
+        seq++;
+        const a = byProc.get(id);
+        if (a === undefined) {
+          const b = newAgg(id, takenAt, r, seq);
+          byProc.set(id, b);
+          order.push(b);
+        } else addSample(a, takenAt, r, seq);
+      }
+    }
+    // procs rows of one process (its cwd or cgroup changed) merge in first-seen order
+    const out = new Map<string, { p: ProcessPeak; peak: IdAgg; last: IdAgg }>();
+    for (const a of order) {
+      const attrs = this.proc(a.id);
+      const key = `${attrs.pid}@${attrs.startTime}`;
+      let m = out.get(key);
+      if (m === undefined) {
+        m = {
+          p: { pid: attrs.pid, startTime: attrs.startTime, peak: { takenAt: 0, rssBytes: 0, comm: '', exe: null, cmdline: null, owner: attrs.owner, cgroup: null }, first: { takenAt: a.firstAt, rssBytes: a.firstRss }, last: { takenAt: 0, rssBytes: 0 }, samples: 0, insidePods: false, cgroups: [], cwds: [], owners: [] },
+          peak: a,
+          last: a,
+        };
+        out.set(key, m);
+      } else {
+        if (peaksAbove(a, m.peak)) m.peak = a;
+        if (a.lastSeq > m.last.lastSeq) m.last = a;
+      }
+      const p = m.p;
+      p.samples += a.samples;
+      if (attrs.owner.kind === 'pod') p.insidePods = true;
+      if (!p.cgroups.includes(attrs.cgroup)) p.cgroups.push(attrs.cgroup);
+      if (attrs.cwd !== null && !p.cwds.includes(attrs.cwd)) p.cwds.push(attrs.cwd);
+      if (!p.owners.includes(attrs.owner)) p.owners.push(attrs.owner);
+    }
+    const result: ProcessPeak[] = [];
+    for (const { p, peak, last } of out.values()) {
+      const at = this.proc(peak.id);
+      p.peak = { takenAt: peak.peakAt, rssBytes: peak.peakRss, comm: at.comm, exe: at.exe, cmdline: at.cmdline, owner: at.owner, cgroup: at.cgroup };
+      p.last = { takenAt: last.lastAt, rssBytes: last.lastRss };
+      result.push(p);
+    }
+    return result;
+  }
+
+  /** ownerRows(range) folded per owner key, the same way. */
+  ownerPeaks(range: TimeRange): OwnerPeak[] {
+    const byOwner = new Map<Id, IdAgg>();
+    const order: IdAgg[] = [];
+    let seq = 0;
+    const rows = this.db.prepare('SELECT taken_at, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id').raw().iterate(range.since, range.until);
+    for (const [takenAt, pack] of rows as IterableIterator<[number, Buffer]>) {
+      for (const x of unpackAggregates(pack)) {
+        seq++;
+        let a = byOwner.get(x.ownerId);
+        let isPeak = true;
+        if (a === undefined) {
+          a = newAgg(x.ownerId, takenAt, x.rssBytes, seq);
+          byOwner.set(x.ownerId, a);
+          order.push(a);
+        } else isPeak = addSample(a, takenAt, x.rssBytes, seq);
+        if (isPeak) {
+          a.peakCount = x.processCount;
+          a.peakSwap = x.swapBytes;
+        }
+      }
+    }
+    const out = new Map<string, { p: OwnerPeak; peak: IdAgg }>();
+    for (const a of order) {
+      const o = this.owner(a.id);
+      const key = o.key ?? '';
+      let m = out.get(key);
+      if (m === undefined) {
+        m = { p: { key, owner: o.owner, peakAt: 0, peakRssBytes: 0, processCountAtPeak: 0, swapBytesAtPeak: 0, samples: 0, owners: [] }, peak: a };
+        out.set(key, m);
+      } else if (peaksAbove(a, m.peak)) m.peak = a;
+      m.p.samples += a.samples;
+      m.p.owners.push(o.owner);
+    }
+    const result: OwnerPeak[] = [];
+    for (const { p, peak } of out.values()) {
+      p.owner = this.owner(peak.id).owner;
+      p.peakAt = peak.peakAt;
+      p.peakRssBytes = peak.peakRss;
+      p.processCountAtPeak = peak.peakCount;
+      p.swapBytesAtPeak = peak.peakSwap;
+      result.push(p);
+    }
+    return result;
+  }
+
+  snapshotCount(range: TimeRange): number {
+    return this.db.prepare('SELECT count(*) FROM snapshots WHERE taken_at BETWEEN ? AND ?').pluck().get(range.since, range.until) as number;
+  }
+
+  /** The lowest kubelet memory.available; among equals the first in (taken_at, id) order, as a scan would pick. */
+  lowestSnapshot(range: TimeRange): StoredSnapshot | null {
+    const r = this.db
+      .prepare(`SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY node_available, taken_at, id LIMIT 1`)
+      .raw()
+      .get(range.since, range.until) as SnapshotRowDb | undefined;
+    return r === undefined ? null : this.snapshotFromRow(r);
   }
 
   ownerRows(range: TimeRange): StoredOwnerRow[] {

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { InputError, MemrecError } from '../errors.js';
-import type { EventType, OwnerAggregate, OwnerKind, ProcessSample, RecorderEvent, Snapshot, SnapshotKind } from '../model/types.js';
+import type { EventType, Owner, OwnerAggregate, OwnerKind, ProcessSample, RecorderEvent, Snapshot, SnapshotKind } from '../model/types.js';
 import { copyRange } from './export-range.js';
 import { openDatabase, sqliteInputError, type OpenOptions } from './open-db.js';
 import { applyRetention, fileBytes, type RetentionResult } from './retention.js';
@@ -32,6 +32,44 @@ export type ProcessRow = ProcessSample & { snapshotId: number; takenAt: number; 
 export type StoredSnapshot = Omit<Snapshot, 'processes' | 'owners'> & { id: number };
 export type OwnerRow = OwnerAggregate & { snapshotId: number; takenAt: number };
 export type StoredEvent = RecorderEvent & { id: number };
+
+/** A sample's time and RSS. */
+export interface RssAt {
+  takenAt: number;
+  rssBytes: number;
+}
+
+/**
+ * One process (pid + start time) over a range, aggregated in one scan without a row per sample. The
+ * peak is the earliest sample of the highest RSS; lists are distinct values, first seen first.
+ */
+export interface ProcessPeak {
+  pid: number;
+  startTime: number;
+  peak: RssAt & Pick<ProcessSample, 'comm' | 'exe' | 'cmdline' | 'owner' | 'cgroup'>;
+  first: RssAt;
+  last: RssAt;
+  samples: number;
+  insidePods: boolean;
+  cgroups: (string | null)[];
+  cwds: string[];
+  /** every owner the process had (pod names come from them) */
+  owners: Owner[];
+}
+
+/** One owner key over a range: its peak total (the earliest of equals) and what was true then. */
+export interface OwnerPeak {
+  key: string;
+  /** the owner at the peak */
+  owner: Owner;
+  peakAt: number;
+  peakRssBytes: number;
+  processCountAtPeak: number;
+  swapBytesAtPeak: number;
+  samples: number;
+  /** every owners row recorded under this key */
+  owners: Owner[];
+}
 
 export interface StoreStats {
   schemaVersion: number;
@@ -145,6 +183,26 @@ export class Store {
   /** takenAt ascending, then as the collector ordered them (largest RSS first). */
   ownerRows(range: TimeRange): OwnerRow[] {
     return this.reader.ownerRows(range);
+  }
+
+  /** Per process in the range, first seen first: what `culprits` ranks, without reading every row. */
+  processPeaks(range: TimeRange): ProcessPeak[] {
+    return this.reader.processPeaks(range);
+  }
+
+  /** Per owner key in the range, first seen first. */
+  ownerPeaks(range: TimeRange): OwnerPeak[] {
+    return this.reader.ownerPeaks(range);
+  }
+
+  /** How many snapshots the range holds. */
+  snapshotCount(range: TimeRange): number {
+    return this.reader.snapshotCount(range);
+  }
+
+  /** The snapshot with the lowest kubelet memory.available in the range, the earliest of equals. */
+  lowestSnapshot(range: TimeRange): StoredSnapshot | null {
+    return this.reader.lowestSnapshot(range);
   }
 
   /** at ascending. */

@@ -1,0 +1,122 @@
+// culprits() reads the store's per-process and per-owner folds instead of every row; it must give exactly
+// what culpritsFrom() computes from the rows (the export's path), on hand-made edge cases, on a generated
+// database and on one the real recorder wrote.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { generateDatabase } from '../bench/store.js';
+import type { Owner, ProcessSample, Snapshot } from '../src/model/types.js';
+import { culprits, culpritsFrom, MAX_CWDS } from '../src/report/culprits.js';
+import type { TimeRange } from '../src/report/time.js';
+import { Store } from '../src/store/store.js';
+import { canUseMemoryCgroups } from './helpers/cgroup.js';
+import { recordTestDatabase } from './helpers/report-db.js';
+import { aggregate, MiB, owners, processSample, snapshot } from './helpers/snapshots.js';
+
+const ALL = { since: 0, until: Date.UTC(2100, 0, 1) };
+const POD_UID = '8f3c2a1e-5b6d-4c7e-9f80-1a2b3c4d5e6f';
+const podCwd = (i: number): string => `/var/lib/kubelet/pods/${POD_UID}/volumes/kubernetes.io~empty-dir/d${i}`;
+
+let dir = '';
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'memrec-culprits-fast-'));
+});
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function slow(store: Store, range: TimeRange, top: number): ReturnType<typeof culprits> {
+  return culpritsFrom(range, store.snapshots(range), store.processRows(range), store.ownerRows(range), top);
+}
+
+function assertSame(store: Store, range: TimeRange, tops = [1, 3, 10, 100_000]): void {
+  for (const top of tops) assert.deepStrictEqual(culprits(store, range, top), slow(store, range, top), `range ${range.since}..${range.until}, top ${top}`);
+}
+
+/** Snapshot `i` of the edge cases: the grower walks cwds and moves cgroup, ties, unsorted collector order. */
+function edgeSnapshot(i: number): Snapshot {
+  const t = 1_700_000_000_000 + i * 60_000;
+  const unnamedPod: Owner = { ...owners.podContainer, namespace: null, podName: null };
+  const procs: ProcessSample[] = [
+    // walks 30 directories: 22 plain, then pod volumes; moves from a service to another cgroup halfway
+    processSample(500, 100 + (i % 7) * 10, i < 15 ? owners.service : owners.other, {
+      cwd: i < 22 ? `/srv/walk/${i}` : podCwd(i),
+      cgroup: i < 15 ? '/system.slice/updatedb.service' : '/memrec-test',
+    }),
+    // equal peaks in the same snapshots rank by first sight, and in the first snapshot the collector listed
+    // 601 first although 600 was larger: processRows sorts each snapshot by RSS, so 600 was seen first
+    processSample(601, i === 0 ? 300 : 400, i < 10 ? unnamedPod : owners.podContainer, { cwd: podCwd(0) }),
+    processSample(600, i === 0 ? 350 : 400, owners.podContainer, { cwd: null }),
+    // listed before larger ones: processRows sorts each snapshot by RSS
+    processSample(700, 5, owners.kernel, { comm: 'kthreadd', cwd: '/', cmdline: null, exe: null }),
+    processSample(701, 50 + i, owners.user),
+  ];
+  if (i % 4 === 0) procs.push(processSample(800 + i, 1, owners.userNoUid)); // short-lived processes
+  const s = snapshot(t, { kind: i % 5 === 0 ? 'burst' : 'scheduled', processes: procs });
+  // two snapshots hit the same lowest memory.available: the earlier one is "at lowest"
+  s.kubelet = { ...s.kubelet, availableBytes: i === 12 || i === 20 ? 100 * MiB : (1000 + i) * MiB };
+  s.owners = [
+    aggregate(`pod:${POD_UID}`, i < 10 ? unnamedPod : owners.podContainer, 2, 800),
+    aggregate('service:updatedb.service', owners.service, 1, i < 15 ? 100 + i : 0),
+    aggregate('kernel', owners.kernel, 1, 5),
+    aggregate('user:session-4.scope', owners.user, 1, 50 + i),
+  ];
+  return s;
+}
+
+test('culprits from the folds equals culprits from every row: cwds beyond the cap, cgroup moves, ties, unsorted snapshots, lowest ties', () => {
+  const store = Store.open(path.join(dir, 'edge.db'));
+  try {
+    for (let i = 0; i < 30; i++) store.writeSnapshot(edgeSnapshot(i));
+    // a second snapshot at the same instant as the 6th
+    store.writeSnapshot({ ...edgeSnapshot(5), kind: 'manual' });
+    assertSame(store, ALL);
+    const t0 = 1_700_000_000_000;
+    assertSame(store, { since: t0 + 5 * 60_000, until: t0 + 17 * 60_000 });
+    assertSame(store, { since: t0 + 13 * 60_000, until: t0 + 13 * 60_000 });
+    assertSame(store, { since: 0, until: 1 }); // empty
+
+    // the cases are really there, so equality means something
+    const c = culprits(store, ALL, 100);
+    const walker = c.processes.find((p) => p.pid === 500)!;
+    assert.equal(walker.cwdCount, 30);
+    assert.equal(walker.cwds.length, MAX_CWDS + 5);
+    assert.deepEqual(walker.cgroups, ['/system.slice/updatedb.service', '/memrec-test']);
+    const tied = c.processes.filter((p) => p.peakRssBytes === 400 * MiB).map((p) => p.pid);
+    assert.deepEqual(tied, [600, 601]);
+    assert.equal(c.processes.find((p) => p.pid === 701)!.firstRssBytes, 50 * MiB);
+    assert.equal(c.atLowest?.takenAt, new Date(t0 + 12 * 60_000).toISOString());
+    assert.equal(c.snapshots, 31);
+  } finally {
+    store.close();
+  }
+});
+
+test('culprits from the folds equals culprits from every row on a generated database', () => {
+  const file = path.join(dir, 'gen.db');
+  const now = Date.UTC(2025, 0, 31, 6, 0, 0);
+  generateDatabase(file, { days: 1, perMinute: 1, processes: 300, top: 30, now });
+  const store = Store.open(file, { readonly: true });
+  try {
+    assertSame(store, { since: now - 86_400_000, until: now }, [10, 100_000]);
+    assertSame(store, { since: now - 3_600_000, until: now }, [10]);
+  } finally {
+    store.close();
+  }
+});
+
+const skip = canUseMemoryCgroups() ? false : 'needs root and a writable cgroup v1 memory hierarchy';
+
+test('culprits from the folds equals culprits from every row on a database the real recorder wrote', { skip }, async () => {
+  const rec = await recordTestDatabase(mkdtempSync(path.join(dir, 'rec-')));
+  const store = Store.open(rec.file, { readonly: true });
+  try {
+    assertSame(store, ALL);
+    assertSame(store, { since: rec.since, until: rec.until });
+    assert.ok(culprits(store, ALL, 10).processes.length > 0);
+  } finally {
+    store.close();
+  }
+});
