@@ -142,7 +142,7 @@ export async function runIncident(cg: ScenarioCgroup, o: IncidentOptions): Promi
   const since = Date.now();
   const recorder = new RecorderRun(args);
   try {
-    log(`memrec record ${args.join(' ')}`);
+    log(`memrec record ${args.map((a) => (/[\s*]/.test(a) ? `'${a}'` : a)).join(' ')}`);
     await recorder.waitFor(/msg="recorder started"/);
 
     // A script named updatedb: its comm is "updatedb", as ps and memrec show it.
