@@ -96,7 +96,7 @@ test('install-service of the installed copy points ExecStart at it, and systemd-
   assert.equal(r.status, 0, r.stderr);
   const unit = path.join(root, 'etc', 'systemd', 'system', 'memrec.service');
   const bin = path.join(tmp, 'g', 'lib', 'node_modules', pkg.name, 'dist', 'src', 'cli', 'bin.js');
-  assert.match(readFileSync(unit, 'utf8'), new RegExp(`^ExecStart=\\S+ --jitless --no-expose-wasm ${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} record `, 'm'));
+  assert.match(readFileSync(unit, 'utf8'), new RegExp(`^ExecStart=\\S+ --jitless --no-expose-wasm --max-semi-space-size=1 --lite-mode ${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} record `, 'm'));
   const v = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
   assert.equal(v.stderr.trim(), '');
   assert.equal(v.status, 0);

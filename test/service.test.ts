@@ -38,7 +38,7 @@ test('rendering the shipped unit with its own paths gives it back unchanged', ()
 
 test('ExecStart quotes what systemd would expand or split', () => {
   const u = renderUnit(readUnitTemplate(), { node: '/opt/node 20/bin/node', bin: '/opt/m%e$x/bin.js' });
-  assert.match(u, /^ExecStart="\/opt\/node 20\/bin\/node" --jitless --no-expose-wasm "\/opt\/m%%e\$\$x\/bin\.js" record --config /m);
+  assert.match(u, /^ExecStart="\/opt\/node 20\/bin\/node" --jitless --no-expose-wasm --max-semi-space-size=1 --lite-mode "\/opt\/m%%e\$\$x\/bin\.js" record --config /m);
   assert.equal(systemdQuote('a"b\\c d'), '"a\\"b\\\\c d"');
   assert.throws(() => renderUnit(readUnitTemplate(), { node: 'node', bin: '/x' }), /absolute/);
   assert.throws(() => renderUnit('[Service]\n', { node: '/n', bin: '/b' }), /0 ExecStart= lines/);
@@ -69,7 +69,7 @@ test('install-service writes the unit, tight directories and the commented confi
   assert.equal(r.stderr, '');
   assert.equal(r.code, 0);
   const unit = readFileSync(path.join(root, 'etc/systemd/system/memrec.service'), 'utf8');
-  assert.ok(unit.includes(`\nExecStart=${process.execPath} --jitless --no-expose-wasm ${memrecBin} record --config /etc/memrec/memrec.yaml --db /var/lib/memrec/memrec.db\n`));
+  assert.ok(unit.includes(`\nExecStart=${process.execPath} --jitless --no-expose-wasm --max-semi-space-size=1 --lite-mode ${memrecBin} record --config /etc/memrec/memrec.yaml --db /var/lib/memrec/memrec.db\n`));
   assert.equal(mode(path.join(root, 'etc/systemd/system/memrec.service')), 0o644);
   assert.equal(mode(path.join(root, 'etc/memrec')), 0o700);
   assert.equal(mode(path.join(root, 'etc/memrec/memrec.yaml')), 0o600);

@@ -13,8 +13,12 @@ export const INSTALLED_BIN_PATH = fileURLToPath(new URL('../cli/bin.js', import.
 export const RUNTIME_DB_PATH = '/var/lib/memrec/memrec.db';
 export const RUNTIME_CONFIG_PATH = '/etc/memrec/memrec.yaml';
 
-/** V8 flags of the service: --jitless is what lets the unit set MemoryDenyWriteExecute=yes. */
-export const NODE_FLAGS = ['--jitless', '--no-expose-wasm'] as const;
+/**
+ * Node flags of the recorder wherever it runs (this unit, the DaemonSet's command, `npm start`), measured
+ * in BENCHMARKS.md: --jitless lets the unit set MemoryDenyWriteExecute=yes (--no-expose-wasm silences the
+ * warning it causes); --max-semi-space-size=1 and --lite-mode keep V8's young generation and feedback small.
+ */
+export const NODE_FLAGS = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--lite-mode'] as const;
 
 export interface ExecSpec {
   /** absolute path of the node binary */

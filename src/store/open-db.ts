@@ -96,8 +96,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database.Dat
     // FULL, not NORMAL: NORMAL under WAL survives a killed process but may lose the last commits when the
     // node itself dies (the OOM night this tool exists for); FULL costs one fsync per snapshot.
     db.pragma('synchronous = FULL');
-    // the recorder's RSS target is < 64 MiB: 2 MiB of page cache, the OS caches the rest
-    db.pragma('cache_size = -2048');
+    // the recorder's RSS target is < 64 MiB: 1 MiB (64 pages) holds a snapshot's write path; the OS caches the rest
+    db.pragma('cache_size = -1024');
     // after a big retention delete the WAL shrinks back instead of staying at its high-water mark
     db.pragma('journal_size_limit = 16777216');
     db.pragma('temp_store = MEMORY');
