@@ -10,6 +10,9 @@ import { generateDatabase } from '../bench/store.js';
 import type { Owner, ProcessSample, Snapshot } from '../src/model/types.js';
 import { culprits, culpritsFrom, MAX_CWDS } from '../src/report/culprits.js';
 import type { TimeRange } from '../src/report/time.js';
+import { MemrecError } from '../src/errors.js';
+import { packAggregates, scanAggregates, unpackAggregates } from '../src/store/owner-pack.js';
+import { packSamples, scanProcRss, unpackSamples } from '../src/store/process-pack.js';
 import { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups } from './helpers/cgroup.js';
 import { recordTestDatabase } from './helpers/report-db.js';
@@ -119,4 +122,57 @@ test('culprits from the folds equals culprits from every row on a database the r
   } finally {
     store.close();
   }
+});
+
+test('the inline blob scans read what the full decoders read, and refuse a cut blob', () => {
+  const samples = [
+    { procId: 1, state: 'S', rssBytes: 5 * 1024 ** 3, rssAnonBytes: null, rssFileBytes: 4096, rssShmemBytes: 0, swapBytes: null, vsizeBytes: 2 ** 40, cpuTicks: 123_456_789, cpuPercent: 12.34, threads: 300 },
+    { procId: 300_000, state: 'D', rssBytes: 10 * MiB + 123, rssAnonBytes: 1, rssFileBytes: null, rssShmemBytes: null, swapBytes: 7, vsizeBytes: 0, cpuTicks: 0, cpuPercent: null, threads: 1 },
+    { procId: 7, state: 'Zé', rssBytes: 0, rssAnonBytes: 0, rssFileBytes: 0, rssShmemBytes: 0, swapBytes: 0, vsizeBytes: 1, cpuTicks: 1, cpuPercent: 0, threads: 0 },
+  ];
+  const pack = packSamples(samples, (f) => f);
+  const ids: number[] = [9];
+  const rss: number[] = [9];
+  scanProcRss(pack, ids, rss);
+  assert.deepEqual(ids, unpackSamples(pack).map((x) => x.procId));
+  assert.deepEqual(rss, samples.map((x) => x.rssBytes));
+  const aggs = [
+    { ownerId: 3, processCount: 1000, rssBytes: 60 * 1024 ** 3, swapBytes: 0 },
+    { ownerId: 200_000, processCount: 1, rssBytes: 4097, swapBytes: 5 * MiB },
+  ];
+  const apack = packAggregates(aggs, 'test');
+  const [oi, oc, or, os] = [[], [], [], []] as number[][];
+  scanAggregates(apack, oi!, oc!, or!, os!);
+  assert.deepEqual(unpackAggregates(apack), oi!.map((ownerId, i) => ({ ownerId, processCount: oc![i], rssBytes: or![i], swapBytes: os![i] })));
+  // a cut blob: where the full decoder throws, so does the scan; at a record boundary both read the prefix
+  let cutsRefused = 0;
+  for (let cut = 1; cut < pack.length; cut++) {
+    const part = pack.subarray(0, cut);
+    let full: number[] | null = null;
+    try {
+      full = unpackSamples(part).map((x) => x.procId);
+    } catch {
+      cutsRefused++;
+      assert.throws(() => scanProcRss(part, ids, rss), MemrecError, `process blob cut at ${cut}`);
+    }
+    if (full !== null) {
+      scanProcRss(part, ids, rss);
+      assert.deepEqual(ids, full);
+    }
+  }
+  assert.ok(cutsRefused > pack.length / 2);
+  for (let cut = 1; cut < apack.length; cut++) {
+    const part = apack.subarray(0, cut);
+    let full: number[] | null = null;
+    try {
+      full = unpackAggregates(part).map((x) => x.ownerId);
+    } catch {
+      assert.throws(() => scanAggregates(part, oi!, oc!, or!, os!), MemrecError, `owner blob cut at ${cut}`);
+    }
+    if (full !== null) {
+      scanAggregates(part, oi!, oc!, or!, os!);
+      assert.deepEqual(oi, full);
+    }
+  }
+  assert.throws(() => scanProcRss(Buffer.from([2, 1]), ids, rss), /pack format 2/);
 });

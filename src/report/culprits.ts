@@ -137,7 +137,7 @@ export function explain(
   return s;
 }
 
-/** processRows folded per process exactly as the store's processPeaks does it. Rows must be in processRows order. */
+/** processRows folded per process exactly as the store's peaks() does it. Rows must be in processRows order. */
 export function foldProcesses(rows: Iterable<ProcessRow>): ProcessPeak[] {
   const byProc = new Map<string, ProcessPeak>();
   for (const r of rows) {
@@ -209,7 +209,7 @@ export function rankProcesses(rows: Iterable<ProcessRow>, names: PodNames, top: 
   return rankProcessPeaks(foldProcesses(rows), names, top);
 }
 
-/** ownerRows folded per owner key exactly as the store's ownerPeaks does it. */
+/** ownerRows folded per owner key exactly as the store's peaks() does it. */
 export function foldOwners(rows: Iterable<OwnerRow>): OwnerPeak[] {
   const byKey = new Map<string, OwnerPeak>();
   for (const r of rows) {
@@ -297,15 +297,14 @@ export function culpritsFrom(range: TimeRange, snaps: SnapshotHeader[], procs: P
  * without a row per sample, and only the lowest snapshot's rows are read whole. Equals culpritsFrom.
  */
 export function culprits(store: ReportSource, range: TimeRange, top: number): Culprits {
-  const procs = store.processPeaks(range);
-  const owners = store.ownerPeaks(range);
+  const { snapshots, processes: procs, owners } = store.peaks(range);
   const low = store.lowestSnapshot(range);
   const names = podNamesOf([...procs.flatMap((p) => p.owners), ...owners.flatMap((o) => o.owners)]);
   const at = low === null ? null : { since: low.takenAt, until: low.takenAt };
   return {
     since: isoUtc(range.since),
     until: isoUtc(range.until),
-    snapshots: store.snapshotCount(range),
+    snapshots,
     processes: rankProcessPeaks(procs, names, top),
     owners: rankOwnerPeaks(owners, top),
     atLowest: low === null || at === null ? null : atLowestOf(low, store.processRows(at), store.ownerRows(at), top),

@@ -32,6 +32,12 @@ export interface ProcessPeak {
   owners: Owner[];
 }
 
+export interface RangePeaks {
+  snapshots: number;
+  processes: ProcessPeak[];
+  owners: OwnerPeak[];
+}
+
 /** One owner key over a range: its peak total (the earliest of equals). */
 export interface OwnerPeak {
   key: string;
@@ -58,11 +64,8 @@ export interface ReportSource {
   /** takenAt ascending, then RSS descending */
   processRows(range: TimeRange, filter?: ProcessFilter): ProcessRow[];
   ownerRows(range: TimeRange): OwnerRow[];
-  /** processRows(range) folded per process, first seen first, without a row per sample (culprits over days) */
-  processPeaks(range: TimeRange): ProcessPeak[];
-  /** ownerRows(range) folded per owner key, first seen first */
-  ownerPeaks(range: TimeRange): OwnerPeak[];
-  snapshotCount(range: TimeRange): number;
+  /** processRows(range) folded per process and ownerRows(range) per owner key, first seen first, in one scan */
+  peaks(range: TimeRange): RangePeaks;
   /** the lowest kubelet memory.available, the earliest of equals */
   lowestSnapshot(range: TimeRange): SnapshotHeader | null;
   events(range: TimeRange, types?: EventType[]): StoredEventRow[];

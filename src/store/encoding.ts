@@ -100,7 +100,7 @@ export class VarintReader {
   }
 
   private fromSizeCode(v: number): number {
-    return v % 2 === 0 ? (v / 2) * 1024 : (v - 1) / 2;
+    return sizeFromCode(v);
   }
 
   size(): number {
@@ -114,11 +114,24 @@ export class VarintReader {
 
   text(): string {
     const n = this.uint();
+    // process states are one ASCII letter: no decoder call per sample
+    if (n === 1) {
+      const b = this.buf[this.pos];
+      if (b !== undefined && b < 128) {
+        this.pos++;
+        return String.fromCharCode(b);
+      }
+    }
     if (this.pos + n > this.buf.length) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
     const s = this.buf.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
+}
+
+/** Stored size code (see VarintWriter.size) to bytes. */
+export function sizeFromCode(v: number): number {
+  return v % 2 === 0 ? (v / 2) * 1024 : (v - 1) / 2;
 }
 
 /** First byte of every packed blob, so a later memrec can change the layout and still read old rows. */

@@ -1,7 +1,8 @@
 // Per-owner aggregates of one snapshot, packed into one blob: always read whole, and a table row per
 // owner per snapshot would be most of the database (~20 bytes a row against ~6 packed).
 // Layout: format byte, then per aggregate: owner id, process count, rss, swap (varints, sizes in KiB codes).
-import { checkFormat, PACK_FORMAT, VarintReader, VarintWriter } from './encoding.js';
+import { MemrecError } from '../errors.js';
+import { checkFormat, PACK_FORMAT, sizeFromCode, VarintReader, VarintWriter } from './encoding.js';
 
 export interface PackedAggregate {
   ownerId: number;
@@ -28,6 +29,38 @@ export function unpackAggregates(buf: Buffer): PackedAggregate[] {
   const out: PackedAggregate[] = [];
   while (!r.done) out.push({ ownerId: r.uint(), processCount: r.uint(), rssBytes: r.size(), swapBytes: r.size() });
   return out;
+}
+
+/**
+ * Every aggregate into the four arrays (emptied first), without an object each: culprits folds a day of
+ * them at a cold start, so the varints are walked inline.
+ */
+export function scanAggregates(buf: Buffer, ownerIds: number[], counts: number[], rss: number[], swap: number[]): void {
+  ownerIds.length = 0;
+  counts.length = 0;
+  rss.length = 0;
+  swap.length = 0;
+  checkFormat(new VarintReader(buf.subarray(0, 1)), 'an owner aggregate blob');
+  const end = buf.length;
+  let pos = 1;
+  let field = 0;
+  while (pos < end) {
+    // past the end buf[] is undefined: read as 0 it ends the varint, and pos > end reports the blob short
+    let b = 0;
+    let v = 0;
+    let scale = 1;
+    do {
+      b = buf[pos++] ?? 0;
+      v += (b & 127) * scale;
+      scale *= 128;
+    } while (b >= 128);
+    if (field === 0) ownerIds.push(v);
+    else if (field === 1) counts.push(v);
+    else if (field === 2) rss.push(sizeFromCode(v));
+    else swap.push(sizeFromCode(v));
+    field = (field + 1) % 4;
+  }
+  if (pos > end || field !== 0) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
 }
 
 /** Owner ids only, for collecting unreferenced owners. */

@@ -2,7 +2,8 @@
 // that rarely change live in `procs` and are referenced by id; what changes every sample is here.
 // Layout: format byte, then per process: proc id, state, rss, rss anon?, rss file?, rss shmem?, swap?,
 // vsize, cpu ticks, cpuPercent × 100?, threads (varints; ? = nullable, 0 meaning null).
-import { checkFormat, PACK_FORMAT, VarintReader, VarintWriter } from './encoding.js';
+import { MemrecError } from '../errors.js';
+import { checkFormat, PACK_FORMAT, sizeFromCode, VarintReader, VarintWriter } from './encoding.js';
 
 export interface PackedSample {
   procId: number;
@@ -60,19 +61,45 @@ export function unpackSamples(buf: Buffer): PackedSample[] {
 }
 
 /**
- * Only proc id and RSS of each sample, into `procIds` and `rss` (emptied first): aggregate reads over a
- * day skip the other fields and build no object per sample.
+ * Only proc id and RSS of each sample, into `procIds` and `rss` (emptied first): culprits over a day scans
+ * every sample once at a cold start, so the varints are walked inline and the other fields skipped.
  */
 export function scanProcRss(buf: Buffer, procIds: number[], rss: number[]): void {
   procIds.length = 0;
   rss.length = 0;
-  const r = new VarintReader(buf);
-  checkFormat(r, 'a process blob');
-  while (!r.done) {
-    procIds.push(r.uint());
-    r.skipText(); // state
-    rss.push(r.size());
-    for (let i = 0; i < 8; i++) r.skip(); // anon, file, shmem, swap, vsize, cpu ticks, cpu %, threads
+  checkFormat(new VarintReader(buf.subarray(0, 1)), 'a process blob');
+  const end = buf.length;
+  let pos = 1;
+  while (pos < end) {
+    // past the end buf[] is undefined: read as 0 it ends the varint, and pos > end reports the blob short
+    let b = 0;
+    let v = 0;
+    let scale = 1;
+    do {
+      b = buf[pos++] ?? 0;
+      v += (b & 127) * scale;
+      scale *= 128;
+    } while (b >= 128);
+    procIds.push(v);
+    v = 0; // state: length, then its bytes
+    scale = 1;
+    do {
+      b = buf[pos++] ?? 0;
+      v += (b & 127) * scale;
+      scale *= 128;
+    } while (b >= 128);
+    pos += v;
+    v = 0;
+    scale = 1;
+    do {
+      b = buf[pos++] ?? 0;
+      v += (b & 127) * scale;
+      scale *= 128;
+    } while (b >= 128);
+    rss.push(sizeFromCode(v));
+    // anon, file, shmem, swap, vsize, cpu ticks, cpu %, threads
+    for (let k = 8; k > 0 && pos <= end; ) if ((buf[pos++] ?? 0) < 128) k--;
+    if (pos > end) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
   }
 }
 

@@ -16,9 +16,9 @@ import type {
   UnknownFields,
 } from '../model/types.js';
 import { ownerFromRow, type OwnerRow } from './owner-columns.js';
-import { unpackAggregates } from './owner-pack.js';
+import { scanAggregates, unpackAggregates } from './owner-pack.js';
 import { scanProcRss, unpackSamples } from './process-pack.js';
-import type { OwnerPeak, OwnerRow as StoredOwnerRow, ProcessFilter, ProcessPeak, ProcessRow, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
+import type { OwnerPeak, OwnerRow as StoredOwnerRow, ProcessFilter, ProcessPeak, ProcessRow, RangePeaks, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
 
 type Id = number;
 
@@ -383,18 +383,30 @@ export class SnapshotReader {
   }
 
   /**
-   * processRows(range) folded per process in one pass over the blobs: only proc id and RSS are decoded,
-   * attributes are looked up once per procs row. Same order and ties as folding the rows.
+   * processRows(range) folded per process and ownerRows(range) per owner key, in one pass over the blobs:
+   * only ids and sizes are decoded, attributes looked up once per procs row. Same order and ties as
+   * folding the rows (the report tests compare both).
    */
-  processPeaks(range: TimeRange): ProcessPeak[] {
-    const byProc = new Map<Id, IdAgg>();
-    const order: IdAgg[] = [];
+  peaks(range: TimeRange): RangePeaks {
+    const procs = new Map<Id, IdAgg>();
+    const procOrder: IdAgg[] = [];
+    const owners = new Map<Id, IdAgg>();
+    const ownerOrder: IdAgg[] = [];
     const ids: number[] = [];
     const rss: number[] = [];
-    let seq = 0;
-    const rows = this.db.prepare('SELECT taken_at, process_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id').raw().iterate(range.since, range.until);
-    for (const [takenAt, pack] of rows as IterableIterator<[number, Buffer]>) {
-      scanProcRss(pack, ids, rss);
+    const counts: number[] = [];
+    const swap: number[] = [];
+    let procSeq = 0;
+    let ownerSeq = 0;
+    let snapshots = 0;
+    const rows = this.db
+      .prepare('SELECT taken_at, process_pack, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id')
+      .raw()
+      .iterate(range.since, range.until) as IterableIterator<[number, Buffer, Buffer]>;
+    for (const row of rows) {
+      const takenAt = row[0];
+      snapshots++;
+      scanProcRss(row[1], ids, rss);
       const n = ids.length;
       // processRows lists a snapshot by RSS descending (stable); the collector's order almost always is that already
       let sorted = true;
@@ -404,16 +416,37 @@ export class SnapshotReader {
         const i = idx === null ? k : idx[k]!;
         const id = ids[i]!;
         const r = rss[i]!;
-        seq++;
-        const a = byProc.get(id);
+        procSeq++;
+        const a = procs.get(id);
         if (a === undefined) {
-          const b = newAgg(id, takenAt, r, seq);
-          byProc.set(id, b);
-          order.push(b);
-        } else addSample(a, takenAt, r, seq);
+          const b = newAgg(id, takenAt, r, procSeq);
+          procs.set(id, b);
+          procOrder.push(b);
+        } else addSample(a, takenAt, r, procSeq);
+      }
+      scanAggregates(row[2], ids, counts, rss, swap);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        const r = rss[i]!;
+        ownerSeq++;
+        let a = owners.get(id);
+        let isPeak = true;
+        if (a === undefined) {
+          a = newAgg(id, takenAt, r, ownerSeq);
+          owners.set(id, a);
+          ownerOrder.push(a);
+        } else isPeak = addSample(a, takenAt, r, ownerSeq);
+        if (isPeak) {
+          a.peakCount = counts[i]!;
+          a.peakSwap = swap[i]!;
+        }
       }
     }
-    // procs rows of one process (its cwd or cgroup changed) merge in first-seen order
+    return { snapshots, processes: this.processPeaks(procOrder), owners: this.ownerPeaks(ownerOrder) };
+  }
+
+  /** procs rows of one process (its cwd or cgroup changed) merged in first-seen order. */
+  private processPeaks(order: IdAgg[]): ProcessPeak[] {
     const out = new Map<string, { p: ProcessPeak; peak: IdAgg; last: IdAgg }>();
     for (const a of order) {
       const attrs = this.proc(a.id);
@@ -447,28 +480,8 @@ export class SnapshotReader {
     return result;
   }
 
-  /** ownerRows(range) folded per owner key, the same way. */
-  ownerPeaks(range: TimeRange): OwnerPeak[] {
-    const byOwner = new Map<Id, IdAgg>();
-    const order: IdAgg[] = [];
-    let seq = 0;
-    const rows = this.db.prepare('SELECT taken_at, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id').raw().iterate(range.since, range.until);
-    for (const [takenAt, pack] of rows as IterableIterator<[number, Buffer]>) {
-      for (const x of unpackAggregates(pack)) {
-        seq++;
-        let a = byOwner.get(x.ownerId);
-        let isPeak = true;
-        if (a === undefined) {
-          a = newAgg(x.ownerId, takenAt, x.rssBytes, seq);
-          byOwner.set(x.ownerId, a);
-          order.push(a);
-        } else isPeak = addSample(a, takenAt, x.rssBytes, seq);
-        if (isPeak) {
-          a.peakCount = x.processCount;
-          a.peakSwap = x.swapBytes;
-        }
-      }
-    }
+  /** owners rows with the same key merged in first-seen order. */
+  private ownerPeaks(order: IdAgg[]): OwnerPeak[] {
     const out = new Map<string, { p: OwnerPeak; peak: IdAgg }>();
     for (const a of order) {
       const o = this.owner(a.id);
@@ -491,10 +504,6 @@ export class SnapshotReader {
       result.push(p);
     }
     return result;
-  }
-
-  snapshotCount(range: TimeRange): number {
-    return this.db.prepare('SELECT count(*) FROM snapshots WHERE taken_at BETWEEN ? AND ?').pluck().get(range.since, range.until) as number;
   }
 
   /** The lowest kubelet memory.available; among equals the first in (taken_at, id) order, as a scan would pick. */

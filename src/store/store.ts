@@ -57,6 +57,13 @@ export interface ProcessPeak {
   owners: Owner[];
 }
 
+/** One scan of a range for `culprits`. */
+export interface RangePeaks {
+  snapshots: number;
+  processes: ProcessPeak[];
+  owners: OwnerPeak[];
+}
+
 /** One owner key over a range: its peak total (the earliest of equals) and what was true then. */
 export interface OwnerPeak {
   key: string;
@@ -185,19 +192,9 @@ export class Store {
     return this.reader.ownerRows(range);
   }
 
-  /** Per process in the range, first seen first: what `culprits` ranks, without reading every row. */
-  processPeaks(range: TimeRange): ProcessPeak[] {
-    return this.reader.processPeaks(range);
-  }
-
-  /** Per owner key in the range, first seen first. */
-  ownerPeaks(range: TimeRange): OwnerPeak[] {
-    return this.reader.ownerPeaks(range);
-  }
-
-  /** How many snapshots the range holds. */
-  snapshotCount(range: TimeRange): number {
-    return this.reader.snapshotCount(range);
+  /** Per process and per owner key in the range, first seen first: what `culprits` ranks, without a row per sample. */
+  peaks(range: TimeRange): RangePeaks {
+    return this.reader.peaks(range);
   }
 
   /** The snapshot with the lowest kubelet memory.available in the range, the earliest of equals. */

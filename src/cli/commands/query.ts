@@ -1,4 +1,5 @@
 import { UsageError } from '../../errors.js';
+import { ownerLabel } from '../../model/attribution.js';
 import { formatBytes } from '../../model/quantity.js';
 import type { OwnerKind, SnapshotKind } from '../../model/types.js';
 import { csvLines } from '../../report/format/csv.js';
@@ -31,13 +32,23 @@ const options = {
 } as const;
 
 function tableColumns(zone: string): TableColumn<ProcessRow>[] {
+  // a snapshot's rows share one time: format it once
+  let lastAt = Number.NaN;
+  let lastText = '';
+  const time = (t: number): string => {
+    if (t !== lastAt) {
+      lastAt = t;
+      lastText = formatLocal(t, zone);
+    }
+    return lastText;
+  };
   return [
-    { header: 'TIME', cell: (r) => formatLocal(r.takenAt, zone) },
+    { header: 'TIME', cell: (r) => time(r.takenAt) },
     { header: 'KIND', cell: (r) => r.snapshotKind },
     { header: 'PID', cell: (r) => String(r.pid), align: 'right' },
     { header: 'COMM', cell: (r) => r.comm, minWidth: 8, shrinkOrder: 2 },
     { header: 'RSS', cell: (r) => formatBytes(r.rssBytes), align: 'right' },
-    { header: 'OWNER', cell: (r) => toQueryRow(r).owner, minWidth: 12, shrinkOrder: 3 },
+    { header: 'OWNER', cell: (r) => ownerLabel(r.owner), minWidth: 12, shrinkOrder: 3 },
     { header: 'CGROUP', cell: (r) => r.cgroup ?? '-', minWidth: 12, shrinkOrder: 4 },
     { header: 'CWD', cell: (r) => r.cwd ?? '-', minWidth: 8, shrinkOrder: 5 },
     { header: 'CMDLINE', cell: (r) => r.cmdline ?? `[${r.comm}]`, minWidth: 10, shrinkOrder: 6 },
