@@ -145,6 +145,45 @@ function peaksAbove(b: IdAgg, a: IdAgg): boolean {
   return b.peakRss > a.peakRss || (b.peakRss === a.peakRss && b.peakSeq < a.peakSeq);
 }
 
+/**
+ * Running aggregates per id, first seen first. A call per snapshot rather than one loop over the range:
+ * V8 optimizes a function called a thousand times long before it replaces a loop running once.
+ */
+class Fold {
+  readonly order: IdAgg[] = [];
+  private readonly byId = new Map<Id, IdAgg>();
+  private seq = 0;
+
+  /** One snapshot's samples in listing order (`idx` permutes them when the blob is not in it). */
+  add(takenAt: number, ids: number[], rss: number[], idx: number[] | null, counts: number[] | null, swap: number[] | null): void {
+    for (let k = 0; k < ids.length; k++) {
+      const i = idx === null ? k : idx[k]!;
+      const id = ids[i]!;
+      const r = rss[i]!;
+      const seq = ++this.seq;
+      let a = this.byId.get(id);
+      let isPeak = true;
+      if (a === undefined) {
+        a = newAgg(id, takenAt, r, seq);
+        this.byId.set(id, a);
+        this.order.push(a);
+      } else isPeak = addSample(a, takenAt, r, seq);
+      if (isPeak && counts !== null && swap !== null) {
+        a.peakCount = counts[i]!;
+        a.peakSwap = swap[i]!;
+      }
+    }
+  }
+}
+
+/** processRows lists a snapshot by RSS descending (stable): null when the collector's order is that already. */
+function rssOrder(rss: number[]): number[] | null {
+  for (let i = 1; i < rss.length; i++) {
+    if (rss[i]! > rss[i - 1]!) return Array.from({ length: rss.length }, (_, j) => j).sort((p, q) => rss[q]! - rss[p]! || p - q);
+  }
+  return null;
+}
+
 /** `?, ?, ?` for an IN list. */
 function marks(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
@@ -388,61 +427,25 @@ export class SnapshotReader {
    * folding the rows (the report tests compare both).
    */
   peaks(range: TimeRange): RangePeaks {
-    const procs = new Map<Id, IdAgg>();
-    const procOrder: IdAgg[] = [];
-    const owners = new Map<Id, IdAgg>();
-    const ownerOrder: IdAgg[] = [];
+    const procs = new Fold();
+    const owners = new Fold();
     const ids: number[] = [];
     const rss: number[] = [];
     const counts: number[] = [];
     const swap: number[] = [];
-    let procSeq = 0;
-    let ownerSeq = 0;
     let snapshots = 0;
     const rows = this.db
       .prepare('SELECT taken_at, process_pack, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id')
       .raw()
       .iterate(range.since, range.until) as IterableIterator<[number, Buffer, Buffer]>;
     for (const row of rows) {
-      const takenAt = row[0];
       snapshots++;
       scanProcRss(row[1], ids, rss);
-      const n = ids.length;
-      // processRows lists a snapshot by RSS descending (stable); the collector's order almost always is that already
-      let sorted = true;
-      for (let i = 1; i < n && sorted; i++) if (rss[i]! > rss[i - 1]!) sorted = false;
-      const idx = sorted ? null : Array.from({ length: n }, (_, i) => i).sort((p, q) => rss[q]! - rss[p]! || p - q);
-      for (let k = 0; k < n; k++) {
-        const i = idx === null ? k : idx[k]!;
-        const id = ids[i]!;
-        const r = rss[i]!;
-        procSeq++;
-        const a = procs.get(id);
-        if (a === undefined) {
-          const b = newAgg(id, takenAt, r, procSeq);
-          procs.set(id, b);
-          procOrder.push(b);
-        } else addSample(a, takenAt, r, procSeq);
-      }
+      procs.add(row[0], ids, rss, rssOrder(rss), null, null);
       scanAggregates(row[2], ids, counts, rss, swap);
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!;
-        const r = rss[i]!;
-        ownerSeq++;
-        let a = owners.get(id);
-        let isPeak = true;
-        if (a === undefined) {
-          a = newAgg(id, takenAt, r, ownerSeq);
-          owners.set(id, a);
-          ownerOrder.push(a);
-        } else isPeak = addSample(a, takenAt, r, ownerSeq);
-        if (isPeak) {
-          a.peakCount = counts[i]!;
-          a.peakSwap = swap[i]!;
-        }
-      }
+      owners.add(row[0], ids, rss, null, counts, swap);
     }
-    return { snapshots, processes: this.processPeaks(procOrder), owners: this.ownerPeaks(ownerOrder) };
+    return { snapshots, processes: this.processPeaks(procs.order), owners: this.ownerPeaks(owners.order) };
   }
 
   /** procs rows of one process (its cwd or cgroup changed) merged in first-seen order. */
