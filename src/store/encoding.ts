@@ -79,21 +79,6 @@ export class VarintReader {
     }
   }
 
-  /** Past one varint without decoding it: aggregate scans read only the fields they need. */
-  skip(): void {
-    for (;;) {
-      const b = this.buf[this.pos++];
-      if (b === undefined) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
-      if (b < 128) return;
-    }
-  }
-
-  skipText(): void {
-    const n = this.uint();
-    if (this.pos + n > this.buf.length) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
-    this.pos += n;
-  }
-
   optUint(): number | null {
     const v = this.uint();
     return v === 0 ? null : v - 1;
