@@ -60,9 +60,20 @@ function processCount(): number {
   return n;
 }
 
-/** Idle processes up to `total` on the node, so the collector has a real /proc of that size to read. */
-function fillProcesses(total: number): ChildProcess[] {
-  const need = Math.max(0, total - processCount());
+/**
+ * Idle processes up to `total` on the node, so the collector has a real /proc of that size to read.
+ * Counted once the count holds still: a previous section's killed children (dying, then zombies until
+ * reaped) made a --procs 300 run count ~300, add none, and measure 70 processes.
+ */
+async function fillProcesses(total: number): Promise<ChildProcess[]> {
+  let live = processCount();
+  for (let i = 0; i < 20; i++) {
+    await sleep(200);
+    const again = processCount();
+    if (again === live) break;
+    live = again;
+  }
+  const need = Math.max(0, total - live);
   const kids: ChildProcess[] = [];
   for (let i = 0; i < need; i++) kids.push(spawn('sleep', ['3600'], { stdio: 'ignore' }));
   return kids;
@@ -177,7 +188,7 @@ async function measure(c: Candidate, seconds: number): Promise<RecorderBench> {
 
 /** Each candidate in turn on the same node of `processes` processes. */
 export async function benchRecorderCandidates(candidates: Candidate[], o: { seconds?: number; processes?: number } = {}): Promise<RecorderBench[]> {
-  const kids = fillProcesses(o.processes ?? 1000);
+  const kids = await fillProcesses(o.processes ?? 1000);
   try {
     const out: RecorderBench[] = [];
     for (const c of candidates) out.push(await measure(c, o.seconds ?? 30));
@@ -204,17 +215,21 @@ export function formatRecorderBench(r: RecorderBench): string {
   ].join('\n');
 }
 
-/** The flag sets weighed for production (BENCHMARKS.md, Recorder). */
+const chosen = [...RECORDER_NODE_FLAGS];
+const jitless = ['--jitless', '--no-expose-wasm'];
+const intlStub = path.resolve(here, 'intl-utc-stub.js');
+
+/** The flag sets weighed for production (BENCHMARKS.md, Recorder); the last one prices node-cron's ICU use. */
 export const CANDIDATES: Candidate[] = [
   { nodeFlags: [] },
-  { nodeFlags: ['--jitless', '--no-expose-wasm'] },
   { nodeFlags: ['--max-semi-space-size=1'] },
-  { nodeFlags: ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1'] },
-  { nodeFlags: ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--single-threaded'] },
-  { nodeFlags: ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--v8-pool-size=1'], env: { UV_THREADPOOL_SIZE: '1' } },
-  { nodeFlags: ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--lite-mode'] },
-  { nodeFlags: ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--optimize-for-size'] },
-  { nodeFlags: ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--max-old-space-size=32'] },
+  { nodeFlags: jitless },
+  { nodeFlags: [...jitless, '--max-semi-space-size=1'] },
+  { nodeFlags: [...jitless, '--max-semi-space-size=1', '--optimize-for-size'] },
+  { nodeFlags: chosen },
+  { nodeFlags: [...chosen, '--v8-pool-size=1'], env: { UV_THREADPOOL_SIZE: '1' } },
+  { nodeFlags: [...chosen, '--max-old-space-size=48'] },
+  { nodeFlags: [...chosen, '--import', intlStub] },
 ];
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
