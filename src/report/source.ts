@@ -1,72 +1,11 @@
-// The narrow view of the store that reports read: the store satisfies it, and tests can too.
-import type { Owner, OwnerAggregate, OwnerKind, ProcessSample, RecorderEvent, EventType, Snapshot, SnapshotKind } from '../model/types.js';
-import type { TimeRange } from './time.js';
+// The narrow view of the store that reports read. The row and peak types are the store's own (type-only
+// imports: nothing of the store loads with them); ReportSource names the few read methods reports use.
+import type { Store, StoredEvent, StoredSnapshot } from '../store/store.js';
 
-/** A snapshot as stored, without its process and owner rows. */
-export type SnapshotHeader = Pick<Snapshot, 'takenAt' | 'kind' | 'trigger' | 'meminfo' | 'kubelet' | 'allocatable' | 'thresholds' | 'processCount'> & {
-  id: number;
-};
+export type { OwnerPeak, OwnerRow, ProcessFilter, ProcessPeak, ProcessRow, RangePeaks, RssAt } from '../store/store.js';
 
-export type ProcessRow = ProcessSample & { snapshotId: number; takenAt: number; snapshotKind: SnapshotKind };
-export type OwnerRow = OwnerAggregate & { snapshotId: number; takenAt: number };
-export type StoredEventRow = RecorderEvent & { id: number };
+/** What reports read of a stored snapshot (its process and owner rows come separately). */
+export type SnapshotHeader = Pick<StoredSnapshot, 'id' | 'takenAt' | 'kind' | 'trigger' | 'meminfo' | 'kubelet' | 'allocatable' | 'thresholds' | 'processCount'>;
+export type StoredEventRow = StoredEvent;
 
-/** A sample's time and RSS. */
-export interface RssAt {
-  takenAt: number;
-  rssBytes: number;
-}
-
-/** One process (pid + start time) over a range; lists hold distinct values, first seen first. */
-export interface ProcessPeak {
-  pid: number;
-  startTime: number;
-  /** the earliest sample of the highest RSS */
-  peak: RssAt & Pick<ProcessSample, 'comm' | 'exe' | 'cmdline' | 'owner' | 'cgroup'>;
-  first: RssAt;
-  last: RssAt;
-  samples: number;
-  insidePods: boolean;
-  cgroups: (string | null)[];
-  cwds: string[];
-  owners: Owner[];
-}
-
-export interface RangePeaks {
-  snapshots: number;
-  processes: ProcessPeak[];
-  owners: OwnerPeak[];
-}
-
-/** One owner key over a range: its peak total (the earliest of equals). */
-export interface OwnerPeak {
-  key: string;
-  owner: Owner;
-  peakAt: number;
-  peakRssBytes: number;
-  processCountAtPeak: number;
-  swapBytesAtPeak: number;
-  samples: number;
-  owners: Owner[];
-}
-
-export interface ProcessFilter {
-  kinds?: SnapshotKind[];
-  pid?: number;
-  podUid?: string;
-  ownerKinds?: OwnerKind[];
-  outsidePods?: boolean;
-  topPerSnapshot?: number;
-}
-
-export interface ReportSource {
-  snapshots(range: TimeRange, opts?: { kinds?: SnapshotKind[] }): SnapshotHeader[];
-  /** takenAt ascending, then RSS descending */
-  processRows(range: TimeRange, filter?: ProcessFilter): ProcessRow[];
-  ownerRows(range: TimeRange): OwnerRow[];
-  /** processRows(range) folded per process and ownerRows(range) per owner key, first seen first, in one scan */
-  peaks(range: TimeRange): RangePeaks;
-  /** the lowest kubelet memory.available, the earliest of equals */
-  lowestSnapshot(range: TimeRange): SnapshotHeader | null;
-  events(range: TimeRange, types?: EventType[]): StoredEventRow[];
-}
+export type ReportSource = Pick<Store, 'snapshots' | 'processRows' | 'ownerRows' | 'peaks' | 'lowestSnapshot' | 'events'>;

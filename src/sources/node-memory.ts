@@ -1,6 +1,6 @@
 // One cheap reading of the node's memory: what the 1 s watcher polls and `memrec memory` shows.
 import { kubeletSignal } from '../model/kubelet-available.js';
-import type { CgroupMode, KubeletSignal, MemInfo, Psi } from '../model/types.js';
+import type { Collected } from '../model/types.js';
 import { detectCgroupMode } from './cgroup-mode.js';
 import { readMeminfo } from './meminfo.js';
 import { findKubepodsCgroup, readMemoryCgroup } from './memory-cgroup.js';
@@ -8,16 +8,8 @@ import { readPsi } from './pressure.js';
 import type { Roots } from './roots.js';
 import { readOomKillCount } from './vmstat.js';
 
-export interface NodeMemory {
-  cgroupMode: CgroupMode;
-  meminfo: MemInfo;
-  /** the node signal: on the root memory cgroup, or on --memory-cgroup */
-  kubelet: KubeletSignal;
-  /** the same formula on kubepods (capacity = its limit); null when there is no kubepods cgroup */
-  allocatable: KubeletSignal | null;
-  psi: Psi | null;
-  oomKillCount: number | null;
-}
+/** The node-level part of a Collected: everything but the processes and the thresholds. */
+export type NodeMemory = Pick<Collected, 'cgroupMode' | 'meminfo' | 'kubelet' | 'allocatable' | 'psi' | 'oomKillCount'>;
 
 /**
  * Read meminfo, the memory cgroup files, PSI and the OOM counter: a dozen small files.

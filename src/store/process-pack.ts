@@ -3,22 +3,14 @@
 // Layout: format byte, then per process: proc id, state, rss, rss anon?, rss file?, rss shmem?, swap?,
 // vsize, cpu ticks, cpuPercent × 100?, threads (varints; ? = nullable, 0 meaning null).
 import { MemrecError } from '../errors.js';
+import type { ProcessSample } from '../model/types.js';
 import { checkFormat, PACK_FORMAT, sizeFromCode, VarintReader, VarintWriter } from './encoding.js';
 
-export interface PackedSample {
-  procId: number;
-  state: string;
-  rssBytes: number;
-  rssAnonBytes: number | null;
-  rssFileBytes: number | null;
-  rssShmemBytes: number | null;
-  swapBytes: number | null;
-  vsizeBytes: number;
-  cpuTicks: number;
-  /** kept to two decimals */
-  cpuPercent: number | null;
-  threads: number;
-}
+/** The per-sample fields of a process (the rest is interned in `procs` and referenced by procId). cpuPercent is kept to two decimals. */
+export type PackedSample = { procId: number } & Pick<
+  ProcessSample,
+  'state' | 'rssBytes' | 'rssAnonBytes' | 'rssFileBytes' | 'rssShmemBytes' | 'swapBytes' | 'vsizeBytes' | 'cpuTicks' | 'cpuPercent' | 'threads'
+>;
 
 export function packSamples(samples: readonly PackedSample[], what: (field: string, i: number) => string): Buffer {
   const w = new VarintWriter();
