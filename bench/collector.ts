@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const PS_ARGS = ['-eo', 'pid,ppid,uid,rss,vsz,cgroup,args'];
+export const PS_ARGS = ['-eo', 'pid,ppid,uid,rss,vsz,cgroup,args'];
 
 export interface CollectorBench {
   /** idle processes started for the bench */
@@ -77,6 +77,14 @@ function childCpuMs(cmd: string): number {
   const secs = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
   if (secs.length !== 2) throw new Error(`unexpected times output: ${r.stdout}`);
   return (secs[0]! + secs[1]!) * 1000;
+}
+
+/** Median CPU ms of one `ps -eo pid,ppid,uid,rss,vsz,cgroup,args` over the processes there are now. */
+export function psCpuMs(runs = 7): number {
+  childCpuMs(['ps', ...PS_ARGS].join(' ')); // the first ps pays for its own cold start
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) ms.push(childCpuMs(['ps', ...PS_ARGS].join(' ')));
+  return median(ms);
 }
 
 /**

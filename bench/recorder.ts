@@ -3,6 +3,7 @@
 // extrapolated from the real snapshots it wrote (×1440: a scheduled snapshot is the same collection).
 // Standalone: node dist/bench/recorder.js [--seconds N] [--processes N] [--node-flag F]... [--candidates]
 // (--candidates: the node flag sets weighed for the systemd unit and the DaemonSet, one run each).
+import { psCpuMs } from './collector.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ export interface RecorderBench {
   env: Record<string, string>;
   bytesPerSnapshot: number;
   bytesPerDayDefaultSchedule: number;
+  /** `ps -eo pid,ppid,uid,rss,vsz,cgroup,args` run once a second over the same processes, % of one core */
+  psOncePerSecondPercent: number;
 }
 
 function cpuTicks(pid: number): number {
@@ -163,6 +166,8 @@ async function measure(c: Candidate, seconds: number): Promise<RecorderBench> {
     const elapsed = (Date.now() - t0) / 1000;
     rec.kill('SIGTERM');
     await new Promise((r) => rec!.once('exit', r));
+    // ps over the same processes, in the same run: one ps a second costs its CPU ms per 1000 ms
+    const psPercent = Math.round(psCpuMs() * 10) / 100;
     const n1 = countSnapshots(db);
     const b1 = dbBytes(db);
     const perSnapshot = (b1 - b0) / Math.max(1, n1 - n0);
@@ -179,6 +184,7 @@ async function measure(c: Candidate, seconds: number): Promise<RecorderBench> {
       env: c.env ?? {},
       bytesPerSnapshot: Math.round(perSnapshot),
       bytesPerDayDefaultSchedule: Math.round(perSnapshot * 1440),
+      psOncePerSecondPercent: psPercent,
     };
   } finally {
     if (rec && rec.exitCode === null) rec.kill('SIGKILL');
@@ -209,7 +215,7 @@ export function formatRecorderBench(r: RecorderBench): string {
   const env = Object.entries(r.env).map(([k, v]) => `${k}=${v} `).join('');
   return [
     `recorder, burst mode (1 snapshot/s, ${r.processes} processes seen, ${r.seconds} s, ${r.snapshots} snapshots, ${env}node ${r.nodeFlags.join(' ') || 'without flags'}):`,
-    `  CPU ${r.cpuPercentOfOneCore}% of one core (target <= 5%)`,
+    `  CPU ${r.cpuPercentOfOneCore}% of one core (target <= 5%); ps once a second over the same processes: ${r.psOncePerSecondPercent}% (ratio memrec/ps ${Math.round((r.cpuPercentOfOneCore / r.psOncePerSecondPercent) * 100) / 100})`,
     `  RSS mean ${r.rssMiB.mean} MiB, max ${r.rssMiB.max} MiB (target < 64 MiB); private (RssAnon) mean ${r.rssAnonMiB.mean} MiB, max ${r.rssAnonMiB.max} MiB; file-backed (RssFile) max ${r.rssFileMiB.max} MiB; ${r.threads} threads`,
     `  database ${r.bytesPerSnapshot} bytes/snapshot -> ${(r.bytesPerDayDefaultSchedule / 1e6).toFixed(2)} MB/day at the default schedule (target <= 3 MB/day)`,
   ].join('\n');

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { UsageError } from '../src/errors.js';
+import { localtimeZone } from '../src/cli/report-options.js';
 import { ACCEPTED_FORMS, formatLocal, instantOf, parseRange, parseTime, resolveZone } from '../src/report/time.js';
 
 const iso = (s: string): number => Date.parse(s);
@@ -137,5 +141,24 @@ test('resolveZone: --tz must be a zone, TZ env is used when valid, else the syst
   assert.throws(() => resolveZone('query', 'Mars/Olympus', {}), /--tz "Mars\/Olympus": expected UTC or an IANA time zone/);
   assert.equal(resolveZone('query', undefined, { TZ: 'Europe/Berlin' }), 'Europe/Berlin');
   assert.equal(resolveZone('query', undefined, { TZ: ':Asia/Tokyo' }), 'Asia/Tokyo');
+  // without TZ, the caller's guess (the /etc/localtime link) comes before asking Intl; a bad guess is ignored
+  assert.equal(resolveZone('query', undefined, {}, () => 'Etc/UTC'), 'Etc/UTC');
+  assert.equal(resolveZone('query', undefined, {}, () => 'Europe/Berlin'), 'Europe/Berlin');
+  assert.equal(resolveZone('query', undefined, {}, () => 'Mars/Olympus'), Intl.DateTimeFormat().resolvedOptions().timeZone);
   assert.equal(resolveZone('query', undefined, { TZ: 'nonsense/zone' }), Intl.DateTimeFormat().resolvedOptions().timeZone);
+});
+
+test('localtimeZone reads the zone name from an /etc/localtime-style link, and null from anything else', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memrec-tz-'));
+  try {
+    symlinkSync('/usr/share/zoneinfo/Europe/Berlin', path.join(dir, 'berlin'));
+    symlinkSync('../usr/share/zoneinfo/posix/Asia/Tokyo', path.join(dir, 'tokyo'));
+    writeFileSync(path.join(dir, 'copy'), 'TZif');
+    assert.equal(localtimeZone(path.join(dir, 'berlin')), 'Europe/Berlin');
+    assert.equal(localtimeZone(path.join(dir, 'tokyo')), 'Asia/Tokyo');
+    assert.equal(localtimeZone(path.join(dir, 'copy')), null);
+    assert.equal(localtimeZone(path.join(dir, 'missing')), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,6 @@
 // What the report commands (query, culprits, timeline, events, export) share: range flags,
 // the read-only database, the output format and the terminal's width.
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { resolveDbPath } from '../config/paths.js';
 import type { ReportSource } from '../report/source.js';
@@ -24,13 +24,24 @@ export const RANGE_HELP = `  --since T           start of the range (required): 
   --db FILE           the database (default: MEMREC_DB, else /var/lib/memrec/memrec.db as root,
                       ~/.local/state/memrec/memrec.db otherwise); opened read-only`;
 
+/** The system zone named by the /etc/localtime link (`/usr/share/zoneinfo/Etc/UTC` → `Etc/UTC`); null if it is no such link. */
+export function localtimeZone(file = '/etc/localtime'): string | null {
+  try {
+    const target = readlinkSync(file);
+    const i = target.lastIndexOf('zoneinfo/');
+    return i < 0 ? null : target.slice(i + 'zoneinfo/'.length).replace(/^(posix|right)\//, '');
+  } catch {
+    return null;
+  }
+}
+
 export interface RangeContext {
   range: TimeRange;
   zone: string;
 }
 
 export function rangeOf(command: string, v: { since?: string | undefined; until?: string | undefined; tz?: string | undefined }, io: Io, defaultSince?: string): RangeContext {
-  const zone = resolveZone(command, v.tz, io.env);
+  const zone = resolveZone(command, v.tz, io.env, () => localtimeZone());
   const opts = defaultSince === undefined ? { now: io.now(), zone } : { now: io.now(), zone, defaultSince };
   return { range: parseRange(command, { since: v.since, until: v.until }, opts), zone };
 }

@@ -41,9 +41,15 @@ export function isValidZone(zone: string): boolean {
 
 /**
  * The zone to read and print wall times in: `--tz` if given (must be valid), else the TZ environment
- * variable (`:Europe/Berlin` form accepted; an unknown value falls back to the system zone), else the system zone.
+ * variable (`:Europe/Berlin` form accepted; an unknown value falls back to the system zone), else `systemZone()`
+ * (the caller's cheap guess, e.g. from /etc/localtime), else the system zone as Intl sees it.
  */
-export function resolveZone(command: string, tzFlag: string | undefined, env: NodeJS.ProcessEnv): string {
+export function resolveZone(
+  command: string,
+  tzFlag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  systemZone: () => string | null = () => null,
+): string {
   if (tzFlag !== undefined) {
     if (!isValidZone(tzFlag)) {
       throw new UsageError(`memrec ${command}: --tz ${JSON.stringify(tzFlag)}: expected UTC or an IANA time zone such as Europe/Berlin`);
@@ -52,6 +58,9 @@ export function resolveZone(command: string, tzFlag: string | undefined, env: No
   }
   const fromEnv = env['TZ']?.replace(/^:/, '');
   if (fromEnv && isValidZone(fromEnv)) return fromEnv;
+  // Asking Intl for the system zone loads ICU (~20 ms of every report on a UTC server): ask the caller first.
+  const system = systemZone();
+  if (system !== null && isValidZone(system)) return system;
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
