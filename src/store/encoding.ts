@@ -126,3 +126,25 @@ export function checkFormat(r: VarintReader, what: string): void {
   const f = r.uint();
   if (f !== PACK_FORMAT) throw new MemrecError(`${what} has pack format ${f}, this memrec reads ${PACK_FORMAT} (corrupt database?)`);
 }
+
+/** Where the hot scans stand in a blob; one per scan, so the per-varint read allocates nothing. */
+export interface ScanCursor {
+  pos: number;
+}
+
+/**
+ * One unsigned varint at `cur.pos`, advancing it: the hot scans' read, without VarintReader's checks.
+ * Past the end buf[] is undefined: read as 0 it ends the varint, and `cur.pos > buf.length` tells the caller the blob is short.
+ */
+export function scanUvarint(buf: Buffer, cur: ScanCursor): number {
+  let b = 0;
+  let v = 0;
+  let scale = 1;
+  do {
+    b = buf[cur.pos++] ?? 0;
+    v += (b & 127) * scale;
+    scale *= 128;
+  } while (b >= 128);
+  return v;
+}
+

@@ -2,7 +2,7 @@
 // owner per snapshot would be most of the database (~20 bytes a row against ~6 packed).
 // Layout: format byte, then per aggregate: owner id, process count, rss, swap (varints, sizes in KiB codes).
 import { MemrecError } from '../errors.js';
-import { checkFormat, PACK_FORMAT, sizeFromCode, VarintReader, VarintWriter } from './encoding.js';
+import { checkFormat, PACK_FORMAT, scanUvarint, sizeFromCode, VarintReader, VarintWriter, type ScanCursor } from './encoding.js';
 
 export interface PackedAggregate {
   ownerId: number;
@@ -33,7 +33,7 @@ export function unpackAggregates(buf: Buffer): PackedAggregate[] {
 
 /**
  * Every aggregate into the four arrays (emptied first), without an object each: culprits folds a day of
- * them at a cold start, so the varints are walked inline.
+ * them at a cold start, so the varints are walked with a cursor.
  */
 export function scanAggregates(buf: Buffer, ownerIds: number[], counts: number[], rss: number[], swap: number[]): void {
   ownerIds.length = 0;
@@ -42,25 +42,17 @@ export function scanAggregates(buf: Buffer, ownerIds: number[], counts: number[]
   swap.length = 0;
   checkFormat(new VarintReader(buf.subarray(0, 1)), 'an owner aggregate blob');
   const end = buf.length;
-  let pos = 1;
+  const cur: ScanCursor = { pos: 1 };
   let field = 0;
-  while (pos < end) {
-    // past the end buf[] is undefined: read as 0 it ends the varint, and pos > end reports the blob short
-    let b = 0;
-    let v = 0;
-    let scale = 1;
-    do {
-      b = buf[pos++] ?? 0;
-      v += (b & 127) * scale;
-      scale *= 128;
-    } while (b >= 128);
+  while (cur.pos < end) {
+    const v = scanUvarint(buf, cur);
     if (field === 0) ownerIds.push(v);
     else if (field === 1) counts.push(v);
     else if (field === 2) rss.push(sizeFromCode(v));
     else swap.push(sizeFromCode(v));
     field = (field + 1) % 4;
   }
-  if (pos > end || field !== 0) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
+  if (cur.pos > end || field !== 0) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
 }
 
 /** Owner ids only, for collecting unreferenced owners. */

@@ -4,7 +4,7 @@
 // vsize, cpu ticks, cpuPercent × 100?, threads (varints; ? = nullable, 0 meaning null).
 import { MemrecError } from '../errors.js';
 import type { ProcessSample } from '../model/types.js';
-import { checkFormat, PACK_FORMAT, sizeFromCode, VarintReader, VarintWriter } from './encoding.js';
+import { checkFormat, PACK_FORMAT, scanUvarint, sizeFromCode, VarintReader, VarintWriter, type ScanCursor } from './encoding.js';
 
 /** The per-sample fields of a process (the rest is interned in `procs` and referenced by procId). cpuPercent is kept to two decimals. */
 export type PackedSample = { procId: number } & Pick<
@@ -54,44 +54,22 @@ export function unpackSamples(buf: Buffer): PackedSample[] {
 
 /**
  * Only proc id and RSS of each sample, into `procIds` and `rss` (emptied first): culprits over a day scans
- * every sample once at a cold start, so the varints are walked inline and the other fields skipped.
+ * every sample once at a cold start, so the varints are walked with a cursor and the other fields skipped.
  */
 export function scanProcRss(buf: Buffer, procIds: number[], rss: number[]): void {
   procIds.length = 0;
   rss.length = 0;
   checkFormat(new VarintReader(buf.subarray(0, 1)), 'a process blob');
   const end = buf.length;
-  let pos = 1;
-  while (pos < end) {
-    // past the end buf[] is undefined: read as 0 it ends the varint, and pos > end reports the blob short
-    let b = 0;
-    let v = 0;
-    let scale = 1;
-    do {
-      b = buf[pos++] ?? 0;
-      v += (b & 127) * scale;
-      scale *= 128;
-    } while (b >= 128);
-    procIds.push(v);
-    v = 0; // state: length, then its bytes
-    scale = 1;
-    do {
-      b = buf[pos++] ?? 0;
-      v += (b & 127) * scale;
-      scale *= 128;
-    } while (b >= 128);
-    pos += v;
-    v = 0;
-    scale = 1;
-    do {
-      b = buf[pos++] ?? 0;
-      v += (b & 127) * scale;
-      scale *= 128;
-    } while (b >= 128);
-    rss.push(sizeFromCode(v));
+  const cur: ScanCursor = { pos: 1 };
+  while (cur.pos < end) {
+    procIds.push(scanUvarint(buf, cur));
+    const stateLength = scanUvarint(buf, cur); // state: its length, then its bytes (read before adding: `cur.pos += scan()` would add to the old pos)
+    cur.pos += stateLength;
+    rss.push(sizeFromCode(scanUvarint(buf, cur)));
     // anon, file, shmem, swap, vsize, cpu ticks, cpu %, threads
-    for (let k = 8; k > 0 && pos <= end; ) if ((buf[pos++] ?? 0) < 128) k--;
-    if (pos > end) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
+    for (let k = 8; k > 0 && cur.pos <= end; ) if ((buf[cur.pos++] ?? 0) < 128) k--;
+    if (cur.pos > end) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
   }
 }
 
