@@ -7,6 +7,7 @@ import path from 'node:path';
 import { escapeLabelValue, renderMetrics } from '../src/report/prometheus.js';
 import { writeTextfile } from '../src/recorder/textfile.js';
 import type { Snapshot } from '../src/model/types.js';
+import { RecorderProcess, until } from './helpers/recorder.js';
 
 const Mi = 1024 ** 2;
 
@@ -145,6 +146,31 @@ test('writeTextfile names the directory when it cannot write', () => {
     // root ignores directory modes; the ENOENT case above is the one that runs everywhere
     if (process.getuid?.() !== 0) assert.throws(() => writeTextfile(path.join(dir, 'ro'), 'x 1\n'), /EACCES/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('memrec record --textfile-dir writes memrec.prom after its snapshots, and promtool accepts it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'memrec-textfile-rec-'));
+  const cfg = path.join(dir, 'empty.yaml');
+  writeFileSync(cfg, '');
+  const rec = new RecorderProcess(['--db', path.join(dir, 'm.db'), '--config', cfg, '--textfile-dir', dir, '--kmsg', path.join(dir, 'no-kmsg')]);
+  try {
+    const file = path.join(dir, 'memrec.prom');
+    // the recorder takes one snapshot at start; the textfile follows it
+    const text = await until('memrec.prom', () => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    });
+    assert.match(text, /^memrec_kubelet_memory_available_bytes\{/m);
+    assert.match(text, /^memrec_snapshot_timestamp_seconds\{kind="scheduled"\} \d/m);
+    const r = promtool(text);
+    assert.equal(r.status, 0, r.out);
+  } finally {
+    await rec.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -8,8 +8,6 @@ import { discoverThresholds, type ThresholdOverrides } from '../sources/kubelet.
 import { readNodeMemory } from '../sources/node-memory.js';
 import { resolveRoots, type Roots } from '../sources/roots.js';
 import type { Store } from '../store/store.js';
-import { renderMetrics } from '../report/prometheus.js';
-import { writeTextfile } from './textfile.js';
 import type { DaemonDeps, WatchReading } from './daemon.js';
 import type { Logger } from './log.js';
 
@@ -69,7 +67,5 @@ export function nodeDeps(cfg: LoadedConfig, store: Store, log: Logger, version: 
     now,
     version,
   };
-  const dir = c.textfileDir;
-  if (dir !== null) deps.afterSnapshot = (s, burst) => void writeTextfile(dir, renderMetrics(s, { burst }));
   return deps;
 }

@@ -7,6 +7,8 @@ import { Store } from '../../store/store.js';
 import { Recorder } from '../../recorder/daemon.js';
 import { streamLogger } from '../../recorder/log.js';
 import { nodeDeps } from '../../recorder/node-deps.js';
+import { writeTextfile } from '../../recorder/textfile.js';
+import { renderMetrics } from '../../report/prometheus.js';
 import { setOwnOomScoreAdj } from '../../sources/self.js';
 
 const optionLines = OPTIONS.map((o) => `  --${o.name.padEnd(20)} ${o.doc}`).join('\n');
@@ -45,7 +47,11 @@ Examples:
     const store = Store.open(cfg.values.db);
     let recorder: Recorder;
     try {
-      recorder = new Recorder(nodeDeps(cfg, store, log, version(), io.now));
+      const deps = nodeDeps(cfg, store, log, version(), io.now);
+      // The Prometheus textfile is a report of each snapshot: wired here so the recorder imports no report code.
+      const dir = cfg.values.textfileDir;
+      if (dir !== null) deps.afterSnapshot = (s, burst) => void writeTextfile(dir, renderMetrics(s, { burst }));
+      recorder = new Recorder(deps);
     } catch (err) {
       store.close();
       throw err;
