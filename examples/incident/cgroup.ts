@@ -13,7 +13,7 @@ export interface ScenarioCgroup {
   mkdir(sub: string): string;
   setLimit(bytes: number, sub?: string): void;
   /** a process that is in `sub` before its program runs */
-  spawnIn(sub: string, cmd: string, args: string[], opts?: { cwd?: string }): ChildProcess;
+  spawnIn(sub: string, cmd: string, args: string[], opts?: { cwd?: string; env?: NodeJS.ProcessEnv }): ChildProcess;
   waitForPid(pid: number, sub?: string, timeoutMs?: number): Promise<void>;
 }
 
@@ -23,7 +23,8 @@ export class ExistingCgroup implements ScenarioCgroup {
     if (!path.startsWith('/') || path === '/') throw new Error(`cgroup "${path}": expected a path below the root, like /memrec-incident-ab12`);
   }
 
-  private fsPath(sub = ''): string {
+  /** the directory of the cgroup (or of `sub` below it) in the memory hierarchy */
+  fsPath(sub = ''): string {
     return path.join(MEMORY_ROOT, this.path, sub);
   }
 
@@ -36,10 +37,18 @@ export class ExistingCgroup implements ScenarioCgroup {
     writeFileSync(this.fsPath(path.join(sub, 'memory.limit_in_bytes')), String(bytes));
   }
 
-  spawnIn(sub: string, cmd: string, args: string[], opts: { cwd?: string } = {}): ChildProcess {
+  movePid(pid: number, sub = ''): void {
+    writeFileSync(this.fsPath(path.join(sub, 'cgroup.procs')), String(pid));
+  }
+
+  spawnIn(sub: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
     // The shell moves itself into the cgroup, then execs: nothing is allocated outside it.
     const procs = this.fsPath(path.join(sub, 'cgroup.procs'));
-    return spawn('/bin/sh', ['-c', `echo $$ > '${procs}' && exec "$@"`, 'sh', cmd, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    return spawn('/bin/sh', ['-c', `echo $$ > '${procs}' && exec "$@"`, 'sh', cmd, ...args], {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   async waitForPid(pid: number, sub = '', timeoutMs = 5000): Promise<void> {

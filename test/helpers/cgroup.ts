@@ -1,11 +1,13 @@
 // Real cgroup v1 memory trees for tests on the live kernel. Everything created is removed again,
 // also when the test fails: processes are killed, then directories are removed deepest first.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+// The cgroup handle itself is the incident example's (examples/incident/cgroup.ts); this adds creation and cleanup.
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { ExistingCgroup, MEMORY_ROOT } from '../../examples/incident/cgroup.js';
 
-export const MEMORY_ROOT = '/sys/fs/cgroup/memory';
+export { MEMORY_ROOT };
 
 /** True where tests may create memory cgroups (root, cgroup v1 memory hierarchy writable). */
 export function canUseMemoryCgroups(): boolean {
@@ -16,58 +18,25 @@ export function canUseMemoryCgroups(): boolean {
   }
 }
 
-export class TestCgroup {
-  /** cgroup path as /proc/<pid>/cgroup shows it, e.g. `/memrec-test-ab12` */
-  readonly path: string;
+/** A fresh, uniquely named memory cgroup below the root, owned by the test that made it. */
+export class TestCgroup extends ExistingCgroup {
   private readonly children: ChildProcess[] = [];
 
   constructor(prefix = 'memrec-test') {
-    this.path = `/${prefix}-${randomBytes(4).toString('hex')}`;
-    mkdirSync(this.fsPath());
+    super(TestCgroup.create(prefix));
   }
 
-  fsPath(sub = ''): string {
-    return path.join(MEMORY_ROOT, this.path, sub);
+  private static create(prefix: string): string {
+    const cgroup = `/${prefix}-${randomBytes(4).toString('hex')}`;
+    mkdirSync(path.join(MEMORY_ROOT, cgroup));
+    return cgroup;
   }
 
-  /** cgroup path of a sub-cgroup, creating it (and its parents). */
-  mkdir(sub: string): string {
-    mkdirSync(this.fsPath(sub), { recursive: true });
-    return path.posix.join(this.path, sub);
-  }
-
-  setLimit(bytes: number, sub = ''): void {
-    writeFileSync(this.fsPath(path.join(sub, 'memory.limit_in_bytes')), String(bytes));
-  }
-
-  movePid(pid: number, sub = ''): void {
-    writeFileSync(this.fsPath(path.join(sub, 'cgroup.procs')), String(pid));
-  }
-
-  /**
-   * Start a process that is in `sub` before it runs its program: a shell moves itself into the cgroup
-   * and then execs the command, so no allocation happens outside the cgroup.
-   */
-  spawnIn(sub: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
-    const procs = this.fsPath(path.join(sub, 'cgroup.procs'));
-    const child = spawn('/bin/sh', ['-c', `echo $$ > '${procs}' && exec "$@"`, 'sh', cmd, ...args], {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  /** As ExistingCgroup's, and the process is killed by destroy(). */
+  override spawnIn(sub: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    const child = super.spawnIn(sub, cmd, args, opts);
     this.children.push(child);
     return child;
-  }
-
-  /** Wait until `pid` shows up in the cgroup's procs (spawnIn moves itself asynchronously). */
-  async waitForPid(pid: number, sub = '', timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const procs = readFileSync(this.fsPath(path.join(sub, 'cgroup.procs')), 'utf8').split('\n');
-      if (procs.includes(String(pid))) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`pid ${pid} did not appear in ${this.path}/${sub}`);
   }
 
   /** Kill every process in the tree and remove all directories, deepest first. Safe to call twice. */
