@@ -276,3 +276,28 @@ test('exportRange writes a standalone database with only the range, openable by 
     assert.throws(() => store.exportRange(ALL, out), (e: unknown) => e instanceof InputError && e.message === `${out} already exists: export writes a new database`);
   });
 });
+
+test('a row that a snapshot references but the database lost is one clear InputError naming the table', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memrec-lost-row-'));
+  try {
+    const file = path.join(dir, 'memrec.db');
+    const w = Store.open(file);
+    w.writeSnapshot(snapshot(1_700_000_000_000, { processes: [processSample(4242, 100, owners.service)] }));
+    w.close();
+    const raw = new Database(file);
+    raw.pragma('foreign_keys = OFF');
+    raw.prepare('DELETE FROM procs').run();
+    raw.close();
+    const r = Store.open(file, { readonly: true });
+    try {
+      assert.throws(
+        () => r.processRows({ since: 0, until: 2_000_000_000_000 }),
+        (err: unknown) => err instanceof InputError && /^procs row \d+ is missing \(corrupt database\?\)$/.test(err.message),
+      );
+    } finally {
+      r.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -189,6 +189,21 @@ function marks(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
 }
 
+/**
+ * A read-through cache of one interned table: the row is read once per id and converted once. An id
+ * without a row means the database lost a row that a snapshot references.
+ */
+function cachedRow<R, V>(cache: Map<Id, V>, id: Id, table: string, read: (id: Id) => R | undefined, convert: (row: R) => V): V {
+  let v = cache.get(id);
+  if (v === undefined) {
+    const row = read(id);
+    if (row === undefined) throw new InputError(`${table} row ${id} is missing (corrupt database?)`);
+    v = convert(row);
+    cache.set(id, v);
+  }
+  return v;
+}
+
 export class SnapshotReader {
   private readonly strings = new Map<Id, string>();
   private readonly owners = new Map<Id, { owner: Owner; key: string | null }>();
@@ -214,13 +229,7 @@ export class SnapshotReader {
   }
 
   private string(id: Id): string {
-    let v = this.strings.get(id);
-    if (v === undefined) {
-      v = this.st.string.get(id) as string | undefined;
-      if (v === undefined) throw new InputError(`strings row ${id} is missing (corrupt database?)`);
-      this.strings.set(id, v);
-    }
-    return v;
+    return cachedRow(this.strings, id, 'strings', (i) => this.st.string.get(i) as string | undefined, (v) => v);
   }
 
   private stringOrNull(id: Id | null): string | null {
@@ -228,21 +237,11 @@ export class SnapshotReader {
   }
 
   private owner(id: Id): { owner: Owner; key: string | null } {
-    let v = this.owners.get(id);
-    if (v === undefined) {
-      const row = this.st.owner.get(id) as OwnerRow | undefined;
-      if (row === undefined) throw new InputError(`owners row ${id} is missing (corrupt database?)`);
-      v = { owner: ownerFromRow(row), key: row.key };
-      this.owners.set(id, v);
-    }
-    return v;
+    return cachedRow(this.owners, id, 'owners', (i) => this.st.owner.get(i) as OwnerRow | undefined, (row) => ({ owner: ownerFromRow(row), key: row.key }));
   }
 
   private thresholdsOf(id: Id): Thresholds {
-    let v = this.thresholds.get(id);
-    if (v === undefined) {
-      const r = this.st.thresholds.get(id) as ThresholdsRowDb | undefined;
-      if (r === undefined) throw new InputError(`thresholds row ${id} is missing (corrupt database?)`);
+    return cachedRow(this.thresholds, id, 'thresholds', (i) => this.st.thresholds.get(i) as ThresholdsRowDb | undefined, (r) => {
       const hard: Threshold = { raw: r.hard_raw, bytes: r.hard_bytes, source: r.hard_source as ThresholdSource, origin: r.hard_origin };
       if (r.hard_grace !== null) hard.gracePeriod = r.hard_grace;
       let soft: Threshold | null = null;
@@ -250,18 +249,13 @@ export class SnapshotReader {
         soft = { raw: r.soft_raw, bytes: r.soft_bytes ?? 0, source: r.soft_source as ThresholdSource, origin: r.soft_origin ?? '' };
         if (r.soft_grace !== null) soft.gracePeriod = r.soft_grace;
       }
-      v = { hard, soft };
-      this.thresholds.set(id, v);
-    }
-    return v;
+      return { hard, soft };
+    });
   }
 
   private proc(id: Id): ProcAttrs {
-    let v = this.procs.get(id);
-    if (v === undefined) {
-      const r = this.st.proc.get(id) as ProcRowDb | undefined;
-      if (r === undefined) throw new InputError(`procs row ${id} is missing (corrupt database?)`);
-      v = {
+    return cachedRow(this.procs, id, 'procs', (i) => this.st.proc.get(i) as ProcRowDb | undefined, (r) => {
+      const v: ProcAttrs = {
         pid: r.pid,
         startTime: r.start_time,
         ppid: r.ppid,
@@ -278,9 +272,8 @@ export class SnapshotReader {
       };
       if (r.unknown !== null) v.unknown = JSON.parse(r.unknown) as UnknownFields;
       if (r.flags !== null) v.flags = JSON.parse(r.flags) as string[];
-      this.procs.set(id, v);
-    }
-    return v;
+      return v;
+    });
   }
 
   private signal(cgroupId: Id, capacity: number, usage: number, inactive: number, ws: number, avail: number, formula: string): KubeletSignal {
