@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, memrecBin } from './helpers/paths.js';
@@ -168,5 +168,28 @@ test('the unit\'s capabilities are each needed and together sufficient (setpriv 
   } finally {
     child.kill('SIGKILL');
     rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('as the unit\'s user, memrec reads a 0700 /etc/memrec/memrec.yaml through CAP_DAC_READ_SEARCH', {
+  skip: (!isRoot && 'needs root') || (existsSync('/etc/memrec') && '/etc/memrec exists on this machine: not touching a real configuration'),
+}, (t) => {
+  // access(2), and so existsSync, ignores capabilities: the loader must read the file to know it is there.
+  const caps = directive(template, 'AmbientCapabilities')[0]!.split(/\s+/);
+  mkdirSync('/etc/memrec', { mode: 0o700 });
+  try {
+    chmodSync('/etc/memrec', 0o700);
+    writeFileSync('/etc/memrec/memrec.yaml', 'top: 7\n', { mode: 0o600 });
+    const script = `
+      const r = require('child_process').spawnSync(process.execPath, [${JSON.stringify(memrecBin)}, 'config', '--json'], { encoding: 'utf8' });
+      console.log(JSON.stringify({ status: String(r.status), out: r.stdout, err: r.stderr }));`;
+    const probe = asNobody(caps, `console.log(JSON.stringify({ ok: String(require('fs').existsSync(${JSON.stringify(memrecBin)})) }))`);
+    if (probe['ok'] !== 'true') return t.skip("nobody cannot reach this checkout's build");
+    const r = asNobody(caps, script);
+    assert.equal(r['status'], '0', r['err']);
+    const top = (JSON.parse(r['out']!) as { options: { top: { value: number; source: string } } }).options.top;
+    assert.deepEqual([top.value, top.source], [7, 'file']);
+  } finally {
+    rmSync('/etc/memrec', { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 // Effective recorder configuration: defaults < config file < MEMREC_* environment < flags,
 // each value remembering where it came from. Anything unknown or malformed is refused in one line.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Pair } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { defaultDbPath, SYSTEM_CONFIG_PATH } from './paths.js';
@@ -55,15 +55,19 @@ export function loadConfig(input: LoadInput): LoadedConfig {
   const explicit = flagConfig ?? envConfig;
   const file = explicit ?? SYSTEM_CONFIG_PATH;
   let loaded: string | null = null;
-  if (explicit !== undefined || existsSync(file)) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? String(err);
-      const by = flagConfig !== undefined ? '--config' : 'MEMREC_CONFIG';
+  // Read, don't ask existsSync first: access(2) ignores capabilities, so the unit's non-root user with
+  // CAP_DAC_READ_SEARCH would be told a 0700 /etc/memrec/memrec.yaml does not exist. Only ENOENT means absent.
+  let text: string | null = null;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    if (code !== 'ENOENT' || explicit !== undefined) {
+      const by = flagConfig !== undefined ? '--config' : envConfig !== undefined ? 'MEMREC_CONFIG' : 'configuration file';
       throw new InputError(`memrec ${command}: ${by} ${file}: cannot read the configuration file (${code})`);
     }
+  }
+  if (text !== null) {
     applyFile(file, text, values, origins);
     loaded = file;
   }
