@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { InputError, MemrecError } from '../src/errors.js';
+import { completeOomKill } from '../src/model/oom.js';
 import type { OomKill, RecorderEvent, Snapshot } from '../src/model/types.js';
 import { Store, type ProcessRow, type StoredSnapshot } from '../src/store/store.js';
 import { owners, processSample, snapshot } from './helpers/snapshots.js';
@@ -90,7 +91,7 @@ test('process filters: pid, pod uid, owner kinds, outside pods, top per snapshot
 });
 
 const oom = (seq: number | null, bootId: string | null = 'boot-a'): RecorderEvent => {
-  const details: OomKill = {
+  const details: OomKill = completeOomKill({
     bootId,
     kmsgSeq: seq,
     kmsgUsec: 123456789,
@@ -107,7 +108,7 @@ const oom = (seq: number | null, bootId: string | null = 'boot-a'): RecorderEven
     pgtablesKb: 4,
     oomScoreAdj: 0,
     global: false,
-  };
+  });
   return { type: 'oom_kill', at: 5000 + (seq ?? 0), details };
 };
 

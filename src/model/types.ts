@@ -206,14 +206,60 @@ export interface Snapshot extends Collected {
   trigger: string | null;
 }
 
-/** A parsed kernel OOM kill, from /dev/kmsg. Missing parts stay null. */
+/**
+ * One task of an OOM report: a row of the kernel's task table (`Tasks state (memory values in pages)`), or a
+ * victim of a memory.oom.group kill (from its `Killed process` line). Sizes in bytes; null where the kernel's
+ * line has no such column (rss_anon/rss_file/rss_shmem before 6.x; swap and page tables on a Killed line).
+ */
+export interface OomTask {
+  pid: number;
+  /** the process (the table shows the thread holding the mm) */
+  tgid: number | null;
+  uid: number | null;
+  comm: string;
+  rssBytes: number | null;
+  rssAnonBytes: number | null;
+  rssFileBytes: number | null;
+  rssShmemBytes: number | null;
+  swapBytes: number | null;
+  totalVmBytes: number | null;
+  pgtablesBytes: number | null;
+  oomScoreAdj: number | null;
+  /** as in snapshot JSON, resolved by the recorder from the pid when it read the report; null when unknown */
+  owner: Owner | null;
+}
+
+/** The task whose allocation failed: `<comm> invoked oom-killer: gfp_mask=..., order=N, oom_score_adj=M`. */
+export interface OomInvoker {
+  /** from the `CPU: .. PID: .. Comm: ..` line that follows; null when it was not seen */
+  pid: number | null;
+  comm: string;
+  gfpMask: string | null;
+  order: number | null;
+  oomScoreAdj: number | null;
+}
+
+/** One page counter of the OOMing memcg: `memory: usage NkB, limit NkB, failcnt N` and its siblings. */
+export interface OomMemcgCounter {
+  name: 'memory' | 'memory+swap' | 'swap' | 'kmem';
+  usageBytes: number;
+  /** null when unlimited (the kernel prints its page-counter maximum) */
+  limitBytes: number | null;
+  failcnt: number;
+}
+
+/** Parts of a report that can be missing: rate-limited by the kernel, cut by lost records, or not printed. */
+export type OomReportPart = 'invoker' | 'memcg' | 'meminfo' | 'tasks' | 'summary' | 'killed';
+
+/** A kernel OOM kill, from its whole report in /dev/kmsg. Missing parts stay null (or empty). */
 export interface OomKill {
   /** /proc/sys/kernel/random/boot_id: kmsg sequence numbers restart at every boot */
   bootId: string | null;
-  /** kmsg sequence number; with boot id it makes a record unique across restarts */
+  /** kmsg sequence number of the report's last record; with boot id it makes a kill unique across restarts */
   kmsgSeq: number | null;
-  /** kmsg timestamp, µs since boot */
+  /** kmsg timestamp of the kill (its `Killed process` line), µs since boot */
   kmsgUsec: number | null;
+  /** the victim */
   pid: number;
   comm: string;
   uid: number | null;
@@ -229,6 +275,37 @@ export interface OomKill {
   oomScoreAdj: number | null;
   /** 'Out of memory' (global) vs 'Memory cgroup out of memory' */
   global: boolean | null;
+  /** kmsg sequence number of the report's first record */
+  kmsgFirstSeq: number | null;
+  invoker: OomInvoker | null;
+  /** the victim's owner, resolved by the recorder when it read the report */
+  owner: Owner | null;
+  /** the OOMing memcg's `memory:` counter (memcg OOMs only) */
+  memcgUsageBytes: number | null;
+  /** null also when unlimited */
+  memcgLimitBytes: number | null;
+  memcgFailcnt: number | null;
+  memcgCounters: OomMemcgCounter[];
+  /** `Memory cgroup stats for <path>:` and its memory.stat keys as printed (at most OOM_STATS_KEPT; null: beyond 2^53) */
+  memcgStatsPath: string | null;
+  memcgStats: Record<string, number | null> | null;
+  memcgStatsOmitted: number;
+  /** a global OOM's Mem-Info summary in bytes: active_anon, ..., free, plus pagecache, swapcache, swap_free, swap_total, ram, reserved */
+  memInfo: Record<string, number> | null;
+  /** the task table, largest rss first: the largest OOM_TASKS_KEPT plus the victim */
+  tasks: OomTask[];
+  /** rows in the kernel's table; null when the report had none */
+  tasksTotal: number | null;
+  /** rows left out of `tasks` */
+  tasksOmitted: number;
+  /** the task with the largest rss (tasks[0]); null without a table */
+  largest: OomTask | null;
+  /** memory.oom.group: every task of `memcg` was killed; the victim comes first (at most OOM_GROUP_KEPT) */
+  group: { memcg: string; victims: OomTask[]; victimsOmitted: number } | null;
+  /** report parts not seen */
+  missing: OomReportPart[];
+  /** kmsg records lost inside the report (sequence gaps: the ring buffer overwrote them before memrec read them) */
+  lostRecords: number;
 }
 
 export type RecorderEvent =

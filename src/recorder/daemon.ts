@@ -3,7 +3,7 @@
 // between two of them, so stopping always finishes the one in flight.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Collected, RecorderEvent, Snapshot, SnapshotKind, Thresholds } from '../model/types.js';
-import { OomJoiner, type KmsgRecord } from '../model/oom.js';
+import { OomReportAssembler, withOwners, type KmsgRecord, type OwnerLookup } from '../model/oom.js';
 import { formatBytes } from '../model/quantity.js';
 import type { RecordConfig } from '../config/schema.js';
 import { BurstController, resolveBurstPolicy, type Reading } from './burst.js';
@@ -31,6 +31,8 @@ export interface RecorderStore {
 export interface KmsgSource {
   drain(): KmsgRecord[];
   close(): void;
+  /** the highest sequence number read so far (also of records skipped as stored before) */
+  readonly lastSeq?: number | null;
 }
 
 export interface DaemonDeps {
@@ -46,6 +48,10 @@ export interface DaemonDeps {
   bootId: string | null;
   /** epoch ms of boot, to date kmsg records; null: date them when read */
   bootTimeMs: number | null;
+  /** bytes per page of the running kernel, for OOM task tables (default 4096) */
+  pageSize?: number;
+  /** the owner of a task named in an OOM report, while the report is fresh; absent: owners stay null */
+  ownerOf?: OwnerLookup;
   /** after each stored snapshot, e.g. the Prometheus textfile */
   afterSnapshot?(s: Snapshot, burst: boolean): void;
   log: Logger;
@@ -63,6 +69,11 @@ export interface RecorderCounters {
 
 /** A kill older than this when read (recorded while memrec was down) is stored, but gets no snapshot of its own. */
 const OOM_SNAPSHOT_MAX_AGE_MS = 60_000;
+/**
+ * While an OOM report is being read, kmsg is drained again after this long: the kernel prints a report in
+ * one go (well under this), and a report is complete once a drain brings nothing more for it.
+ */
+const KMSG_SETTLE_MS = 50;
 // Hourly: a run that deletes anything also sweeps orphaned strings by reading every snapshot's blobs
 // (~0.8 s on a 30-day database, measured), during which the watcher waits. An hour of overshoot is
 // under 1% of the default 14 days.
@@ -71,8 +82,10 @@ const RETENTION_EVERY_MS = 60 * 60_000;
 export class Recorder {
   readonly counters: RecorderCounters = { snapshots: { scheduled: 0, burst: 0, manual: 0, oom: 0 }, failures: 0, skipped: 0, oomKills: 0 };
   private readonly burst: BurstController;
-  private readonly joiner: OomJoiner;
+  private readonly oom: OomReportAssembler;
   private kmsg: KmsgSource | null = null;
+  private kmsgReads = 0;
+  private settleTimer: NodeJS.Timeout | null = null;
   private task: ScheduledTask | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -85,7 +98,7 @@ export class Recorder {
   constructor(private readonly d: DaemonDeps) {
     const first = d.watch();
     this.burst = new BurstController(resolveBurstPolicy(d.config, d.thresholds(first.capacityBytes), first.capacityBytes));
-    this.joiner = new OomJoiner(d.bootId);
+    this.oom = new OomReportAssembler(d.bootId, d.pageSize);
   }
 
   get burstState() {
@@ -116,6 +129,7 @@ export class Recorder {
     if (this.stopping) return this.done;
     this.stopping = true;
     if (this.watchTimer) clearTimeout(this.watchTimer);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.task) await this.task.destroy();
     const c = this.counters;
@@ -162,19 +176,32 @@ export class Recorder {
       this.kmsg = null;
       return;
     }
-    const kills = records.flatMap((r) => this.joiner.push(r));
-    kills.push(...this.joiner.endOfDrain());
+    const kills = records.flatMap((r) => this.oom.push(r));
+    kills.push(...this.oom.endOfDrain());
+    if (this.kmsgReads++ === 0) this.d.log('info', 'kernel log read', { records: records.length, 'last-seq': this.kmsg.lastSeq ?? null });
+    for (const r of this.oom.takeDropped()) this.d.log('warn', 'OOM report without a victim', { invoker: r.invoker, 'first-seq': r.firstSeq, 'last-seq': r.lastSeq, 'lost-records': r.lostRecords });
     let fresh: { pid: number; comm: string } | null = null;
     const now = this.d.now();
-    for (const k of kills) {
+    for (const found of kills) {
+      // owners now, while the tasks live and the collector's records of them are fresh
+      const k = this.d.ownerOf === undefined ? found : withOwners(found, this.d.ownerOf);
       const at = this.d.bootTimeMs !== null && k.kmsgUsec !== null ? this.d.bootTimeMs + Math.round(k.kmsgUsec / 1000) : now;
       const id = this.event({ type: 'oom_kill', at, details: k }, false);
       if (id === null) continue; // stored before a restart
       this.counters.oomKills++;
-      this.d.log('warn', 'oom kill', { pid: k.pid, comm: k.comm, uid: k.uid, constraint: k.constraint, memcg: k.oomMemcg, 'anon-rss': k.anonRssKb === null ? null : formatBytes(k.anonRssKb * 1024), seq: k.kmsgSeq });
+      this.d.log('warn', 'oom kill', {
+        pid: k.pid, comm: k.comm, uid: k.uid, constraint: k.constraint, memcg: k.oomMemcg, 'anon-rss': k.anonRssKb === null ? null : formatBytes(k.anonRssKb * 1024),
+        'oom-score-adj': k.oomScoreAdj, largest: k.largest === null ? null : `${k.largest.comm}(${k.largest.pid})`, group: k.group?.memcg, seq: k.kmsgSeq,
+      });
       if (now - at <= OOM_SNAPSHOT_MAX_AGE_MS) fresh = k;
     }
     if (fresh !== null) this.snapshot('oom', `oom_kill pid ${fresh.pid} (${fresh.comm})`);
+    if (this.oom.pending && this.settleTimer === null && !this.stopping) {
+      this.settleTimer = setTimeout(() => {
+        this.settleTimer = null;
+        if (!this.stopping) this.readKmsg();
+      }, KMSG_SETTLE_MS);
+    }
   }
 
   /** Take and store one snapshot. Never throws: a failure is logged, counted and stored as an event. */

@@ -2,7 +2,7 @@
 import type { RecordConfig } from '../config/schema.js';
 import type { LoadedConfig } from '../config/load.js';
 import { withExtraSecretNames } from '../model/redact.js';
-import { Collector } from '../sources/collector.js';
+import { Collector, detectPageSize } from '../sources/collector.js';
 import { KmsgReader, readBootId, readUptimeMs } from '../sources/kmsg.js';
 import { discoverThresholds, type ThresholdOverrides } from '../sources/kubelet.js';
 import { readNodeMemory } from '../sources/node-memory.js';
@@ -63,6 +63,9 @@ export function nodeDeps(cfg: LoadedConfig, store: Store, log: Logger, version: 
     },
     bootId: readBootId(roots.procRoot),
     bootTimeMs: uptime === null ? null : now() - uptime,
+    // kmsg is the running kernel's, whatever root the node's files are read under
+    pageSize: detectPageSize('/proc'),
+    ownerOf: (pid, comm, memcg) => collector.ownerOf(pid, comm, memcg),
     log,
     now,
     version,

@@ -81,6 +81,8 @@ export class Collector {
   private readonly pageSize: number;
   private bootTimeSec: number | null = null;
   private cache = new Map<string, CacheEntry>();
+  /** every user process of the last collect: its comm and owner, so an OOM report's pids can be told after they died */
+  private lastSeen = new Map<number, { comm: string; owner: Owner }>();
   private previous: CpuHistory | null = null;
   private discovery: ThresholdDiscovery | null = null;
   private thresholdsAt = 0;
@@ -183,6 +185,7 @@ export class Collector {
     // 3. every process per owner: cgroup and owner from the cache, read once per process when new or stale.
     const swapInUse = node.meminfo.swapTotalBytes !== null && node.meminfo.swapFreeBytes !== null && node.meminfo.swapTotalBytes - node.meminfo.swapFreeBytes > 0;
     const owned: OwnedProcess[] = [];
+    const seen = new Map<number, { comm: string; owner: Owner }>();
     for (const s of stats) {
       if (gone.has(s.pid)) continue;
       const d = details.get(s.pid);
@@ -222,9 +225,11 @@ export class Collector {
         }
       }
       const named = namePod(owner, this.pods);
+      seen.set(s.pid, { comm: s.comm, owner: named });
       owned.push({ owner: named, ...(ownerK !== undefined ? { key: ownerK } : {}), rssBytes: d !== undefined ? rssBytes(d, this.pageSize) : s.rssPages * this.pageSize, swapBytes });
     }
     this.cache = cache;
+    this.lastSeen = seen;
 
     const processes = buildProcesses([...details.values()], this.o.top, {
       bootTimeSec,
@@ -253,5 +258,31 @@ export class Collector {
       processes,
       owners: aggregateOwners(owned),
     };
+  }
+
+  /**
+   * The owner of a task an OOM report names, as close to the kill as memrec can tell: its cgroup now if it still
+   * runs under that comm, else what the last collect saw of that pid under that comm, else the memcg the kernel
+   * named for it when that is a pod's, a service's or a session's. Null when none of these knows.
+   */
+  ownerOf(pid: number, comm: string, memcg: string | null): Owner | null {
+    this.pods.refresh();
+    try {
+      const s = this.proc.readStat(pid);
+      // a zombie's cgroup may already be gone: what was seen of it while it ran is better
+      if (s !== null && s.comm === comm && s.state !== 'Z' && s.state !== 'X' && !isKernelThread(s)) {
+        const c = this.proc.readCgroups(pid);
+        return namePod(attribute(c.memory, c.systemd, false), this.pods);
+      }
+    } catch {
+      // exited or unreadable meanwhile: fall back on what was seen
+    }
+    const seen = this.lastSeen.get(pid);
+    if (seen !== undefined && seen.comm === comm) return seen.owner;
+    if (memcg !== null) {
+      const o = attribute(memcg, null, false);
+      if (o.kind !== 'other') return namePod(o, this.pods);
+    }
+    return null;
   }
 }

@@ -12,6 +12,8 @@ export class KmsgReader {
   private carry = '';
   /** records overwritten before we read them (EPIPE), since open */
   lost = 0;
+  /** the highest sequence number read, also of records skipped by afterSeq */
+  lastSeq: number | null = null;
 
   /**
    * @param file `/dev/kmsg`, or a regular file of records for tests (appended lines are read on the next drain)
@@ -50,6 +52,7 @@ export class KmsgReader {
         if (line === '' || line.startsWith(' ')) continue;
         const r = parseKmsgRecord(line);
         if (r === null) continue;
+        if (this.lastSeq === null || r.seq > this.lastSeq) this.lastSeq = r.seq;
         if (this.afterSeq !== null && r.seq <= this.afterSeq) continue;
         this.afterSeq = r.seq;
         out.push(r);

@@ -7,6 +7,7 @@ import type {
   EventType,
   KubeletFormula,
   KubeletSignal,
+  OomKill,
   Owner,
   ProcessSample,
   SnapshotKind,
@@ -15,6 +16,7 @@ import type {
   Thresholds,
   UnknownFields,
 } from '../model/types.js';
+import { completeOomKill } from '../model/oom.js';
 import { ownerFromRow, type OwnerRow } from './owner-columns.js';
 import { scanAggregates, unpackAggregates } from './owner-pack.js';
 import { scanProcRss, unpackSamples } from './process-pack.js';
@@ -528,6 +530,10 @@ export class SnapshotReader {
     const rows = this.db
       .prepare(`SELECT id, at, type, details FROM events WHERE at BETWEEN ? AND ?${typeSql} ORDER BY at, id`)
       .all(range.since, range.until, ...(types ?? [])) as { id: Id; at: number; type: string; details: string }[];
-    return rows.map((r) => ({ id: r.id, at: r.at, type: r.type, details: JSON.parse(r.details) as unknown }) as StoredEvent);
+    return rows.map((r) => {
+      const details = JSON.parse(r.details) as StoredEvent['details'];
+      // kills stored before memrec kept the whole report get its fields as not seen: one shape for every reader
+      return { id: r.id, at: r.at, type: r.type, details: r.type === 'oom_kill' ? completeOomKill(details as OomKill) : details } as StoredEvent;
+    });
   }
 }
