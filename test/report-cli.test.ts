@@ -139,7 +139,7 @@ test('timeline: json has every snapshot, the burst and the OOM kill; the chart f
   for (const width of [60, 100, 200]) {
     const r = await run(['timeline', '--since', since], width);
     const lines = r.stdout.trimEnd().split('\n');
-    const chart = lines.slice(0, -2); // the legend and summary lines may wrap
+    const chart = lines.slice(0, lines.findIndex((l) => l.startsWith('● kubelet'))); // the legend and summary lines may wrap
     assert.ok(chart.every((l) => [...l].length <= width), `width ${width}`);
     assert.ok(r.stdout.includes('●') && r.stdout.includes('━') && r.stdout.includes('▒'));
     if (db.oomKills.length > 0) assert.ok(r.stdout.includes('✖'));

@@ -497,8 +497,11 @@ function taskOfKilled(l: KilledLine): OomTask {
   };
 }
 
-/** Who owns a pid: the recorder's answer (live /proc, its own records, the memcg the kernel named), null if unknown. */
-export type OwnerLookup = (pid: number, comm: string, memcg: string | null) => Owner | null;
+/**
+ * Who owned a task of an OOM report: the recorder's answer (live /proc, its own records, the memcg the kernel
+ * named), null if unknown. `atUsec` is the kill's kmsg time (µs since boot): a process started later is another.
+ */
+export type OwnerLookup = (pid: number, comm: string, memcg: string | null, atUsec: number | null) => Owner | null;
 
 /**
  * The kill with every owner filled in by `lookup`: the victim (hint: its task memcg), the kept tasks (hint: the
@@ -507,7 +510,7 @@ export type OwnerLookup = (pid: number, comm: string, memcg: string | null) => O
 export function withOwners(k: OomKill, lookup: OwnerLookup): OomKill {
   const asked = new Map<number, Owner | null>();
   const ask = (pid: number, comm: string, memcg: string | null): Owner | null => {
-    if (!asked.has(pid)) asked.set(pid, lookup(pid, comm, memcg));
+    if (!asked.has(pid)) asked.set(pid, lookup(pid, comm, memcg, k.kmsgUsec));
     return asked.get(pid)!;
   };
   const owner = ask(k.pid, k.comm, k.taskMemcg);

@@ -33,6 +33,8 @@ export interface KmsgSource {
   close(): void;
   /** the highest sequence number read so far (also of records skipped as stored before) */
   readonly lastSeq?: number | null;
+  /** how often the kernel overwrote records before they were read (EPIPE) */
+  readonly lost?: number;
 }
 
 export interface DaemonDeps {
@@ -84,7 +86,7 @@ export class Recorder {
   private readonly burst: BurstController;
   private readonly oom: OomReportAssembler;
   private kmsg: KmsgSource | null = null;
-  private kmsgReads = 0;
+  private kmsgCaughtUp = false;
   private settleTimer: NodeJS.Timeout | null = null;
   private task: ScheduledTask | null = null;
   private watchTimer: NodeJS.Timeout | null = null;
@@ -178,7 +180,6 @@ export class Recorder {
     }
     const kills = records.flatMap((r) => this.oom.push(r));
     kills.push(...this.oom.endOfDrain());
-    if (this.kmsgReads++ === 0) this.d.log('info', 'kernel log read', { records: records.length, 'last-seq': this.kmsg.lastSeq ?? null });
     for (const r of this.oom.takeDropped()) this.d.log('warn', 'OOM report without a victim', { invoker: r.invoker, 'first-seq': r.firstSeq, 'last-seq': r.lastSeq, 'lost-records': r.lostRecords });
     let fresh: { pid: number; comm: string } | null = null;
     const now = this.d.now();
@@ -191,11 +192,16 @@ export class Recorder {
       this.counters.oomKills++;
       this.d.log('warn', 'oom kill', {
         pid: k.pid, comm: k.comm, uid: k.uid, constraint: k.constraint, memcg: k.oomMemcg, 'anon-rss': k.anonRssKb === null ? null : formatBytes(k.anonRssKb * 1024),
-        'oom-score-adj': k.oomScoreAdj, largest: k.largest === null ? null : `${k.largest.comm}(${k.largest.pid})`, group: k.group?.memcg, seq: k.kmsgSeq,
+        'oom-score-adj': k.oomScoreAdj, largest: k.largest?.comm ?? null, 'largest-pid': k.largest?.pid ?? null, group: k.group?.memcg, seq: k.kmsgSeq,
       });
       if (now - at <= OOM_SNAPSHOT_MAX_AGE_MS) fresh = k;
     }
     if (fresh !== null) this.snapshot('oom', `oom_kill pid ${fresh.pid} (${fresh.comm})`);
+    if (!this.kmsgCaughtUp && !this.oom.pending) {
+      // once: everything the kernel had logged at start is read and every report in it stored
+      this.kmsgCaughtUp = true;
+      this.d.log('info', 'kernel log read', { 'last-seq': this.kmsg?.lastSeq ?? null, overruns: this.kmsg?.lost ?? null });
+    }
     if (this.oom.pending && this.settleTimer === null && !this.stopping) {
       this.settleTimer = setTimeout(() => {
         this.settleTimer = null;

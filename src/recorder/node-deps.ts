@@ -65,7 +65,7 @@ export function nodeDeps(cfg: LoadedConfig, store: Store, log: Logger, version: 
     bootTimeMs: uptime === null ? null : now() - uptime,
     // kmsg is the running kernel's, whatever root the node's files are read under
     pageSize: detectPageSize('/proc'),
-    ownerOf: (pid, comm, memcg) => collector.ownerOf(pid, comm, memcg),
+    ownerOf: (pid, comm, memcg, atUsec) => collector.ownerOf(pid, comm, memcg, atUsec),
     log,
     now,
     version,

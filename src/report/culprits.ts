@@ -3,7 +3,8 @@
 // Attribution is by cgroup only; the cwd is reported and, when it points into a pod, explained away.
 import { ownerKey, ownerLabel, podUidOfPath } from '../model/attribution.js';
 import type { Owner, OwnerKind, SnapshotKind } from '../model/types.js';
-import type { OwnerPeak, OwnerRow, ProcessPeak, ProcessRow, ReportSource, SnapshotHeader } from './source.js';
+import type { OwnerPeak, OwnerRow, ProcessPeak, ProcessRow, ReportSource, SnapshotHeader, StoredEventRow } from './source.js';
+import { killLines, type KillLine } from './kills.js';
 import { isoUtc, type TimeRange } from './time.js';
 
 export interface CulpritProcess {
@@ -70,6 +71,8 @@ export interface Culprits {
   processes: CulpritProcess[];
   owners: CulpritOwner[];
   atLowest: AtLowest | null;
+  /** the OOM kills in the range, oldest first: victim and largest task (kills.ts) */
+  oomKills: KillLine[];
 }
 
 export const MAX_CWDS = 20;
@@ -279,7 +282,7 @@ export function atLowestOf(low: SnapshotHeader, procs: ProcessRow[], owners: Own
 }
 
 /** The whole answer from rows already read (the export reads them once for every part). */
-export function culpritsFrom(range: TimeRange, snaps: SnapshotHeader[], procs: ProcessRow[], owners: OwnerRow[], top: number): Culprits {
+export function culpritsFrom(range: TimeRange, snaps: SnapshotHeader[], procs: ProcessRow[], owners: OwnerRow[], top: number, events: StoredEventRow[] = []): Culprits {
   const names = podNamesOf([...procs.map((r) => r.owner), ...owners.map((r) => r.owner)]);
   const low = lowestSnapshot(snaps);
   return {
@@ -289,6 +292,7 @@ export function culpritsFrom(range: TimeRange, snaps: SnapshotHeader[], procs: P
     processes: rankProcesses(procs, names, top),
     owners: rankOwners(owners, top),
     atLowest: low === null ? null : atLowestOf(low, procs, owners, top),
+    oomKills: killLines(events),
   };
 }
 
@@ -308,5 +312,6 @@ export function culprits(store: ReportSource, range: TimeRange, top: number): Cu
     processes: rankProcessPeaks(procs, names, top),
     owners: rankOwnerPeaks(owners, top),
     atLowest: low === null || at === null ? null : atLowestOf(low, store.processRows(at), store.ownerRows(at), top),
+    oomKills: killLines(store.events(range, ['oom_kill'])),
   };
 }

@@ -1,5 +1,6 @@
 // `memrec events`: what the recorder saw happen, one line each.
 import type { EventType, RecorderEvent } from '../model/types.js';
+import { killDescription } from './kills.js';
 import type { ReportSource, StoredEventRow } from './source.js';
 import { isoUtc, type TimeRange } from './time.js';
 
@@ -17,7 +18,6 @@ export interface EventRow {
 export const EVENT_FIELDS: readonly (keyof EventRow)[] = ['id', 'at', 'type', 'summary', 'details'];
 
 const mib = (n: number | null | undefined): string => (n === null || n === undefined ? '?' : `${Math.round(n / 1048576)}Mi`);
-const kbMib = (n: number | null): string => (n === null ? '?' : `${Math.round(n / 1024)}Mi`);
 
 export function summarize(e: RecorderEvent): string {
   switch (e.type) {
@@ -31,11 +31,8 @@ export function summarize(e: RecorderEvent): string {
       return `burst ended after ${Math.round(e.details.durationMs / 1000)} s, ${e.details.snapshots} snapshots: ${e.details.reason}`;
     case 'threshold_crossing':
       return `${e.details.signal} went ${e.details.direction} the ${e.details.threshold} threshold: ${mib(e.details.valueBytes)} vs ${mib(e.details.thresholdBytes)}`;
-    case 'oom_kill': {
-      const k = e.details;
-      const scope = k.global === true ? 'global OOM' : k.oomMemcg !== null ? `memcg ${k.oomMemcg}` : 'OOM';
-      return `${scope} killed pid ${k.pid} (${k.comm}), anon-rss ${kbMib(k.anonRssKb)}${k.taskMemcg === null ? '' : `, task cgroup ${k.taskMemcg}`}`;
-    }
+    case 'oom_kill':
+      return killDescription(e.details);
     case 'snapshot_failed':
       return `snapshot failed: ${e.details.error}`;
   }

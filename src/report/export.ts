@@ -91,7 +91,7 @@ export function buildBundle(store: ReportSource, range: TimeRange, meta: BundleM
       since: isoUtc(range.since),
       until: isoUtc(range.until),
       timeline,
-      culprits: culpritsFrom(range, snaps, procs, owners, meta.top),
+      culprits: culpritsFrom(range, snaps, procs, owners, meta.top, evs),
       ownerSeries: ownerSeries(times, owners, meta.ownerLayers ?? 6),
       events: evs.map(toEventRow),
     },

@@ -119,23 +119,30 @@ export function killLines(events: readonly StoredEventRow[]): KillLine[] {
     .map((e) => killLine(e.at, e.details));
 }
 
-/** The kills under the chart, one each (wrapped to the width): `✖ 02:41:07 OOM in /x: killed ...`. */
-export function killList(kills: ReadonlyArray<{ atMs: number; description: string }>, zone: string, width: number): string[] {
+/**
+ * Kills as text, one each wrapped to the width (`✖ 2026-11-27 02:41:07 OOM in /x: killed ...`): the last `max`,
+ * nearest the end of the range, so the text stays short however often a container crash-looped.
+ */
+export function killList(kills: ReadonlyArray<{ atMs: number; description: string }>, zone: string, width: number, max = 10): string[] {
+  const shown = kills.slice(-max);
   const out: string[] = [];
-  for (const k of kills) out.push(...wrapWords(`✖ ${formatLocal(k.atMs, zone)} ${k.description}`, width, '  '));
+  if (shown.length < kills.length) out.push(...wrapWords(`(${kills.length - shown.length} earlier OOM kills: see memrec events --type oom_kill)`, width, ' '));
+  for (const k of shown) out.push(...wrapWords(`✖ ${formatLocal(k.atMs, zone)} ${k.description}`, width, '  '));
   return out;
 }
 
-/** Words onto lines of at most `width` characters (a longer word stands alone); lines after the first get `indent`. */
-export function wrapWords(text: string, width: number, indent: string): string[] {
+/** Words onto lines of at most `width` characters (a longer word stands alone): the first line after `first`, the others after `indent`. */
+export function wrapWords(text: string, width: number, indent: string, first = ''): string[] {
   const lines: string[] = [];
-  let cur = '';
+  let cur = first;
+  let empty = true;
   for (const word of text.split(' ')) {
-    if (cur !== '' && cur.trim() !== '' && [...cur].length + 1 + [...word].length > width) {
+    if (!empty && [...cur].length + 1 + [...word].length > width) {
       lines.push(cur + '\n');
       cur = indent + word;
-    } else cur += (cur === '' || cur === indent ? '' : ' ') + word;
+    } else cur += (empty ? '' : ' ') + word;
+    empty = false;
   }
-  if (cur !== '') lines.push(cur + '\n');
+  if (!empty) lines.push(cur + '\n');
   return lines;
 }

@@ -1,6 +1,7 @@
 // `memrec timeline`: the kubelet's memory.available beside free's MemAvailable, against the thresholds,
 // with burst periods and OOM kills: as rows (csv/json) or as a chart that fits the terminal.
 import type { OomKill, RecorderEvent, SnapshotKind } from '../model/types.js';
+import { killDescription, killList } from './kills.js';
 import type { ReportSource, SnapshotHeader, StoredEventRow } from './source.js';
 import { formatClock, formatLocal, isoUtc, type TimeRange } from './time.js';
 
@@ -33,6 +34,8 @@ export interface OomMark {
   anonRssBytes: number | null;
   global: boolean | null;
   taskMemcg: string | null;
+  /** the kill in one line: victim and largest task (kills.ts) */
+  description: string;
 }
 
 export interface Timeline {
@@ -117,6 +120,7 @@ export function oomMarks(events: StoredEventRow[]): OomMark[] {
       anonRssBytes: e.details.anonRssKb === null ? null : e.details.anonRssKb * 1024,
       global: e.details.global,
       taskMemcg: e.details.taskMemcg,
+      description: killDescription(e.details),
     }));
 }
 
@@ -214,5 +218,7 @@ export function renderChart(t: Timeline, range: TimeRange, o: ChartOptions): str
     `lowest memory.available ${o.formatBytes(low.kubeletAvailableBytes)} at ${formatLocal(low.atMs, o.zone)} (hard threshold ${o.formatBytes(low.hardThresholdBytes)}` +
       `${low.memAvailableBytes === null ? '' : `, free's MemAvailable ${o.formatBytes(low.memAvailableBytes)}`}); ${t.bursts.length} burst period(s), ${t.oomKills.length} OOM kill(s)\n`,
   );
+  lines.push(...killList(t.oomKills, o.zone, o.width));
   return lines;
 }
+

@@ -11,6 +11,7 @@ import type { RedactRules } from '../model/redact.js';
 import {
   aggregateOwners,
   buildProcesses,
+  CLOCK_TICKS_PER_SECOND,
   cpuHistory,
   namePod,
   processKey,
@@ -82,7 +83,7 @@ export class Collector {
   private bootTimeSec: number | null = null;
   private cache = new Map<string, CacheEntry>();
   /** every user process of the last collect: its comm and owner, so an OOM report's pids can be told after they died */
-  private lastSeen = new Map<number, { comm: string; owner: Owner }>();
+  private lastSeen = new Map<number, { comm: string; startTimeTicks: number; owner: Owner }>();
   private previous: CpuHistory | null = null;
   private discovery: ThresholdDiscovery | null = null;
   private thresholdsAt = 0;
@@ -185,7 +186,7 @@ export class Collector {
     // 3. every process per owner: cgroup and owner from the cache, read once per process when new or stale.
     const swapInUse = node.meminfo.swapTotalBytes !== null && node.meminfo.swapFreeBytes !== null && node.meminfo.swapTotalBytes - node.meminfo.swapFreeBytes > 0;
     const owned: OwnedProcess[] = [];
-    const seen = new Map<number, { comm: string; owner: Owner }>();
+    const seen = new Map<number, { comm: string; startTimeTicks: number; owner: Owner }>();
     for (const s of stats) {
       if (gone.has(s.pid)) continue;
       const d = details.get(s.pid);
@@ -225,7 +226,7 @@ export class Collector {
         }
       }
       const named = namePod(owner, this.pods);
-      seen.set(s.pid, { comm: s.comm, owner: named });
+      seen.set(s.pid, { comm: s.comm, startTimeTicks: s.startTimeTicks, owner: named });
       owned.push({ owner: named, ...(ownerK !== undefined ? { key: ownerK } : {}), rssBytes: d !== undefined ? rssBytes(d, this.pageSize) : s.rssPages * this.pageSize, swapBytes });
     }
     this.cache = cache;
@@ -263,14 +264,17 @@ export class Collector {
   /**
    * The owner of a task an OOM report names, as close to the kill as memrec can tell: its cgroup now if it still
    * runs under that comm, else what the last collect saw of that pid under that comm, else the memcg the kernel
-   * named for it when that is a pod's, a service's or a session's. Null when none of these knows.
+   * named for it when that is a pod's, a service's or a session's. Null when none of these knows. A process
+   * started after the kill (`atUsec`, µs since boot, as kmsg dates it) reuses the pid: it is not the task.
    */
-  ownerOf(pid: number, comm: string, memcg: string | null): Owner | null {
+  ownerOf(pid: number, comm: string, memcg: string | null, atUsec: number | null = null): Owner | null {
     this.pods.refresh();
+    // start times are boot-relative ticks, kmsg times boot-relative µs; a second of slack for clock granularity
+    const before = (ticks: number): boolean => atUsec === null || (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND <= atUsec + 1_000_000;
     try {
       const s = this.proc.readStat(pid);
       // a zombie's cgroup may already be gone: what was seen of it while it ran is better
-      if (s !== null && s.comm === comm && s.state !== 'Z' && s.state !== 'X' && !isKernelThread(s)) {
+      if (s !== null && s.comm === comm && before(s.startTimeTicks) && s.state !== 'Z' && s.state !== 'X' && !isKernelThread(s)) {
         const c = this.proc.readCgroups(pid);
         return namePod(attribute(c.memory, c.systemd, false), this.pods);
       }
@@ -278,7 +282,7 @@ export class Collector {
       // exited or unreadable meanwhile: fall back on what was seen
     }
     const seen = this.lastSeen.get(pid);
-    if (seen !== undefined && seen.comm === comm) return seen.owner;
+    if (seen !== undefined && seen.comm === comm && before(seen.startTimeTicks)) return seen.owner;
     if (memcg !== null) {
       const o = attribute(memcg, null, false);
       if (o.kind !== 'other') return namePod(o, this.pods);

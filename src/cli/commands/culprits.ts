@@ -6,6 +6,7 @@ import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, writeAll } from '../../report/format/output.js';
 import { renderTable, type TableColumn } from '../../report/format/table.js';
 import { cleanText } from '../../report/format/text.js';
+import { killList } from '../../report/kills.js';
 import { formatLocal } from '../../report/time.js';
 import { commonOptions, intFlag, parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -20,7 +21,7 @@ export const CULPRIT_FIELDS: readonly (keyof CulpritProcess)[] = [
 ];
 
 /** The text report: processes, owners, the moment memory.available was lowest; explanations on their own lines. */
-export function culpritsText(c: Culprits, zone: string, io: Io): string[] {
+export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processes.length): string[] {
   const at = (iso: string): string => formatLocal(Date.parse(iso), zone);
   const opts = { columns: io.columns, color: useColor(io) };
   const width = io.columns ?? Number.POSITIVE_INFINITY;
@@ -88,6 +89,7 @@ export function culpritsText(c: Culprits, zone: string, io: Io): string[] {
       ),
     );
   }
+  if (c.oomKills.length > 0) out.push('\nOOM kills in this range\n', ...killList(c.oomKills, zone, width, top));
   return out;
 }
 
@@ -119,7 +121,7 @@ Examples:
     const store = await openReadonly('culprits', v.db, io);
     try {
       const c = culprits(store, range, top);
-      if (format === 'table') await writeAll(io.stdout, culpritsText(c, zone, io));
+      if (format === 'table') await writeAll(io.stdout, culpritsText(c, zone, io, top));
       else if (format === 'json') await writeAll(io.stdout, [jsonDocument(c)]);
       else if (format === 'ndjson') await writeAll(io.stdout, ndjsonLines(c.processes));
       else await writeAll(io.stdout, csvLines(CULPRIT_FIELDS, c.processes as unknown as Record<string, unknown>[]));

@@ -5,6 +5,7 @@ import { jsonArrayLines } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, writeAll } from '../../report/format/output.js';
 import { renderTable, type TableColumn } from '../../report/format/table.js';
+import { wrapWords } from '../../report/kills.js';
 import { formatLocal } from '../../report/time.js';
 import { commonOptions, parse } from '../args.js';
 import type { Command } from '../command.js';
@@ -47,7 +48,14 @@ Examples:
           { header: 'TYPE', cell: (e) => e.type },
           { header: 'WHAT', cell: (e) => e.summary, minWidth: 20, shrinkOrder: 1 },
         ];
-        await writeAll(io.stdout, renderTable(cols, rows, { columns: io.columns, color: useColor(io) }));
+        const lines = renderTable(cols, rows, { columns: io.columns, color: useColor(io) });
+        // an OOM kill's line is the answer (victim and largest task): cut to the terminal, it follows whole, wrapped
+        const out = [lines[0]!];
+        rows.forEach((e, i) => {
+          out.push(lines[i + 1]!);
+          if (e.type === 'oom_kill' && lines[i + 1]!.endsWith('…\n')) out.push(...wrapWords(e.summary, io.columns ?? Infinity, '    ', '    '));
+        });
+        await writeAll(io.stdout, out);
       } else if (format === 'json') await writeAll(io.stdout, jsonArrayLines(rows));
       else if (format === 'ndjson') await writeAll(io.stdout, ndjsonLines(rows));
       else await writeAll(io.stdout, csvLines(EVENT_FIELDS, rows as unknown as Record<string, unknown>[]));

@@ -68,7 +68,7 @@ export function renderHtml(b: Bundle, formatBytes: (n: number) => string): strin
         axes,
         series,
         b.timeline.bursts.map((x) => ({ start: x.startMs, end: x.endMs, label: `burst ${at(x.start)} – ${at(x.end)}${x.reason === null ? '' : `: ${x.reason}`}` })),
-        b.timeline.oomKills.map((k) => ({ at: k.atMs, label: `OOM kill ${at(k.at)}: pid ${k.pid} (${k.comm})${k.anonRssBytes === null ? '' : `, anon-rss ${formatBytes(k.anonRssBytes)}`}` })),
+        b.timeline.oomKills.map((k) => ({ at: k.atMs, label: `OOM kill ${at(k.at)}: ${k.description}` })),
         'available memory over time',
       ),
     );
@@ -109,6 +109,10 @@ export function renderHtml(b: Bundle, formatBytes: (n: number) => string): strin
     for (const p of low.processes)
       out.push(`<tr><td class="n">${p.pid}</td><td><code>${h(p.comm)}</code></td><td class="n">${h(formatBytes(p.rssBytes))}</td><td>${h(p.owner)}</td><td><code>${h(p.cgroup ?? '-')}</code></td><td><code>${h(p.cwd ?? '-')}</code></td></tr>`);
     out.push('</tbody></table>');
+  }
+  // Each kill in one line: the victim beside the largest task, so a victim chosen for its oom_score_adj shows.
+  if (b.timeline.oomKills.length > 0) {
+    out.push('<h2>OOM kills</h2>', '<ul id="oom-kills">', ...b.timeline.oomKills.map((k) => `<li>${h(at(k.at))}: ${h(k.description)}</li>`), '</ul>');
   }
   out.push('<h2>Events</h2>');
   if (b.events.length === 0) out.push('<p>No events in this range.</p>');
