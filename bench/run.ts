@@ -3,6 +3,7 @@
 // Usage: node dist/bench/run.js [--procs N] [--only collector,store,query,recorder]
 import { parseArgs } from 'node:util';
 import { benchCollector, formatCollectorBench } from './collector.js';
+import { benchOom } from './oom.js';
 import { benchQuery } from './query.js';
 import { benchRecorder, formatRecorderBench } from './recorder.js';
 import { benchStore } from './store.js';
@@ -21,6 +22,7 @@ const sections: Section[] = [
   { name: 'store', about: 'database bytes per day, write and retention time', run: async ({ procs }) => table(await benchStore({ processes: procs })) },
   { name: 'query', about: 'query/culprits/timeline latency on a 30-day database', run: async ({ procs }) => table(await benchQuery({ processes: procs })) },
   { name: 'recorder', about: 'recorder CPU, RSS and db bytes/day in permanent burst', run: async ({ procs }) => formatRecorderBench(await benchRecorder({ processes: procs })) },
+  { name: 'oom', about: 'CPU to read one global OOM report listing every task, and the stored event size', run: async ({ procs }) => table({ ...benchOom({ tasks: Math.max(1, procs) }) }) },
 ];
 
 const { values } = parseArgs({ options: { procs: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
