@@ -295,6 +295,16 @@ test('owners: the victim asked with its task memcg, tasks with the OOMing memcg,
   assert.equal(killDescription(owned).split(': ')[0], 'OOM in /memrec-incident-4c1d');
 });
 
+test('describeKill on the incident: a best-effort pod killed while a host service held 17.5Gi', () => {
+  const [g] = dump('global-5.15');
+  const owners = new Map<number, Owner>([
+    [812, { kind: 'pod', podUid: '5e1c0a52-3b7c-4f61-9d0e-2f1a7c1d9e44', qos: 'besteffort', containerId: '8f7d6c5b4a39', runtime: 'docker', namespace: 'shop', podName: 'web-1' }],
+    [4120, { kind: 'service', unit: 'plocate-updatedb.service' }],
+  ]);
+  const k = withOwners(g!, (pid) => owners.get(pid) ?? null);
+  assert.equal(killDescription(k), 'global OOM: killed nginx (pid 812, pod shop/web-1, best-effort, oom_score_adj 1000, 4Mi); the largest task was updatedb (pid 4120, host service plocate-updatedb.service, 17.5Gi)');
+});
+
 test('describeKill: the victim that was the largest, an unknown owner, no task list, control characters escaped', () => {
   const [, b] = dump('interleaved-6.18');
   assert.equal(describeKill(b!), 'killed updatedb (pid 5120, cgroup /memrec-incident-4c1d/system.slice/plocate-updatedb.service, oom_score_adj 0, 1015Mi); it was the largest task');

@@ -101,12 +101,13 @@ export const command: Command = {
 One row per process (pid and start time) ranked by peak RSS: peak and when, growth, first and last
 seen, owner, whether it ran inside kubepods, the cwds seen, and a one-line explanation of its
 attribution. Attribution is by cgroup, never by cwd. Then the owners ranked by peak total RSS (every
-process counted), then the largest processes at the moment memory.available was lowest.
+process counted), then the largest processes at the moment memory.available was lowest, then the
+OOM kills of the range: whom the kernel killed beside the largest task.
 
 Options:
 ${RANGE_HELP}
-  --top N             how many processes and owners (default 10)
-  --format F          table (default), json ({processes, owners, atLowest}), ndjson (one process a line)
+  --top N             how many processes, owners and OOM kills (default 10)
+  --format F          table (default), json ({processes, owners, atLowest, oomKills}), ndjson (one process a line)
                       or csv (the processes)
 
 Examples:

@@ -19,7 +19,8 @@ export const command: Command = {
   summary: 'burst starts and ends, OOM kills, threshold crossings, recorder starts and stops',
   help: `Usage: memrec events --since T [--until T] [--type TYPES] [--format table|json|ndjson|csv]
 
-What the recorder saw happen, oldest first.
+What the recorder saw happen, oldest first. An OOM kill says whom the kernel killed (owner,
+oom_score_adj, size) and what the largest task was: the kernel picks by oom_score_adj first.
 
 Options:
 ${RANGE_HELP}

@@ -16,8 +16,8 @@ export const command: Command = {
   help: `Usage: memrec timeline --since T [--until T] [--format chart|csv|json]
 
 The kubelet's memory.available and free's MemAvailable over time against the hard and soft eviction
-thresholds, with burst periods and OOM kills marked. The chart fits the terminal; each column shows the
-lowest value of its time slice, so a short dip is never averaged away.
+thresholds, with burst periods and OOM kills marked, the kills then listed one line each. The chart fits
+the terminal; each column shows the lowest value of its time slice, so a short dip is never averaged away.
 
 Options:
 ${RANGE_HELP}
