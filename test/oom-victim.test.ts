@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { OomKill } from '../src/model/types.js';
 import { KmsgReader } from '../src/sources/kmsg.js';
-import { Store } from '../src/store/store.js';
+import type { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
-import { RecorderProcess, until } from './helpers/recorder.js';
+import { RecorderProcess, until, withStore } from './helpers/recorder.js';
 import { runCli } from './helpers/run.js';
 
 const Mi = 1024 * 1024;
@@ -64,14 +64,6 @@ function printed(child: ChildProcess, word: string, timeoutMs = 20_000): Promise
   });
 }
 
-function withStore<T>(db: string, fn: (s: Store) => T): T {
-  const s = Store.open(db, { readonly: true });
-  try {
-    return fn(s);
-  } finally {
-    s.close();
-  }
-}
 
 /** The sequence number the kernel gave a line we write to /dev/kmsg (userspace facility: never read as a kill). */
 function writeMarker(): number {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
-import { RecorderProcess, until } from './helpers/recorder.js';
+import { RecorderProcess, until, withStore } from './helpers/recorder.js';
 
 const skip = !canUseMemoryCgroups();
 const Mi = 1024 * 1024;
@@ -30,14 +30,6 @@ function record(db: string, args: string[]): RecorderProcess {
   return r;
 }
 
-function withStore<T>(db: string, fn: (s: Store) => T): T {
-  const s = Store.open(db, { readonly: true });
-  try {
-    return fn(s);
-  } finally {
-    s.close();
-  }
-}
 
 // Grows by 20 MiB every 100 ms to 400 MiB, reporting (epoch ms) when its cgroup's memory.available,
 // computed as the kubelet does, first reaches burst-at; holds, frees everything, then sleeps.

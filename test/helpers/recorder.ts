@@ -1,6 +1,7 @@
 // `memrec record` as a real child process, for the real-kernel recorder tests: started on a temp
 // database, its log lines collected, always killed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Store } from '../../src/store/store.js';
 import { memrecBin } from './paths.js';
 
 export class RecorderProcess {
@@ -58,4 +59,14 @@ export async function until<T>(what: string, fn: () => T | undefined, timeoutMs 
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** Open the recorder's database read-only (while it writes), run `fn`, close. */
+export function withStore<T>(db: string, fn: (s: Store) => T): T {
+  const s = Store.open(db, { readonly: true });
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
 }
