@@ -154,7 +154,6 @@ const NUMBER = /\s*(-?\d+)/y;
 export function parseRow(pid: number, rest: string, columns: string[] | null): TableRow | null {
   const values = new Map<string, number>();
   const nums: number[] = [];
-  NUMBER.lastIndex = 0;
   let pos = 0;
   const want = columns?.length ?? null;
   while (want === null || nums.length < want) {

@@ -52,7 +52,7 @@ export interface DaemonDeps {
   bootTimeMs: number | null;
   /** bytes per page of the running kernel, for OOM task tables (default 4096) */
   pageSize?: number;
-  /** the owner of a task named in an OOM report, while the report is fresh; absent: owners stay null */
+  /** the owner of a task named in an OOM report, asked when the report is read; absent: owners stay null */
   ownerOf?: OwnerLookup;
   /** after each stored snapshot, e.g. the Prometheus textfile */
   afterSnapshot?(s: Snapshot, burst: boolean): void;

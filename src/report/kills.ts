@@ -4,18 +4,18 @@
 // 4Mi goes before a host service (adj 0) holding 17Gi: the line puts both in view.
 import { ownerLabel } from '../model/attribution.js';
 import { formatBytes } from '../model/quantity.js';
-import type { OomKill, OomTask, Owner } from '../model/types.js';
+import type { OomKill, OomTask, Owner, Qos } from '../model/types.js';
 import { cleanText } from './format/text.js';
 import type { StoredEventRow } from './source.js';
 import { formatLocal, isoUtc } from './time.js';
 
-const QOS: Record<string, string> = { guaranteed: 'guaranteed', burstable: 'burstable', besteffort: 'best-effort' };
+const QOS: Record<Qos, string> = { guaranteed: 'guaranteed', burstable: 'burstable', besteffort: 'best-effort' };
 
 /** `pod shop/web-1, best-effort`, `host service cron.service`, `user session-3.scope (uid 1000)`, `kernel`, `cgroup /x`. */
 export function ownerPhrase(o: Owner): string {
   switch (o.kind) {
     case 'pod':
-      return `pod ${o.namespace !== null && o.podName !== null ? `${o.namespace}/${o.podName}` : o.podUid}, ${QOS[o.qos] ?? o.qos}`;
+      return `pod ${o.namespace !== null && o.podName !== null ? `${o.namespace}/${o.podName}` : o.podUid}, ${QOS[o.qos]}`;
     case 'service':
       return `host service ${o.unit}`;
     case 'user':
