@@ -31,7 +31,7 @@ after(() => {
 });
 
 function slow(store: Store, range: TimeRange, top: number): ReturnType<typeof culprits> {
-  return culpritsFrom(range, store.snapshots(range), store.processRows(range), store.ownerRows(range), top);
+  return culpritsFrom(range, store.snapshots(range), store.processRows(range), store.ownerRows(range), top, store.events(range));
 }
 
 function assertSame(store: Store, range: TimeRange, tops = [1, 3, 10, 100_000]): void {
