@@ -62,7 +62,7 @@ function population(n: number, rand: () => number, now: number): SimProc[] {
     for (let c = 0; c < 2; c++) {
       const cid = (i * 2 + c).toString(16).padStart(64, 'f');
       owners.push({
-        owner: { kind: 'pod', podUid: uid, qos, containerId: cid, runtime: 'containerd', namespace: `team-${i % 7}`, podName: `app-${i}-7d9f8c` },
+        owner: { kind: 'pod', podUid: uid, qos, containerId: cid, runtime: 'containerd', namespace: `team-${i % 7}`, podName: `app-${i}-7d9f8c`, container: 'app', containerType: 'container' },
         key: `pod:${uid}`,
         cgroup: `/kubepods.slice/kubepods-${qos}.slice/kubepods-${qos}-pod${uid.replaceAll('-', '_')}.slice/cri-containerd-${cid}.scope`,
         unit: null,

@@ -9,7 +9,7 @@ const STATIC = '6c1e8d4f0b2a49e7a3d5c8b1f0e2d4a6';
 const CID = '3f1c9a7b2e4d6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a';
 
 function pod(qos: string, containerId: string | null, runtime: string | null, podUid = UID): Owner {
-  return { kind: 'pod', podUid, qos, containerId, runtime, namespace: null, podName: null } as Owner;
+  return { kind: 'pod', podUid, qos, containerId, runtime, namespace: null, podName: null, container: null, containerType: null } as Owner;
 }
 
 // [memory cgroup, systemd cgroup, kernel thread, expected owner] — shapes from DESIGN.md and real nodes.
@@ -85,6 +85,11 @@ test('ownerKey: one key per pod whatever the container; distinct kinds never col
 test('ownerLabel: what a human reads', () => {
   assert.equal(ownerLabel({ ...pod('burstable', CID, 'containerd'), namespace: 'default', podName: 'web-7d9' } as Owner), 'pod default/web-7d9 (burstable)');
   assert.equal(ownerLabel(pod('guaranteed', null, null)), `pod ${UID} (guaranteed)`);
+  // the container's name from the runtime's config, and the pause container as such
+  const named = { ...pod('burstable', CID, 'containerd'), namespace: 'shop', podName: 'checkout-7d9f8b6c5-x2x9k' } as Owner;
+  assert.equal(ownerLabel({ ...named, container: 'checkout', containerType: 'container' } as Owner), 'pod shop/checkout-7d9f8b6c5-x2x9k (burstable), container checkout');
+  assert.equal(ownerLabel({ ...named, containerType: 'sandbox' } as Owner), 'pod shop/checkout-7d9f8b6c5-x2x9k (burstable), sandbox');
+  assert.equal(ownerLabel({ ...pod('burstable', CID, 'crio'), container: 'web', containerType: 'container' } as Owner), `pod ${UID} (burstable), container web`);
   assert.equal(ownerLabel({ kind: 'service', unit: 'cron.service' }), 'service cron.service');
   assert.equal(ownerLabel({ kind: 'user', unit: 'session-3.scope', userUid: 1000, session: 'session-3.scope' }), 'user session-3.scope (uid 1000)');
   assert.equal(ownerLabel({ kind: 'kernel' }), 'kernel');

@@ -41,7 +41,7 @@ function assertSame(store: Store, range: TimeRange, tops = [1, 3, 10, 100_000]):
 /** Snapshot `i` of the edge cases: the grower walks cwds and moves cgroup, ties, unsorted collector order. */
 function edgeSnapshot(i: number): Snapshot {
   const t = 1_700_000_000_000 + i * 60_000;
-  const unnamedPod: Owner = { ...owners.podContainer, namespace: null, podName: null };
+  const unnamedPod: Owner = { ...owners.podContainer, namespace: null, podName: null, container: null, containerType: null };
   const procs: ProcessSample[] = [
     // walks 30 directories: 22 plain, then pod volumes; moves from a service to another cgroup halfway
     processSample(500, 100 + (i % 7) * 10, i < 15 ? owners.service : owners.other, {

@@ -30,7 +30,7 @@ test('Collector.ownerOf: live cgroup, then the last collect, then the kernel-nam
     const uid = '5d3c8f2e-7b1a-4c9d-8e6f-0a1b2c3d4e5f';
     assert.deepEqual(c.ownerOf(999_999, 'nginx', `/kubepods/besteffort/pod${uid}/0f32894de86edf3d3832702af794874ef8d400b4969acdea4976b12040756e0d`), {
       kind: 'pod', podUid: uid, qos: 'besteffort', containerId: '0f32894de86edf3d3832702af794874ef8d400b4969acdea4976b12040756e0d', runtime: 'unknown',
-      namespace: 'shop', podName: 'checkout-7d9f8b6c5-x2x9k',
+      namespace: 'shop', podName: 'checkout-7d9f8b6c5-x2x9k', container: null, containerType: null,
     }, 'never seen: the memcg the kernel named, the pod named from /var/log/pods');
     assert.equal(c.ownerOf(999_999, 'nginx', '/memrec-test-1'), null, 'a memcg of no pod, service or session says nothing');
   } finally {

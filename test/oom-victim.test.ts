@@ -117,7 +117,7 @@ test('a real OOM kill: the adj-1000 pod process is the victim, the growing servi
       assert.equal(k.comm, 'nginx');
       assert.equal(k.oomScoreAdj, 1000);
       assert.equal(k.taskMemcg, podCgroup);
-      assert.deepEqual(k.owner, { kind: 'pod', podUid: POD_UID, qos: 'besteffort', containerId: CONTAINER, runtime: 'unknown', namespace: 'shop', podName: 'web-1' });
+      assert.deepEqual(k.owner, { kind: 'pod', podUid: POD_UID, qos: 'besteffort', containerId: CONTAINER, runtime: 'unknown', namespace: 'shop', podName: 'web-1', container: null, containerType: null });
       assert.equal(k.invoker?.comm, 'updatedb', 'the growing service asked for the page');
       assert.equal(k.invoker?.pid, grower.pid);
       assert.equal(k.memcgLimitBytes, 192 * Mi);

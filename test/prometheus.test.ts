@@ -41,7 +41,7 @@ function snapshot(over: Partial<Snapshot> = {}): Snapshot {
       { key: 'service:mlocate.service', owner: { kind: 'service', unit: 'mlocate.service' }, processCount: 2, rssBytes: 18 * 1024 * Mi, swapBytes: 0 },
       {
         key: 'pod:0f2c4e1a-1111-2222-3333-444455556666',
-        owner: { kind: 'pod', podUid: '0f2c4e1a-1111-2222-3333-444455556666', qos: 'burstable', containerId: null, runtime: 'containerd', namespace: 'ceph', podName: 'rook-ceph-osd-0' },
+        owner: { kind: 'pod', podUid: '0f2c4e1a-1111-2222-3333-444455556666', qos: 'burstable', containerId: null, runtime: 'containerd', namespace: 'ceph', podName: 'rook-ceph-osd-0', container: null, containerType: null },
         processCount: 7, rssBytes: 2048 * Mi, swapBytes: 0,
       },
       { key: 'user:session-4.scope', owner: { kind: 'user', unit: 'we"ird\\unit\nname.scope', userUid: 1000, session: '4' }, processCount: 3, rssBytes: 90 * Mi, swapBytes: 0 },

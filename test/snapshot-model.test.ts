@@ -56,7 +56,7 @@ test('buildProcesses: the top N by RSS, largest first, redacted, with owner and 
     pageSize: 4096,
     now: 1_700_000_100_000,
     previous: null,
-    pods: { lookup: (u) => (u === uid ? { namespace: 'ns', name: 'web' } : null) },
+    names: { pod: (u) => (u === uid ? { namespace: 'ns', name: 'web' } : null), container: () => null },
   });
   assert.deepEqual(
     out.map((p) => p.pid),
@@ -64,7 +64,7 @@ test('buildProcesses: the top N by RSS, largest first, redacted, with owner and 
   );
   assert.equal(out[0]!.rssBytes, 300 * 4096);
   assert.equal(out[0]!.cmdline, 'app --password=***');
-  assert.deepEqual(out[0]!.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: 'c'.repeat(64), runtime: 'unknown', namespace: 'ns', podName: 'web' });
+  assert.deepEqual(out[0]!.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: 'c'.repeat(64), runtime: 'unknown', namespace: 'ns', podName: 'web', container: null, containerType: null });
   assert.deepEqual(out[1]!.flags, ['cwd-in-pod-volume-outside-kubepods']);
   assert.equal(out[2]!.flags, undefined);
   assert.equal(out[0]!.unknown, undefined);
@@ -80,7 +80,7 @@ test('buildProcesses: a kernel thread has owner kernel and no cmdline', () => {
 
 test('aggregateOwners: every process per owner, pods at pod level, largest first', () => {
   const uid = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
-  const pod = (c: string) => ({ kind: 'pod', podUid: uid, qos: 'burstable', containerId: c, runtime: 'containerd', namespace: null, podName: null }) as const;
+  const pod = (c: string) => ({ kind: 'pod', podUid: uid, qos: 'burstable', containerId: c, runtime: 'containerd', namespace: null, podName: null, container: `c-${c}`, containerType: 'container' }) as const;
   const agg = aggregateOwners([
     { owner: pod('a'), rssBytes: 100, swapBytes: 1 },
     { owner: pod('b'), rssBytes: 50, swapBytes: null },
@@ -90,7 +90,7 @@ test('aggregateOwners: every process per owner, pods at pod level, largest first
   ]);
   assert.deepEqual(agg, [
     { key: 'service:x.service', owner: { kind: 'service', unit: 'x.service' }, processCount: 1, rssBytes: 200, swapBytes: 0 },
-    { key: `pod:${uid}`, owner: { ...pod('a'), containerId: null, runtime: null }, processCount: 2, rssBytes: 150, swapBytes: 1 },
+    { key: `pod:${uid}`, owner: { ...pod('a'), containerId: null, runtime: null, container: null, containerType: null }, processCount: 2, rssBytes: 150, swapBytes: 1 },
     { key: 'kernel', owner: { kind: 'kernel' }, processCount: 2, rssBytes: 0, swapBytes: 0 },
   ]);
   assert.deepEqual(aggregateOwners([]), []);

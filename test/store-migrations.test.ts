@@ -101,46 +101,48 @@ test('an edited migration is refused and nothing is written', () => {
 
 test('a database from a newer memrec (higher user_version) is refused and nothing is written', () => {
   fixture(({ file }) => {
-    sql(file, 'PRAGMA user_version = 7');
-    refusedUntouched(file, /has schema version 7, this memrec knows up to 1: it was written by a newer memrec; upgrade memrec to read it/);
+    sql(file, 'PRAGMA user_version = 70');
+    refusedUntouched(file, new RegExp(`has schema version 70, this memrec knows up to ${loadMigrations().length}: it was written by a newer memrec; upgrade memrec to read it`));
   });
 });
 
 test('an unknown migration recorded in the database is refused and nothing is written', () => {
   fixture(({ file }) => {
     // as a newer memrec would leave it, but with user_version not (yet) raised
-    sql(file, `INSERT INTO schema_migrations VALUES (2, '0002_future', '${'0'.repeat(64)}', 0)`);
-    refusedUntouched(file, /has migration 0002_future that this memrec does not know: it was written by a newer memrec/);
+    const next = loadMigrations().length + 1;
+    sql(file, `INSERT INTO schema_migrations VALUES (${next}, '${String(next).padStart(4, '0')}_future', '${'0'.repeat(64)}', 0)`);
+    refusedUntouched(file, /has migration \d{4}_future that this memrec does not know: it was written by a newer memrec/);
   });
 });
 
 test('a newer migration is applied once on open for writing; a reader asks for that first', () => {
   fixture(({ file, migrations }) => {
-    writeFileSync(path.join(migrations, '0002_note.sql'), 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;\n');
+    const known = loadMigrations();
+    const n = known.length + 1;
+    const name = `${String(n).padStart(4, '0')}_note`;
+    writeFileSync(path.join(migrations, `${name}.sql`), 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;\n');
     assert.throws(
       () => Store.open(file, { readonly: true, migrationsDir: migrations }),
-      (e: unknown) => e instanceof InputError && /has schema version 1, this memrec needs 2: run any writing command \(memrec record\) once to upgrade it/.test(e.message),
+      (e: unknown) => e instanceof InputError && new RegExp(`has schema version ${n - 1}, this memrec needs ${n}: run any writing command \\(memrec record\\) once to upgrade it`).test(e.message),
     );
     Store.open(file, { migrationsDir: migrations }).close();
     Store.open(file, { migrationsDir: migrations }).close();
     const db = new Database(file, { readonly: true });
-    assert.deepStrictEqual(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').raw().all(), [
-      [1, '0001_initial'],
-      [2, '0002_note'],
-    ]);
-    assert.equal(db.pragma('user_version', { simple: true }), 2);
+    assert.deepStrictEqual(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').raw().all(), [...known.map((m) => [m.version, m.name]), [n, name]]);
+    assert.equal(db.pragma('user_version', { simple: true }), n);
     db.close();
-    // and the memrec that only knows 0001 now refuses it
-    refusedUntouched(file, /schema version 2, this memrec knows up to 1/);
+    // and the memrec that only knows the shipped ones now refuses it
+    refusedUntouched(file, new RegExp(`schema version ${n}, this memrec knows up to ${n - 1}`));
   });
 });
 
 test('a failing migration leaves the database as it was (one transaction)', () => {
   fixture(({ file, migrations }) => {
-    writeFileSync(path.join(migrations, '0002_broken.sql'), 'CREATE TABLE half (x INTEGER) STRICT;\nTHIS IS NOT SQL;\n');
+    const n = loadMigrations().length;
+    writeFileSync(path.join(migrations, `${String(n + 1).padStart(4, '0')}_broken.sql`), 'CREATE TABLE half (x INTEGER) STRICT;\nTHIS IS NOT SQL;\n');
     assert.throws(() => Store.open(file, { migrationsDir: migrations }));
     const db = new Database(file, { readonly: true });
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), n);
     assert.equal(db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).pluck().get(), 0);
     db.close();
   });

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { InputError, MemrecError } from '../src/errors.js';
 import { completeOomKill } from '../src/model/oom.js';
 import type { OomKill, RecorderEvent, Snapshot } from '../src/model/types.js';
+import { loadMigrations } from '../src/store/migrations.js';
 import { Store, type ProcessRow, type StoredSnapshot } from '../src/store/store.js';
 import { owners, processSample, snapshot } from './helpers/snapshots.js';
 
@@ -140,7 +141,7 @@ test('events round-trip; an oom_kill is stored once per (boot id, kmsg seq); las
 test('stats: schema version, counts by kind, span, the last snapshot, file size', () => {
   withStore((store) => {
     const empty = store.stats();
-    assert.deepStrictEqual({ ...empty, fileBytes: 0 }, { schemaVersion: 1, fileBytes: 0, snapshotsByKind: { scheduled: 0, burst: 0, manual: 0, oom: 0 }, firstAt: null, lastAt: null, last: null, events: 0 });
+    assert.deepStrictEqual({ ...empty, fileBytes: 0 }, { schemaVersion: loadMigrations().length, fileBytes: 0, snapshotsByKind: { scheduled: 0, burst: 0, manual: 0, oom: 0 }, firstAt: null, lastAt: null, last: null, events: 0 });
     store.writeSnapshot(snapshot(3000, { kind: 'burst' }));
     store.writeSnapshot(snapshot(1000));
     const last = snapshot(5000, { kind: 'oom', psi: false });

@@ -29,7 +29,7 @@ export function parseContainerSegment(seg: string): { containerId: string; runti
 
 function pod(podUid: string, qos: Qos, container: string | undefined): PodOwner {
   const c = container === undefined ? null : parseContainerSegment(container);
-  return { kind: 'pod', podUid, qos, containerId: c?.containerId ?? null, runtime: c?.runtime ?? null, namespace: null, podName: null };
+  return { kind: 'pod', podUid, qos, containerId: c?.containerId ?? null, runtime: c?.runtime ?? null, namespace: null, podName: null, container: null, containerType: null };
 }
 
 /** A pod owner if the path runs through a pod cgroup of either driver, else null. */
@@ -126,11 +126,20 @@ export function ownerKey(o: Owner): string {
   }
 }
 
-/** For humans: `pod default/web-7d9 (burstable)`, `service cron.service`, `user session-3.scope (uid 1000)`. */
+/** The container part of a pod owner's label: `, container checkout`, `, sandbox`, or nothing when unknown. */
+function containerLabel(o: Extract<Owner, { kind: 'pod' }>): string {
+  if (o.containerType === 'sandbox') return ', sandbox';
+  return o.container === null ? '' : `, container ${o.container}`;
+}
+
+/**
+ * For humans: `pod default/web-7d9 (burstable), container web`, `service cron.service`, `user session-3.scope (uid 1000)`.
+ * A pod's aggregate (all its containers) has no container part.
+ */
 export function ownerLabel(o: Owner): string {
   switch (o.kind) {
     case 'pod':
-      return `pod ${o.namespace !== null && o.podName !== null ? `${o.namespace}/${o.podName}` : o.podUid} (${o.qos})`;
+      return `pod ${o.namespace !== null && o.podName !== null ? `${o.namespace}/${o.podName}` : o.podUid} (${o.qos})${containerLabel(o)}`;
     case 'service':
       return `service ${o.unit}`;
     case 'user':

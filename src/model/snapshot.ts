@@ -1,5 +1,5 @@
 // Raw process reads -> ProcessSample and OwnerAggregate. Pure: the clock and the previous sample are passed in.
-import type { Owner, OwnerAggregate, ProcessSample, ProcStatRaw } from './types.js';
+import type { ContainerRuntime, ContainerType, Owner, OwnerAggregate, ProcessSample, ProcStatRaw } from './types.js';
 import { isKernelThread, type ProcDetailsRaw } from './process-raw.js';
 import { attribute, ownerKey, processFlags, unitOf } from './attribution.js';
 import { DEFAULT_REDACT_RULES, redactArgs, type RedactRules } from './redact.js';
@@ -46,15 +46,43 @@ export function rankByRss<T extends ProcStatRaw>(stats: readonly T[]): T[] {
   return stats.slice().sort((a, b) => b.rssPages - a.rssPages || a.pid - b.pid);
 }
 
-export interface PodNames {
-  lookup(uid: string): { namespace: string; name: string } | null;
+/** What the node's files say about one container, as the runtime wrote it in the container's config. */
+export interface ContainerNameInfo {
+  /** the container's name in its pod; null for the sandbox or when the config does not say */
+  name: string | null;
+  type: ContainerType | null;
+  podNamespace: string | null;
+  podName: string | null;
+  podUid: string | null;
 }
 
-/** Fill a pod owner's namespace and name when the node's pod log directories tell them. */
-export function namePod(owner: Owner, pods: PodNames | null): Owner {
-  if (owner.kind !== 'pod' || pods === null) return owner;
-  const n = pods.lookup(owner.podUid);
-  return n === null ? owner : { ...owner, namespace: n.namespace, podName: n.name };
+/** Where names come from: the runtimes' container configs and the kubelet's /var/log/pods (sources/). */
+export interface OwnerNames {
+  /** namespace/name of a pod by UID */
+  pod(uid: string): { namespace: string; name: string } | null;
+  /** what the runtime recorded for a container id; null when its config was not found */
+  container(containerId: string, runtime: ContainerRuntime | null): ContainerNameInfo | null;
+}
+
+/**
+ * Fill a pod owner's namespace, name and container from what the node's files say. The runtime's config
+ * of the container comes first (it names the container too); a config whose pod UID is not the cgroup's
+ * says nothing about this pod and is ignored. Attribution stays by cgroup: names only label it.
+ */
+export function namePod(owner: Owner, names: OwnerNames | null): Owner {
+  if (owner.kind !== 'pod' || names === null) return owner;
+  const info = owner.containerId === null ? null : names.container(owner.containerId, owner.runtime);
+  const c = info !== null && (info.podUid === null || info.podUid.toLowerCase() === owner.podUid) ? info : null;
+  const fromRuntime = c !== null && c.podNamespace !== null && c.podName !== null ? { namespace: c.podNamespace, name: c.podName } : null;
+  const pod = fromRuntime ?? names.pod(owner.podUid);
+  if (pod === null && c === null) return owner;
+  return {
+    ...owner,
+    namespace: pod?.namespace ?? owner.namespace,
+    podName: pod?.name ?? owner.podName,
+    container: c?.name ?? owner.container,
+    containerType: c?.type ?? owner.containerType,
+  };
 }
 
 export interface BuildContext {
@@ -64,7 +92,7 @@ export interface BuildContext {
   now: number;
   previous: CpuHistory | null;
   redact?: RedactRules | undefined;
-  pods?: PodNames | null | undefined;
+  names?: OwnerNames | null | undefined;
 }
 
 /**
@@ -78,7 +106,7 @@ export function rssBytes(d: ProcDetailsRaw, pageSize: number): number {
 export function buildProcess(d: ProcDetailsRaw, ctx: BuildContext): ProcessSample {
   const s = d.stat;
   const kthread = isKernelThread(s) || d.status?.kthread === true;
-  const owner = namePod(attribute(d.cgroups?.memory ?? null, d.cgroups?.systemd ?? null, kthread), ctx.pods ?? null);
+  const owner = namePod(attribute(d.cgroups?.memory ?? null, d.cgroups?.systemd ?? null, kthread), ctx.names ?? null);
   const flags = processFlags(owner, d.cwd);
   const sample: ProcessSample = {
     pid: s.pid,
@@ -128,7 +156,7 @@ export interface OwnedProcess {
 
 /** A pod aggregate is about the pod, not one of its containers. */
 function ownerLevel(o: Owner): Owner {
-  return o.kind === 'pod' ? { ...o, containerId: null, runtime: null } : o;
+  return o.kind === 'pod' ? { ...o, containerId: null, runtime: null, container: null, containerType: null } : o;
 }
 
 /** All processes per owner: count, RSS and swap sums; largest RSS first, key breaks ties. */

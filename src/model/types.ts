@@ -90,6 +90,8 @@ export interface Thresholds {
 
 export type Qos = 'guaranteed' | 'burstable' | 'besteffort';
 export type ContainerRuntime = 'containerd' | 'crio' | 'crio-conmon' | 'docker' | 'unknown';
+/** What the runtime says a pod's container is: one of its containers, or the sandbox (pause) that holds the pod's namespaces. */
+export type ContainerType = 'container' | 'sandbox';
 
 /** Who a process belongs to, decided from its cgroup path only (never from its cwd). */
 export type Owner =
@@ -100,9 +102,13 @@ export type Owner =
       /** null for the pod-level cgroup itself (e.g. a process in pod<uid> but in no container) */
       containerId: string | null;
       runtime: ContainerRuntime | null;
-      /** from /var/log/pods/<namespace>_<name>_<uid>/ when present */
+      /** from the runtime's container config, else /var/log/pods/<namespace>_<name>_<uid>/; null when neither says */
       namespace: string | null;
       podName: string | null;
+      /** the container's name in its pod (`checkout`), from the runtime's container config; null for the sandbox or unknown */
+      container: string | null;
+      /** `sandbox` for the pause container; null when the runtime's config was not found (or for a pod-level aggregate) */
+      containerType: ContainerType | null;
     }
   | { kind: 'service'; unit: string }
   | { kind: 'user'; unit: string; userUid: number | null; session: string | null }

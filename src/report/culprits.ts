@@ -2,7 +2,7 @@
 // then owners ranked the same way, then who was biggest when memory.available was lowest.
 // Attribution is by cgroup only; the cwd is reported and, when it points into a pod, explained away.
 import { ownerKey, ownerLabel, podUidOfPath } from '../model/attribution.js';
-import type { Owner, OwnerKind, SnapshotKind } from '../model/types.js';
+import type { ContainerType, Owner, OwnerKind, SnapshotKind } from '../model/types.js';
 import type { OwnerPeak, OwnerRow, ProcessPeak, ProcessRow, ReportSource, SnapshotHeader, StoredEventRow } from './source.js';
 import { killLines, type KillLine } from './kills.js';
 import { isoUtc, type TimeRange } from './time.js';
@@ -26,6 +26,9 @@ export interface CulpritProcess {
   owner: string;
   ownerKind: OwnerKind;
   ownerKey: string;
+  /** the container's name in its pod at the peak (from the runtime's config); null outside pods or when unknown */
+  container: string | null;
+  containerType: ContainerType | null;
   /** cgroup at the peak */
   cgroup: string | null;
   /** every cgroup seen, first seen first (more than one: it moved) */
@@ -60,7 +63,7 @@ export interface AtLowest {
   memAvailableBytes: number | null;
   hardThresholdBytes: number;
   softThresholdBytes: number | null;
-  processes: Array<{ pid: number; comm: string; rssBytes: number; owner: string; ownerKind: OwnerKind; cgroup: string | null; cwd: string | null; cmdline: string | null }>;
+  processes: Array<{ pid: number; comm: string; rssBytes: number; owner: string; ownerKind: OwnerKind; container: string | null; containerType: ContainerType | null; cgroup: string | null; cwd: string | null; cmdline: string | null }>;
   owners: Array<{ owner: string; ownerKind: OwnerKind; ownerKey: string; rssBytes: number; processCount: number }>;
 }
 
@@ -140,6 +143,11 @@ export function explain(
   return s;
 }
 
+/** The container fields of a process's owner, null outside pods. */
+function containerOf(o: Owner): { container: string | null; containerType: ContainerType | null } {
+  return o.kind === 'pod' ? { container: o.container, containerType: o.containerType } : { container: null, containerType: null };
+}
+
 /** processRows folded per process exactly as the store's peaks() does it. Rows must be in processRows order. */
 export function foldProcesses(rows: Iterable<ProcessRow>): ProcessPeak[] {
   const byProc = new Map<string, ProcessPeak>();
@@ -196,6 +204,7 @@ export function rankProcessPeaks(procs: readonly ProcessPeak[], names: PodNames,
       owner: ownerLabel(p.owner),
       ownerKind: p.owner.kind,
       ownerKey: ownerKey(p.owner),
+      ...containerOf(p.owner),
       cgroup: p.cgroup,
       cgroups: a.cgroups,
       insidePods: a.insidePods,
@@ -272,7 +281,7 @@ export function atLowestOf(low: SnapshotHeader, procs: ProcessRow[], owners: Own
       .filter((r) => r.snapshotId === low.id)
       .sort((a, b) => b.rssBytes - a.rssBytes)
       .slice(0, top)
-      .map((r) => ({ pid: r.pid, comm: r.comm, rssBytes: r.rssBytes, owner: ownerLabel(r.owner), ownerKind: r.owner.kind, cgroup: r.cgroup, cwd: r.cwd, cmdline: r.cmdline })),
+      .map((r) => ({ pid: r.pid, comm: r.comm, rssBytes: r.rssBytes, owner: ownerLabel(r.owner), ownerKind: r.owner.kind, ...containerOf(r.owner), cgroup: r.cgroup, cwd: r.cwd, cmdline: r.cmdline })),
     owners: owners
       .filter((r) => r.snapshotId === low.id)
       .sort((a, b) => b.rssBytes - a.rssBytes)

@@ -1,6 +1,6 @@
 // `memrec query`: the recorded process samples in a range, newest last, as flat rows with stable names.
 import { ownerKey, ownerLabel } from '../model/attribution.js';
-import type { OwnerKind, SnapshotKind } from '../model/types.js';
+import type { ContainerType, OwnerKind, SnapshotKind } from '../model/types.js';
 import type { ProcessFilter, ProcessRow, ReportSource } from './source.js';
 import { isoUtc, type TimeRange } from './time.js';
 
@@ -42,6 +42,10 @@ export interface QueryRow {
   podUid: string | null;
   podNamespace: string | null;
   podName: string | null;
+  /** the container's name in its pod, from the runtime's container config */
+  container: string | null;
+  /** `container` or `sandbox` (the pause container); null when the runtime's config was not found */
+  containerType: ContainerType | null;
   cgroup: string | null;
   unit: string | null;
   cwd: string | null;
@@ -53,7 +57,7 @@ export interface QueryRow {
 export const QUERY_FIELDS: readonly (keyof QueryRow)[] = [
   'takenAt', 'snapshotId', 'snapshotKind', 'pid', 'ppid', 'startTime', 'uid', 'comm', 'state', 'rssBytes', 'rssAnonBytes',
   'rssFileBytes', 'rssShmemBytes', 'swapBytes', 'vsizeBytes', 'cpuPercent', 'threads', 'oomScoreAdj', 'owner', 'ownerKind',
-  'ownerKey', 'podUid', 'podNamespace', 'podName', 'cgroup', 'unit', 'cwd', 'exe', 'cmdline', 'flags',
+  'ownerKey', 'podUid', 'podNamespace', 'podName', 'container', 'containerType', 'cgroup', 'unit', 'cwd', 'exe', 'cmdline', 'flags',
 ];
 
 /** 36-character dashed or 32-hex (static pod) UIDs; anything else is a pod name. */
@@ -96,6 +100,8 @@ export function toQueryRow(r: ProcessRow): QueryRow {
     podUid: o.kind === 'pod' ? o.podUid : null,
     podNamespace: o.kind === 'pod' ? o.namespace : null,
     podName: o.kind === 'pod' ? o.podName : null,
+    container: o.kind === 'pod' ? o.container : null,
+    containerType: o.kind === 'pod' ? o.containerType : null,
     cgroup: r.cgroup,
     unit: r.unit,
     cwd: r.cwd,

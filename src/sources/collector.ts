@@ -24,7 +24,7 @@ import {
 import type { Collected, Owner, ProcStatRaw, Thresholds } from '../model/types.js';
 import { discoverThresholds, type ThresholdDiscovery, type ThresholdOverrides } from './kubelet.js';
 import { readNodeMemory, type NodeMemory } from './node-memory.js';
-import { PodDirectory } from './pods.js';
+import { NodeNames } from './container-names.js';
 import { ProcessVanished, ProcFs } from './procfs.js';
 import type { Roots } from './roots.js';
 
@@ -78,7 +78,7 @@ export function detectPageSize(procRoot = '/proc'): number {
 
 export class Collector {
   private readonly proc: ProcFs;
-  private readonly pods: PodDirectory;
+  private readonly names: NodeNames;
   private readonly pageSize: number;
   private bootTimeSec: number | null = null;
   private cache = new Map<string, CacheEntry>();
@@ -98,7 +98,7 @@ export class Collector {
 
   constructor(private readonly o: CollectorOptions) {
     this.proc = new ProcFs(o.roots.procRoot);
-    this.pods = new PodDirectory(o.roots.hostRoot);
+    this.names = new NodeNames(o.roots.hostRoot);
     // the running kernel's pages, unless the tree read is not this machine's /proc (a fixture)
     this.pageSize = o.pageSize ?? detectPageSize('/proc');
   }
@@ -125,7 +125,7 @@ export class Collector {
     warnings.push(...discovery.warnings);
     this.bootTimeSec ??= this.proc.readBootTime();
     const bootTimeSec = this.bootTimeSec;
-    this.pods.refresh();
+    this.names.begin(now);
 
     // 1. stat of every process: the only file read for all of them.
     const stats: ProcStatRaw[] = [];
@@ -225,7 +225,7 @@ export class Collector {
           swapBytes = null;
         }
       }
-      const named = namePod(owner, this.pods);
+      const named = namePod(owner, this.names);
       seen.set(s.pid, { comm: s.comm, startTimeTicks: s.startTimeTicks, owner: named });
       owned.push({ owner: named, ...(ownerK !== undefined ? { key: ownerK } : {}), rssBytes: d !== undefined ? rssBytes(d, this.pageSize) : s.rssPages * this.pageSize, swapBytes });
     }
@@ -238,8 +238,9 @@ export class Collector {
       now,
       previous: this.previous,
       redact: this.o.redact,
-      pods: this.pods,
+      names: this.names,
     });
+    warnings.push(...this.names.end());
     this.previous = cpuHistory(
       stats.filter((s) => !gone.has(s.pid)),
       now,
@@ -268,7 +269,7 @@ export class Collector {
    * started after the kill (`atUsec`, µs since boot, as kmsg dates it) reuses the pid: it is not the task.
    */
   ownerOf(pid: number, comm: string, memcg: string | null, atUsec: number | null = null): Owner | null {
-    this.pods.refresh();
+    this.names.refreshPods();
     // start times are boot-relative ticks, kmsg times boot-relative µs; a second of slack for clock granularity
     const before = (ticks: number): boolean => atUsec === null || (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND <= atUsec + 1_000_000;
     try {
@@ -276,7 +277,7 @@ export class Collector {
       // a zombie's cgroup may already be gone: what was seen of it while it ran is better
       if (s !== null && s.comm === comm && before(s.startTimeTicks) && s.state !== 'Z' && s.state !== 'X' && !isKernelThread(s)) {
         const c = this.proc.readCgroups(pid);
-        return namePod(attribute(c.memory, c.systemd, false), this.pods);
+        return namePod(attribute(c.memory, c.systemd, false), this.names);
       }
     } catch {
       // exited or unreadable meanwhile: fall back on what was seen
@@ -285,7 +286,7 @@ export class Collector {
     if (seen !== undefined && seen.comm === comm && before(seen.startTimeTicks)) return seen.owner;
     if (memcg !== null) {
       const o = attribute(memcg, null, false);
-      if (o.kind !== 'other') return namePod(o, this.pods);
+      if (o.kind !== 'other') return namePod(o, this.names);
     }
     return null;
   }

@@ -1,6 +1,6 @@
 // Owner <-> owners table row. Each kind fills its own columns; the rest stay NULL.
 import { InputError } from '../errors.js';
-import type { ContainerRuntime, Owner, OwnerKind, Qos } from '../model/types.js';
+import type { ContainerRuntime, ContainerType, Owner, OwnerKind, Qos } from '../model/types.js';
 
 export interface OwnerRow {
   id: number;
@@ -12,6 +12,8 @@ export interface OwnerRow {
   runtime: string | null;
   namespace: string | null;
   pod_name: string | null;
+  container: string | null;
+  container_type: string | null;
   unit: string | null;
   user_uid: number | null;
   session: string | null;
@@ -32,6 +34,8 @@ export function ownerColumns(owner: Owner, key: string | null): OwnerColumns {
     runtime: null,
     namespace: null,
     pod_name: null,
+    container: null,
+    container_type: null,
     unit: null,
     user_uid: null,
     session: null,
@@ -45,6 +49,8 @@ export function ownerColumns(owner: Owner, key: string | null): OwnerColumns {
       c.runtime = owner.runtime;
       c.namespace = owner.namespace;
       c.pod_name = owner.podName;
+      c.container = owner.container;
+      c.container_type = owner.containerType;
       break;
     case 'service':
       c.unit = owner.unit;
@@ -60,12 +66,16 @@ export function ownerColumns(owner: Owner, key: string | null): OwnerColumns {
       c.cgroup = owner.cgroup;
       break;
   }
-  c.ident = JSON.stringify([key, c.kind, c.pod_uid, c.qos, c.container_id, c.runtime, c.namespace, c.pod_name, c.unit, c.user_uid, c.session, c.cgroup]);
+  const ident: unknown[] = [key, c.kind, c.pod_uid, c.qos, c.container_id, c.runtime, c.namespace, c.pod_name, c.unit, c.user_uid, c.session, c.cgroup];
+  // schema 2's columns join the identity only when set, so an owner without them keeps the row it had before
+  if (c.container !== null || c.container_type !== null) ident.push(c.container, c.container_type);
+  c.ident = JSON.stringify(ident);
   return c;
 }
 
 const QOS: readonly string[] = ['guaranteed', 'burstable', 'besteffort'] satisfies Qos[];
 const RUNTIMES: readonly string[] = ['containerd', 'crio', 'crio-conmon', 'docker', 'unknown'] satisfies ContainerRuntime[];
+const CONTAINER_TYPES: readonly string[] = ['container', 'sandbox'] satisfies ContainerType[];
 
 function bad(row: OwnerRow, what: string): never {
   throw new InputError(`owners row ${row.id}: ${what} (corrupt database?)`);
@@ -77,6 +87,7 @@ export function ownerFromRow(row: OwnerRow): Owner {
       if (row.pod_uid === null) bad(row, 'pod owner without pod_uid');
       if (row.qos === null || !QOS.includes(row.qos)) bad(row, `pod owner with qos ${String(row.qos)}`);
       if (row.runtime !== null && !RUNTIMES.includes(row.runtime)) bad(row, `pod owner with runtime ${row.runtime}`);
+      if (row.container_type !== null && !CONTAINER_TYPES.includes(row.container_type)) bad(row, `pod owner with container_type ${row.container_type}`);
       return {
         kind: 'pod',
         podUid: row.pod_uid,
@@ -85,6 +96,8 @@ export function ownerFromRow(row: OwnerRow): Owner {
         runtime: row.runtime as ContainerRuntime | null,
         namespace: row.namespace,
         podName: row.pod_name,
+        container: row.container,
+        containerType: row.container_type as ContainerType | null,
       };
     }
     case 'service':

@@ -32,8 +32,8 @@ export class SnapshotWriter {
       addString: db.prepare('INSERT INTO strings (value) VALUES (?)'),
       findOwner: db.prepare('SELECT id FROM owners WHERE ident = ?').pluck(),
       addOwner: db.prepare(
-        `INSERT INTO owners (ident, key, kind, pod_uid, qos, container_id, runtime, namespace, pod_name, unit, user_uid, session, cgroup)
-         VALUES (@ident, @key, @kind, @pod_uid, @qos, @container_id, @runtime, @namespace, @pod_name, @unit, @user_uid, @session, @cgroup)`,
+        `INSERT INTO owners (ident, key, kind, pod_uid, qos, container_id, runtime, namespace, pod_name, container, container_type, unit, user_uid, session, cgroup)
+         VALUES (@ident, @key, @kind, @pod_uid, @qos, @container_id, @runtime, @namespace, @pod_name, @container, @container_type, @unit, @user_uid, @session, @cgroup)`,
       ),
       findThresholds: db.prepare('SELECT id FROM thresholds WHERE ident = ?').pluck(),
       addThresholds: db.prepare(
