@@ -4,16 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fixture } from './helpers/paths.js';
+import { fixture, KIND_NODE } from './helpers/paths.js';
 import { runMain } from './helpers/run.js';
 
 const DAY = 86_400_000;
 
-// tree, boot time (its proc/stat btime), stderr lines expected
-const trees: Array<{ tree: string; btime: number; warnings: RegExp[] }> = [
+// tree, boot time (its proc/stat btime), stderr lines expected, extra flags
+const trees: Array<{ tree: string; btime: number; warnings: RegExp[]; args?: string[] }> = [
   { tree: 'v1-cgroupfs', btime: 1_700_000_000, warnings: [] },
   { tree: 'v2-systemd-containerd', btime: 1_710_000_000, warnings: [] },
   { tree: 'hybrid-systemd', btime: 1_720_000_000, warnings: [] },
+  { tree: 'v2-systemd-crio', btime: 1_718_000_000, warnings: [] },
+  { tree: 'v2-kind-nested', btime: 1_719_000_000, warnings: [], args: ['--memory-cgroup', KIND_NODE] },
   {
     tree: 'broken/processes',
     btime: 1_700_000_000,
@@ -28,11 +30,11 @@ function normalize(text: string, dir: string): string {
 
 const SECRETS = ['hunter2', 'secret', 'Sup3rS3cret', 'sk_live_51HxYzAbCdEfGhIjKlMn', 'abc'];
 
-for (const { tree, btime, warnings } of trees) {
+for (const { tree, btime, warnings, args = [] } of trees) {
   test(`snapshot of fixture tree ${tree} matches its golden`, async () => {
     const dir = fixture(tree);
     const now = btime * 1000 + 3 * DAY;
-    const r = await runMain(['snapshot', '--json', '--no-store', '--host-root', dir], { now });
+    const r = await runMain(['snapshot', '--json', '--no-store', '--host-root', dir, ...args], { now });
     assert.equal(r.code, 0, r.stderr);
     const stderr = normalize(r.stderr, dir).trim().split('\n').filter(Boolean);
     assert.equal(stderr.length, warnings.length, stderr.join('\n'));

@@ -14,7 +14,7 @@ function statKey(raw: MemoryCgroupRaw, key: string): number {
  * node's cgroup, kubepods for the allocatable signal). workingSet = max(0, usage − inactive_file)
  * as cAdvisor clamps it; available = capacity − workingSet and may be negative.
  */
-export function kubeletSignal(raw: MemoryCgroupRaw, meminfo: MemInfo, opts: { isRoot: boolean }): KubeletSignal {
+export function kubeletSignal(raw: MemoryCgroupRaw, meminfo: MemInfo, opts: { isRoot: boolean; legacyV2Root?: boolean }): KubeletSignal {
   let formula: KubeletFormula;
   let usage: number;
   let inactiveFile: number;
@@ -24,12 +24,19 @@ export function kubeletSignal(raw: MemoryCgroupRaw, meminfo: MemInfo, opts: { is
     usage = raw.usageBytes;
     // hierarchical: the root's own inactive_file counts only processes sitting in the root itself
     inactiveFile = statKey(raw, 'total_inactive_file');
-  } else if (opts.isRoot) {
+  } else if (opts.isRoot && raw.usageBytes === null && opts.legacyV2Root === true) {
+    // runc < 1.1.9 (kubelet < 1.29) emulated the root's usage from /proc/meminfo (fs2 statsFromMeminfo)
+    formula = 'v2-memtotal-minus-memfree-minus-inactive-file';
+    usage = meminfo.memTotalBytes - meminfo.memFreeBytes;
+    inactiveFile = statKey(raw, 'inactive_file');
+  } else if (opts.isRoot && raw.usageBytes === null) {
     // the v2 root has no memory.current: runc >= 1.1.9 sums anon + file of the root memory.stat
     formula = 'v2-anon-plus-file-minus-inactive-file';
     usage = statKey(raw, 'anon') + statKey(raw, 'file');
     inactiveFile = statKey(raw, 'inactive_file');
   } else {
+    // any other cgroup, and a root that has memory.current (a node in its own cgroup namespace, as kind's):
+    // runc reads memory.current wherever it exists
     formula = 'v2-current-minus-inactive-file';
     if (raw.usageBytes === null) throw new ParseError(`memory.current of cgroup ${raw.path}`, 'missing');
     usage = raw.usageBytes;
@@ -49,14 +56,25 @@ export function kubeletSignal(raw: MemoryCgroupRaw, meminfo: MemInfo, opts: { is
   };
 }
 
-/** One line for humans: which files the numbers came from. */
-export function describeFormula(f: KubeletFormula): string {
+/**
+ * One line for humans: which files the numbers came from; for the v2 root, which kubelet made the choice
+ * (`basis`: `kubelet v1.30.4 from /var/lib/dpkg/status`, or that its version is unknown).
+ */
+export function describeFormula(f: KubeletFormula, basis?: string): string {
+  const why = basis === undefined ? '' : `; ${basis}`;
   switch (f) {
     case 'v1-usage-minus-total-inactive-file':
       return 'cgroup v1: memory.usage_in_bytes − total_inactive_file of memory.stat';
     case 'v2-anon-plus-file-minus-inactive-file':
-      return 'cgroup v2 root: (anon + file) − inactive_file of memory.stat (kubelet ≥ 1.29 / runc ≥ 1.1.9; older kubelets used MemTotal − MemFree)';
+      return `cgroup v2 root: (anon + file) − inactive_file of memory.stat (kubelet ≥ 1.29 / runc ≥ 1.1.9${why})`;
+    case 'v2-memtotal-minus-memfree-minus-inactive-file':
+      return `cgroup v2 root: (MemTotal − MemFree) − inactive_file of memory.stat (kubelet < 1.29 / runc < 1.1.9${why})`;
     case 'v2-current-minus-inactive-file':
       return 'cgroup v2: memory.current − inactive_file of memory.stat';
   }
+}
+
+/** Does a kubelet of this version compute the v2 root with MemTotal − MemFree (runc < 1.1.9)? Unknown: no (assumed ≥ 1.29). */
+export function legacyV2Root(version: { major: number; minor: number } | null): boolean {
+  return version !== null && version.major === 1 && version.minor < 29;
 }

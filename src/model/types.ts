@@ -48,6 +48,8 @@ export type KubeletFormula =
   | 'v1-usage-minus-total-inactive-file'
   /** v2 root (runc >= 1.1.9, kubelet >= 1.29): (anon + file) − inactive_file of memory.stat */
   | 'v2-anon-plus-file-minus-inactive-file'
+  /** v2 root, older runc (kubelet < 1.29): (MemTotal − MemFree) − inactive_file of memory.stat */
+  | 'v2-memtotal-minus-memfree-minus-inactive-file'
   /** v2 non-root cgroup: memory.current − inactive_file */
   | 'v2-current-minus-inactive-file';
 

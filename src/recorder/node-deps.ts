@@ -39,7 +39,7 @@ export function nodeDeps(cfg: LoadedConfig, store: Store, log: Logger, version: 
     store,
     collect: (t) => collector.collect(t),
     watch: (): WatchReading => {
-      const m = readNodeMemory(roots, { memoryCgroup });
+      const m = readNodeMemory(roots, { memoryCgroup, kubeletVersion: collector.thresholdDiscovery?.kubelet.version });
       return {
         availableBytes: m.kubelet.availableBytes,
         capacityBytes: m.kubelet.capacityBytes,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ParseError } from '../errors.js';
 import { attribute, ownerKey } from '../model/attribution.js';
+import { legacyV2Root } from '../model/kubelet-available.js';
 import { isKernelThread, type ProcCgroups, type ProcDetailsRaw } from '../model/process-raw.js';
 import type { RedactRules } from '../model/redact.js';
 import {
@@ -116,10 +117,13 @@ export class Collector {
   collect(now: number = Date.now()): Collected {
     const t0 = performance.now();
     const warnings: string[] = [];
-    const node: NodeMemory = readNodeMemory(this.o.roots, { memoryCgroup: this.o.memoryCgroup });
+    let node: NodeMemory = readNodeMemory(this.o.roots, { memoryCgroup: this.o.memoryCgroup, kubeletVersion: this.discovery?.kubelet.version });
     const capacity = node.kubelet.capacityBytes;
     if (this.discovery === null || now - this.thresholdsAt >= THRESHOLD_REFRESH_MS || now < this.thresholdsAt || capacity !== this.lastCapacity) {
+      const before = legacyV2Root(this.discovery?.kubelet.version ?? null);
       this.refreshThresholds(capacity, now);
+      // the kubelet's version picks the v2 root's formula: read again if it just turned out older than assumed
+      if (legacyV2Root(this.discovery!.kubelet.version) !== before) node = readNodeMemory(this.o.roots, { memoryCgroup: this.o.memoryCgroup, kubeletVersion: this.discovery!.kubelet.version });
     }
     const discovery = this.discovery!;
     warnings.push(...discovery.warnings);

@@ -1,6 +1,7 @@
-// The kubelet's eviction thresholds, discovered from the running kubelet: its cmdline, its
-// KubeletConfiguration file and drop-ins, or kubeadm's flag files when no kubelet process is visible.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+// The kubelet's eviction thresholds, discovered from the running kubelet: its cmdline (or the command line
+// k3s and MicroK8s build for the kubelet they embed), its KubeletConfiguration file and drop-ins, or the
+// distribution's files when no kubelet process is visible. Also which distribution and kubelet version it is.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InputError } from '../errors.js';
@@ -14,7 +15,12 @@ import {
   type Sourced,
 } from '../model/thresholds.js';
 import type { Thresholds, ThresholdSource } from '../model/types.js';
+import { k3sKubeletArgs, kubeliteKubeletArgs, rancherKubeletArgs, type FlagSet } from './kubelet-args.js';
+import { distributionFromFiles, distributionOf, documentedHard, standInFiles, type Distribution } from './kubelet-distro.js';
+import { findKubeletProcesses, type KubeletHost, type KubeletProcess } from './kubelet-process.js';
+import { findKubeletVersion, type KubeletVersion } from './kubelet-version.js';
 import { hostPath, type Roots } from './roots.js';
+import { readUnitEnvironment } from './systemd-unit.js';
 
 /** memrec's own thresholds (--hard/--soft or its config file); they win over anything the kubelet says. */
 export interface ThresholdOverrides {
@@ -26,18 +32,22 @@ export interface ThresholdOverrides {
   source?: 'memrec-flag' | 'memrec-config';
 }
 
-export interface ThresholdDiscovery {
-  thresholds: Thresholds;
-  /** the kubelet process used, if one was found */
-  kubeletPid: number | null;
-  /** problems that did not stop discovery (unreadable config, several kubelets, bad values): one line each */
-  warnings: string[];
+/** What runs the node's kubelet, as far as memrec can tell. */
+export interface KubeletIdentity {
+  /** `kubelet`, `k3s` (the kubelet inside k3s server/agent) or `kubelite` (MicroK8s); null when no process is visible */
+  host: KubeletHost | null;
+  distribution: Distribution | null;
+  /** null when no source on the node says (then memrec assumes ≥ 1.29 where it matters) */
+  version: KubeletVersion | null;
 }
 
-interface KubeletProcess {
-  pid: number;
-  args: string[];
-  cwd: string;
+export interface ThresholdDiscovery {
+  thresholds: Thresholds;
+  /** the process running the kubelet, if one was found (the k3s or kubelite process for those) */
+  kubeletPid: number | null;
+  kubelet: KubeletIdentity;
+  /** problems that did not stop discovery (unreadable config, several kubelets, bad values): one line each */
+  warnings: string[];
 }
 
 const FLAGS = ['eviction-hard', 'eviction-soft', 'eviction-soft-grace-period', 'config', 'config-dir'] as const;
@@ -86,56 +96,6 @@ function memoryCgroupOf(procRoot: string, pid: number): string | null {
 
 function within(cg: string, root: string): boolean {
   return root === '/' || cg === root || cg.startsWith(root.endsWith('/') ? root : `${root}/`);
-}
-
-function isKubeletArgv(args: string[]): boolean {
-  const base = path.basename(args[0] ?? '');
-  return base === 'kubelet' || (base === 'hyperkube' && args[1] === 'kubelet');
-}
-
-/** Every kubelet process under procRoot: comm `kubelet` (or hyperkube kubelet); else exe basename `kubelet`. */
-function findKubelets(procRoot: string): KubeletProcess[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(procRoot);
-  } catch {
-    return [];
-  }
-  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number).sort((a, b) => a - b);
-  const load = (pid: number): KubeletProcess | null => {
-    const raw = readText(path.join(procRoot, String(pid), 'cmdline'));
-    if (raw === null || raw.length === 0) return null;
-    const args = raw.split('\0');
-    if (args.at(-1) === '') args.pop();
-    let cwd = '/';
-    try {
-      cwd = readlinkSync(path.join(procRoot, String(pid), 'cwd'));
-    } catch {
-      /* unreadable: relative --config paths resolve against / */
-    }
-    return { pid, args, cwd };
-  };
-  const found: KubeletProcess[] = [];
-  for (const pid of pids) {
-    const comm = readText(path.join(procRoot, String(pid), 'comm'))?.trim();
-    if (comm !== 'kubelet' && comm !== 'hyperkube') continue;
-    const p = load(pid);
-    if (p && (comm === 'kubelet' || isKubeletArgv(p.args))) found.push(p);
-  }
-  if (found.length > 0) return found;
-  // comm can be renamed (prctl) while the binary stays: one more, dearer pass over exe links
-  for (const pid of pids) {
-    let exe: string;
-    try {
-      exe = readlinkSync(path.join(procRoot, String(pid), 'exe'));
-    } catch {
-      continue;
-    }
-    if (path.basename(exe.replace(/ \(deleted\)$/, '')) !== 'kubelet') continue;
-    const p = load(pid);
-    if (p) found.push(p);
-  }
-  return found;
 }
 
 /** Values of an env file line `KEY="a b c"` split as systemd splits an unquoted $KEY. */
@@ -224,13 +184,7 @@ function dropIns(dir: string): string[] {
     }
     for (const n of names) {
       const p = path.join(d, n);
-      let isDir = false;
-      try {
-        isDir = statSync(p).isDirectory();
-      } catch {
-        continue;
-      }
-      if (isDir) walk(p);
+      if (isDir(p)) walk(p);
       else if (path.extname(n) === '.conf') out.push(p);
     }
   };
@@ -238,12 +192,97 @@ function dropIns(dir: string): string[] {
   return out;
 }
 
+/** Where the kubelet's settings come from: its process (or the command line its host builds) or stand-in files. */
+interface KubeletSettings {
+  proc: KubeletProcess | null;
+  distribution: Distribution | null;
+  flagSets: FlagSet[];
+  /** --config to read when no flag names one (a stand-in file) */
+  defaultConfig: string | null;
+  /** --config-dir the distribution always passes, or a stand-in one */
+  configDir: string | null;
+  cwd: string;
+  /** any of the node's kubelet files was found: else the distribution's documented default applies */
+  fromFiles: boolean;
+  warnings: string[];
+}
+
+function firstExisting(roots: Roots, files: readonly string[]): string | null {
+  return files.find((f) => readText(hostPath(roots, f)) !== null) ?? null;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The kubelet's flags from its process: its own cmdline, k3s' rebuilt one, or kubelite's args file. */
+function settingsOfProcess(roots: Roots, proc: KubeletProcess): KubeletSettings {
+  const distribution = distributionOf(roots, proc);
+  const base = { proc, distribution, defaultConfig: null, cwd: proc.cwd, fromFiles: true };
+  if (proc.host === 'k3s') {
+    const r = k3sKubeletArgs(roots, proc);
+    return { ...base, flagSets: r.flagSets, configDir: r.configDir, warnings: r.warnings };
+  }
+  if (proc.host === 'kubelite') {
+    const r = kubeliteKubeletArgs(roots, proc);
+    return { ...base, flagSets: r.flagSets, configDir: r.configDir, warnings: r.warnings };
+  }
+  const args = proc.argv.slice(path.basename(proc.argv[0] ?? '') === 'hyperkube' ? 2 : 1);
+  const who = `kubelet pid ${proc.pid}${distribution === null || distribution === 'kind' ? '' : ` (${distribution})`}`;
+  return { ...base, flagSets: [{ args, origin: who }], configDir: null, warnings: [] };
+}
+
+/** With no kubelet process visible: the distribution's files stand in for its command line and config. */
+function settingsFromFiles(roots: Roots): KubeletSettings {
+  const distribution = distributionFromFiles(roots);
+  const base = { proc: null, distribution, defaultConfig: null, cwd: '/' };
+  if (distribution === 'k3s' || distribution === 'MicroK8s' || distribution === 'RKE2') {
+    const r = distribution === 'k3s' ? k3sKubeletArgs(roots, null) : distribution === 'MicroK8s' ? kubeliteKubeletArgs(roots, null) : rancherKubeletArgs(roots);
+    return { ...base, flagSets: r.flagSets, configDir: r.configDir, fromFiles: true, warnings: r.warnings };
+  }
+  const files = standInFiles(distribution);
+  const flagSets: FlagSet[] = [];
+  for (const [file, key] of files.envFlags) {
+    const text = readText(hostPath(roots, file));
+    const args = text === null ? null : envFileArgs(text, key);
+    if (args) flagSets.push({ args, origin: `${file} ${key}` });
+  }
+  for (const [file, key] of files.unitEnvFlags) {
+    const value = readUnitEnvironment(roots.hostRoot, file, key);
+    if (value !== null) flagSets.push({ args: value.split(/\s+/).filter(Boolean), origin: `${file} ${key}` });
+  }
+  const defaultConfig = firstExisting(roots, files.config);
+  const configDir = files.configDir !== null && isDir(hostPath(roots, files.configDir)) ? files.configDir : null;
+  return { ...base, flagSets, defaultConfig, configDir, fromFiles: flagSets.length > 0 || defaultConfig !== null || configDir !== null, warnings: [] };
+}
+
+/** Versions are read once per kubelet process (pid and binary): dpkg's status file is megabytes. */
+const versionCache = new Map<string, KubeletVersion | null>();
+
+function kubeletVersion(roots: Roots, proc: KubeletProcess | null, distribution: Distribution | null): KubeletVersion | null {
+  // without a process there is nothing to tie a cached answer to: read again (every few minutes at most)
+  if (proc === null) return findKubeletVersion(roots, null, distribution);
+  const key = `${roots.hostRoot}\0${roots.procRoot}\0${proc.pid}\0${proc.exe ?? ''}`;
+  if (versionCache.has(key)) return versionCache.get(key)!;
+  const v = findKubeletVersion(roots, proc, distribution);
+  if (versionCache.size >= 16) versionCache.clear();
+  versionCache.set(key, v);
+  return v;
+}
+
 /**
  * The kubelet's memory thresholds, with every problem reported as a warning rather than thrown:
  * the kubelet is running with whatever it read at start, so an unreadable file must not stop memrec.
  * Order (the kubelet's): defaults → --config file → --config-dir drop-ins → command-line flags;
- * then memrec's overrides. With no kubelet process visible: kubeadm's kubeadm-flags.env and
- * /etc/default/kubelet stand in for the cmdline, /var/lib/kubelet/config.yaml for --config.
+ * then memrec's overrides. The kubelet is a `kubelet` process, or runs inside k3s (flags from k3s' unit and
+ * config) or MicroK8s' kubelite (flags from its args file). With no such process visible, the
+ * distribution's files stand in (kubeadm's kubeadm-flags.env, /etc/default/kubelet and config.yaml; EKS,
+ * AKS, GKE, k3s, RKE2 and MicroK8s files), else the distribution's documented default.
+ * A nested node's kubelet (kind) names paths in its own filesystem: they are read through /proc/<pid>/root.
  * Bad overrides throw InputError naming their origin (they are memrec's own input).
  */
 export function discoverThresholds(
@@ -253,50 +292,39 @@ export function discoverThresholds(
   opts: { memoryCgroup?: string | undefined } = {},
 ): ThresholdDiscovery {
   const warnings: string[] = [];
-  const kubelets = findKubelets(roots.procRoot);
-  let kubelet: KubeletProcess | undefined = kubelets[0];
-  if (kubelets.length > 1) {
+  const procs = findKubeletProcesses(roots.procRoot, roots.hostRoot);
+  let proc: KubeletProcess | undefined = procs[0];
+  if (procs.length > 1) {
     const mc = opts.memoryCgroup;
-    const inCg = mc === undefined ? [] : kubelets.filter((k) => within(memoryCgroupOf(roots.procRoot, k.pid) ?? '', mc));
-    if (inCg.length >= 1) kubelet = inCg[0];
+    const inCg = mc === undefined ? [] : procs.filter((k) => within(memoryCgroupOf(roots.procRoot, k.pid) ?? '', mc));
+    if (inCg.length >= 1) proc = inCg[0];
     if (inCg.length !== 1) {
-      warnings.push(`several kubelet processes (pids ${kubelets.map((k) => k.pid).join(', ')}); using ${kubelet!.pid}${mc === undefined ? '; pass --memory-cgroup to choose the node' : ''}`);
+      warnings.push(`several kubelet processes (pids ${procs.map((k) => k.pid).join(', ')}); using ${proc!.pid}${mc === undefined ? '; pass --memory-cgroup to choose the node' : ''}`);
     }
   }
+  const settings = proc ? settingsOfProcess(roots, proc) : settingsFromFiles(roots);
+  warnings.push(...settings.warnings);
+  // paths the kubelet names are in its own filesystem: a kind node's, seen through /proc/<pid>/root
+  const ownRoot = settings.proc?.ownRoot ?? null;
+  const local = (p: string): string => (ownRoot === null ? hostPath(roots, p) : path.join(ownRoot, path.resolve('/', p)));
+  // and say so where they are named: the host's file of that name is another one
+  const inNode = ownRoot === null ? '' : ` in kubelet pid ${settings.proc!.pid}'s root`;
 
-  // the cmdline, or kubeadm's files standing in for it: [args, origin prefix per arg]
-  const flagSets: Array<{ args: string[]; origin: string }> = [];
-  let cwd = '/';
-  let defaultConfig: string | null = null;
-  if (kubelet) {
-    flagSets.push({ args: kubelet.args.slice(1), origin: `kubelet pid ${kubelet.pid}` });
-    cwd = kubelet.cwd;
-  } else {
-    for (const [file, key] of [
-      ['/var/lib/kubelet/kubeadm-flags.env', 'KUBELET_KUBEADM_ARGS'],
-      ['/etc/default/kubelet', 'KUBELET_EXTRA_ARGS'],
-    ] as const) {
-      const text = readText(hostPath(roots, file));
-      const args = text === null ? null : envFileArgs(text, key);
-      if (args) flagSets.push({ args, origin: `${file} ${key}` });
-    }
-    if (readText(hostPath(roots, '/var/lib/kubelet/config.yaml')) !== null) defaultConfig = '/var/lib/kubelet/config.yaml';
-  }
   const flags = new Map<FlagName, Array<{ value: string; origin: string }>>();
-  for (const set of flagSets) {
+  for (const set of settings.flagSets) {
     for (const [name, values] of kubeletFlags(set.args)) {
-      for (const value of values) flags.set(name, [...(flags.get(name) ?? []), { value, origin: `${set.origin} --${name}` }]);
+      for (const value of values) flags.set(name, [...(flags.get(name) ?? []), { value, origin: `${set.origin}${set.namePrefix ?? ' --'}${name}` }]);
     }
   }
   const lastFlag = (n: FlagName) => flags.get(n)?.at(-1);
 
   const maps: EvictionMaps = { hard: defaultHardMap('kubelet default'), soft: null, grace: null, mergeDefaults: false, hardOrigin: 'kubelet default' };
-  const resolveHost = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(cwd, p));
-  const configPath = lastFlag('config')?.value ?? defaultConfig ?? undefined;
+  const resolveHost = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(settings.cwd, p));
+  const configPath = lastFlag('config')?.value ?? settings.defaultConfig ?? undefined;
   if (configPath !== undefined && configPath !== '') {
-    const shown = resolveHost(configPath);
+    const shown = resolveHost(configPath) + inNode;
     try {
-      const doc = readKubeletConfig(hostPath(roots, shown), shown);
+      const doc = readKubeletConfig(local(resolveHost(configPath)), shown);
       applyConfig(maps, doc, shown, 'base');
       // a config file without evictionHard gets the default map (the kubelet's loadConfigFile)
       if (doc.evictionHard === undefined || doc.evictionHard === null) {
@@ -308,12 +336,12 @@ export function discoverThresholds(
       warnings.push(`${err.message}; ignored`);
     }
   }
-  const configDir = lastFlag('config-dir')?.value;
+  const configDir = lastFlag('config-dir')?.value ?? settings.configDir ?? undefined;
   if (configDir !== undefined && configDir !== '') {
     const shownDir = resolveHost(configDir);
-    const realDir = hostPath(roots, shownDir);
+    const realDir = local(shownDir);
     for (const file of dropIns(realDir)) {
-      const shown = path.join(shownDir, path.relative(realDir, file));
+      const shown = path.join(shownDir, path.relative(realDir, file)) + inNode;
       try {
         applyConfig(maps, readKubeletConfig(file, shown), shown, 'dropin');
       } catch (err) {
@@ -361,13 +389,20 @@ export function discoverThresholds(
     warnings.push(`${err.message}; ignored`);
   }
   const thresholds: Thresholds = { hard, soft };
-  if (!kubelet) {
-    const fromFiles = flagSets.length > 0 || defaultConfig !== null;
-    // kubeadm's files may be newer than what a kubelet would run with: worth a warning. No kubelet and no
-    // files is an ordinary host, not a problem: the threshold's origin says so.
-    if (fromFiles) warnings.push(`no kubelet process under ${roots.procRoot}; thresholds from kubeadm's files`);
-    else if (thresholds.hard.source === 'kubelet-default') thresholds.hard.origin = `kubelet default; no kubelet process under ${roots.procRoot}`;
+  const distribution = settings.distribution;
+  const version = kubeletVersion(roots, settings.proc, distribution);
+  if (!proc) {
+    // Files may be newer than what a kubelet would run with: worth a warning. No kubelet and no files is an
+    // ordinary host, not a problem: the threshold's origin says so.
+    if (settings.fromFiles) warnings.push(`no kubelet process under ${roots.procRoot}; thresholds from ${distribution === null ? "kubeadm's" : `${distribution}'s`} files`);
+    const documented = settings.fromFiles ? null : documentedHard(distribution, version);
+    if (documented !== null && thresholds.hard.source === 'kubelet-default') {
+      thresholds.hard = resolveThreshold(documented.value, capacityBytes, 'kubelet-default', `${documented.origin}; no kubelet process under ${roots.procRoot} and no kubelet files`);
+    } else if (!settings.fromFiles && thresholds.hard.source === 'kubelet-default') {
+      thresholds.hard.origin = `kubelet default; no kubelet process under ${roots.procRoot}`;
+    }
   }
+  if (thresholds.hard.source === 'kubelet-default' && distribution !== null && !thresholds.hard.origin.includes(distribution)) thresholds.hard.origin += ` (${distribution} node)`;
 
   const source: ThresholdSource = overrides.source ?? 'memrec-flag';
   if (overrides.hard !== undefined) {
@@ -376,7 +411,7 @@ export function discoverThresholds(
   if (overrides.soft !== undefined) {
     thresholds.soft = resolveThreshold(overrides.soft, capacityBytes, source, overrides.origin === undefined ? 'memrec --soft' : `${overrides.origin} (soft)`);
   }
-  return { thresholds, kubeletPid: kubelet?.pid ?? null, warnings };
+  return { thresholds, kubeletPid: proc?.pid ?? null, kubelet: { host: proc?.host ?? null, distribution, version }, warnings };
 }
 
 /** The thresholds alone (see discoverThresholds for the rules and the warnings). */

@@ -6,8 +6,8 @@ import { nodeFlags } from '../node-flags.js';
 import { describeFormula } from '../../model/kubelet-available.js';
 import { formatBytes } from '../../model/quantity.js';
 import type { KubeletSignal, Threshold } from '../../model/types.js';
-import { discoverThresholds, type ThresholdDiscovery } from '../../sources/kubelet.js';
-import { readNodeMemory, type NodeMemory } from '../../sources/node-memory.js';
+import type { ThresholdDiscovery } from '../../sources/kubelet.js';
+import { readNodeMemoryAndThresholds, type NodeMemory } from '../../sources/node-memory.js';
 
 const options = { ...commonOptions, ...nodeOptions, json: { type: 'boolean' } } as const;
 
@@ -41,11 +41,29 @@ function distance(available: number, t: Threshold | null): number | null {
   return t === null ? null : available - t.bytes;
 }
 
+/** Why the v2 root formula is the one used: which kubelet version said so, or that none did. */
+export function formulaBasis(d: ThresholdDiscovery): string {
+  const v = d.kubelet.version;
+  return v === null ? 'kubelet version unknown: assumed ≥ 1.29' : `kubelet ${v.text} from ${v.source}`;
+}
+
+function formulaText(s: KubeletSignal, d: ThresholdDiscovery): string {
+  return describeFormula(s.formula, s.formula.startsWith('v2-') && s.formula !== 'v2-current-minus-inactive-file' ? formulaBasis(d) : undefined);
+}
+
 export function memoryJson(nm: NodeMemory, d: ThresholdDiscovery): Record<string, unknown> {
   const { hard, soft } = d.thresholds;
-  const signal = (s: KubeletSignal) => ({ ...s, formulaText: describeFormula(s.formula) });
+  const signal = (s: KubeletSignal) => ({ ...s, formulaText: formulaText(s, d) });
+  const v = d.kubelet.version;
   return {
     cgroupMode: nm.cgroupMode,
+    kubeletInfo: {
+      pid: d.kubeletPid,
+      host: d.kubelet.host,
+      distribution: d.kubelet.distribution,
+      version: v?.text ?? null,
+      versionSource: v?.source ?? null,
+    },
     kubelet: signal(nm.kubelet),
     allocatable: nm.allocatable === null ? null : signal(nm.allocatable),
     meminfo: nm.meminfo,
@@ -85,7 +103,7 @@ export function memoryText(nm: NodeMemory, d: ThresholdDiscovery): string {
   const rows: Array<[string, string, string]> = [];
   rows.push(['memory.available (kubelet)', formatBytes(k.availableBytes), `capacity ${formatBytes(k.capacityBytes)} − working set ${formatBytes(k.workingSetBytes)}`]);
   rows.push(['  working set', formatBytes(k.workingSetBytes), `usage ${formatBytes(k.usageBytes)} − inactive_file ${formatBytes(k.inactiveFileBytes)}`]);
-  rows.push(['  formula', '', `${describeFormula(k.formula)}; cgroup ${k.cgroup}, mode ${nm.cgroupMode}`]);
+  rows.push(['  formula', '', `${formulaText(k, d)}; cgroup ${k.cgroup}, mode ${nm.cgroupMode}`]);
   const ma = nm.meminfo.memAvailableBytes;
   const gap = ma === null ? 0 : k.availableBytes - ma;
   rows.push(['MemAvailable (free)', formatBytes(ma), ma === null ? 'unknown: the kernel prints no MemAvailable' : `the kubelet sees ${formatBytes(Math.abs(gap))} ${gap >= 0 ? 'more' : 'less'}`]);
@@ -99,7 +117,9 @@ export function memoryText(nm: NodeMemory, d: ThresholdDiscovery): string {
     rows.push(['soft threshold', 'none', '']);
   }
   const a = nm.allocatable;
-  if (a) rows.push([`allocatable (${a.cgroup})`, formatBytes(a.availableBytes), `capacity ${formatBytes(a.capacityBytes)} − working set ${formatBytes(a.workingSetBytes)}`]);
+  // a nested node's kubepods path is long: then it goes to the detail column, not the label
+  const shortPath = a !== null && a.cgroup.length <= 24;
+  if (a) rows.push([shortPath ? `allocatable (${a.cgroup})` : 'allocatable (kubepods)', formatBytes(a.availableBytes), `capacity ${formatBytes(a.capacityBytes)} − working set ${formatBytes(a.workingSetBytes)}${shortPath ? '' : `; cgroup ${a.cgroup}`}`]);
   else rows.push(['allocatable', 'none', 'no kubepods cgroup']);
   const p = nm.psi;
   rows.push(['memory pressure (PSI)', p ? `${p.someAvg10.toFixed(2)}%` : 'unknown', p ? `some avg10/60/300 ${p.someAvg10}/${p.someAvg60}/${p.someAvg300}%, full ${p.fullAvg10}/${p.fullAvg60}/${p.fullAvg300}%` : 'no /proc/pressure/memory (kernel before 4.20 or psi=0)']);
@@ -116,8 +136,7 @@ export const command: Command = {
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse('memory', argv, options);
     const { roots, memoryCgroup, overrides } = nodeFlags('memory', values);
-    const nm = readNodeMemory(roots, { memoryCgroup });
-    const d = discoverThresholds(roots, nm.kubelet.capacityBytes, overrides, { memoryCgroup });
+    const { node: nm, discovery: d } = readNodeMemoryAndThresholds(roots, overrides, { memoryCgroup });
     for (const w of d.warnings) await write(io.stderr, `memrec memory: warning: ${w}\n`);
     await write(io.stdout, values.json ? JSON.stringify(memoryJson(nm, d), null, 2) + '\n' : memoryText(nm, d));
     return 0;
