@@ -4,7 +4,8 @@
 // so the bench's own 1000 ChildProcess objects don't weigh on its heap; ps through bash's `times`
 // (user+sys of its children, ms resolution); the two alternate, run by run. Standalone: node dist/bench/collector.js [--procs N]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,6 +35,63 @@ export interface CollectorBench {
   rssMiB: number;
   rssAnonMiB: number;
   heapUsedMiB: number;
+  /**
+   * Pods the idle processes were spread over (real v1 memory cgroups `kubepods/burstable/pod<uid>/<id>` and a
+   * host root with each container's config), so every process's owner is named from its runtime config;
+   * 0 where memory cgroups cannot be made (not root, no v1 memory hierarchy).
+   */
+  pods: number;
+}
+
+const V1_MEMORY = '/sys/fs/cgroup/memory';
+
+/**
+ * Spread `pids` over `pods` pods of one container each: a v1 memory cgroup per container under a bench
+ * root cgroup, and a host root whose containerd bundles name them (the cgroupfs driver's bare ids, so the
+ * lookup walks every runtime's place, as on such nodes). Null when memory cgroups cannot be made.
+ */
+function placeInPods(pids: number[], pods: number): { hostRoot: string; cleanup: () => void } | null {
+  const base = path.join(V1_MEMORY, `memrec-bench-${process.pid}`);
+  try {
+    mkdirSync(base);
+  } catch {
+    return null;
+  }
+  const hostRoot = mkdtempSync(path.join(os.tmpdir(), 'memrec-bench-root-'));
+  const dirs: string[] = [base];
+  const hex = (i: number, len: number) => i.toString(16).padStart(len, '0');
+  for (let i = 0; i < pods; i++) {
+    const uid = `${hex(i, 8)}-0000-4000-8000-${hex(i, 12)}`;
+    const cid = hex(i, 64);
+    const podDir = path.join(base, 'kubepods', 'burstable', `pod${uid}`);
+    const cDir = path.join(podDir, cid);
+    mkdirSync(cDir, { recursive: true });
+    dirs.push(cDir, podDir);
+    const bundle = path.join(hostRoot, 'run/containerd/io.containerd.runtime.v2.task/k8s.io', cid);
+    mkdirSync(bundle, { recursive: true });
+    const annotations = { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': `app-${i}`, 'io.kubernetes.cri.sandbox-name': `pod-${i}`, 'io.kubernetes.cri.sandbox-namespace': 'bench', 'io.kubernetes.cri.sandbox-uid': uid };
+    // a config of a real one's size (env, mounts, capabilities): ~6 KiB
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.1.0', process: { args: ['sleep', '600'], env: Array.from({ length: 60 }, (_, k) => `VAR_${k}=${'x'.repeat(40)}`) }, annotations, linux: { cgroupsPath: `/kubepods/burstable/pod${uid}/${cid}` } }));
+  }
+  pids.forEach((pid, k) => writeFileSync(path.join(base, 'kubepods', 'burstable', `pod${hex(k % pods, 8)}-0000-4000-8000-${hex(k % pods, 12)}`, hex(k % pods, 64), 'cgroup.procs'), String(pid)));
+  dirs.push(path.join(base, 'kubepods', 'burstable'), path.join(base, 'kubepods'));
+  return {
+    hostRoot,
+    cleanup: () => {
+      rmSync(hostRoot, { recursive: true, force: true });
+      // the processes are killed first; a cgroup with none left can go, deepest first
+      for (const d of [...new Set(dirs)].sort((a, b) => b.length - a.length)) {
+        for (let tries = 0; tries < 50; tries++) {
+          try {
+            rmdirSync(d);
+            break;
+          } catch {
+            spawnSync('sleep', ['0.1']);
+          }
+        }
+      }
+    },
+  };
 }
 
 function median(xs: number[]): number {
@@ -91,12 +149,12 @@ export function psCpuMs(runs = 7): number {
  * The in-process measurement, in its own node process: one collect per `collect` line on stdin, its CPU ms
  * on stdout, so the parent can alternate memrec and ps and both meet the same machine load.
  */
-const MEASURE = (top: number): string => `
+const MEASURE = (top: number, hostRoot: string | null): string => `
   import { Collector } from ${JSON.stringify(pathToFileURL(path.resolve(here, '../src/sources/collector.js')).href)};
   import { resolveRoots } from ${JSON.stringify(pathToFileURL(path.resolve(here, '../src/sources/roots.js')).href)};
   import { readFileSync } from 'node:fs';
   import { createInterface } from 'node:readline';
-  const c = new Collector({ roots: resolveRoots({}), top: ${top} });
+  const c = new Collector({ roots: resolveRoots(${hostRoot === null ? '{}' : `{ hostRoot: ${JSON.stringify(hostRoot)}, procRoot: '/proc', sysRoot: '/sys' }`}), top: ${top} });
   let seen = 0;
   const cpu = () => { const t = process.cpuUsage(); seen = c.collect().processCount; const d = process.cpuUsage(t); return (d.user + d.system) / 1000; };
   for await (const line of createInterface({ input: process.stdin })) {
@@ -111,8 +169,8 @@ const MEASURE = (top: number): string => `
 `;
 
 /** A line-protocol conversation with the measuring process. */
-function measurer(top: number): { ask(cmd: string): Promise<string>; child: ChildProcess } {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', MEASURE(top)], { stdio: ['pipe', 'pipe', 'inherit'] });
+function measurer(top: number, hostRoot: string | null): { ask(cmd: string): Promise<string>; child: ChildProcess } {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', MEASURE(top, hostRoot)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const waiting: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
   lines.on('line', (l) => waiting.shift()?.resolve(l));
@@ -130,22 +188,26 @@ function measurer(top: number): { ask(cmd: string): Promise<string>; child: Chil
   };
 }
 
-export async function benchCollector(o: { procs?: number; runs?: number; top?: number } = {}): Promise<CollectorBench> {
+export async function benchCollector(o: { procs?: number; runs?: number; top?: number; pods?: number } = {}): Promise<CollectorBench> {
   const n = o.procs ?? 1000;
   const runs = o.runs ?? 15;
   const top = o.top ?? 30;
   const kids: ChildProcess[] = [];
+  let pods: ReturnType<typeof placeInPods> = null;
   const onSignal = (): void => {
     killAll(kids);
+    pods?.cleanup();
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     kids.push(...(await startIdle(n)));
+    const podCount = Math.min(o.pods ?? 50, n);
+    if (podCount > 0) pods = placeInPods(kids.map((k) => k.pid!), podCount);
     // A node's processes are mostly older than the collector's 5 s caching age; so are these, now.
     await new Promise((r) => setTimeout(r, 6000));
-    const m = measurer(top);
+    const m = measurer(top, pods?.hostRoot ?? null);
     kids.push(m.child);
     const collect = async (): Promise<{ ms: number; seen: number }> => JSON.parse(await m.ask('collect')) as { ms: number; seen: number };
     const cold = await collect();
@@ -183,9 +245,11 @@ export async function benchCollector(o: { procs?: number; runs?: number; top?: n
       rssMiB: round(r.rssKb / 1024),
       rssAnonMiB: round(r.anonKb / 1024),
       heapUsedMiB: round(r.heap / 1048576),
+      pods: pods === null ? 0 : podCount,
     };
   } finally {
     killAll(kids);
+    pods?.cleanup();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -193,7 +257,7 @@ export async function benchCollector(o: { procs?: number; runs?: number; top?: n
 
 export function formatCollectorBench(b: CollectorBench): string {
   return [
-    `collector: ${b.started} idle processes started; memrec saw ${b.memrecProcesses}, ps printed ${b.psProcesses}; median of ${b.runs} runs`,
+    `collector: ${b.started} idle processes started${b.pods > 0 ? ` in ${b.pods} pods (cgroupfs-driver cgroups, container names from containerd bundles)` : ''}; memrec saw ${b.memrecProcesses}, ps printed ${b.psProcesses}; median of ${b.runs} runs`,
     `  memrec snapshot (Collector.collect, top ${b.top}, warm): ${b.memrecMs} ms CPU   (first collect, cold caches: ${b.memrecColdMs} ms)`,
     `  ps ${PS_ARGS.join(' ')}: ${b.psMs} ms CPU`,
     `  ratio memrec/ps: ${b.ratio} (target <= 0.5)`,
