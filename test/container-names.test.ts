@@ -209,3 +209,11 @@ test('stored and read back: query rows carry container and containerType; a data
   assert.deepEqual([of(101).podName, of(101).container, of(101).containerType], ['build-runner-7d9f', null, null]);
   assert.deepEqual([of(102).container, of(102).containerType, of(102).owner], [null, 'sandbox', 'pod default/web (besteffort), sandbox']);
 });
+
+test('at 80 columns the long pod-and-container owner gives way so the command line stays visible', async () => {
+  const r = await runMain(['snapshot', '--no-store', '--top', '3', '--host-root', fixture('v2-systemd-crio')], { now: 1_718_000_000_000 + 3 * DAY, columns: 80 });
+  const rows = r.stdout.split('\n').slice(r.stdout.split('\n').findIndex((l) => l.startsWith('Top ')) + 1).slice(0, 4);
+  for (const l of rows) assert.ok(l.length <= 80, l);
+  assert.match(rows[0]!, /OWNER +COMMAND$/);
+  assert.match(rows[1]!, /^1822 .* pod shop\/cart-5f7b9c…  java -XX:MaxRAMPercenta…$/);
+});

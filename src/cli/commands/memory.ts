@@ -28,7 +28,10 @@ Options:
   --hard Q, --soft Q     thresholds to use instead of the kubelet's: 500Mi, 1.5Gi or 10% of capacity
 
 Thresholds come from the running kubelet: its --eviction-hard/--eviction-soft flags, else its --config
-file and --config-dir drop-ins, else kubeadm's files, else the kubelet default (hard memory.available<100Mi).
+file and --config-dir drop-ins, else the kubelet default (hard memory.available<100Mi). A kubelet inside k3s
+or MicroK8s' kubelite gets the flags they give it (k3s' unit and config.yaml kubelet-arg, kubelite's args file).
+With no kubelet process visible, kubeadm's, EKS', AKS', GKE's, k3s', RKE2's or MicroK8s' files stand in.
+The kubelet's version (when the node says it) picks the cgroup v2 formula: below 1.29, MemTotal − MemFree.
 
 Examples:
   memrec memory

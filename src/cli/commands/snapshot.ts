@@ -58,15 +58,29 @@ export function snapshotJson(s: Snapshot, d: ThresholdDiscovery): Record<string,
   };
 }
 
-function table(header: string[], rows: string[][], rightAligned: Set<number>, width: number | undefined): string {
+/** A cell cut to `w` characters, `…` marking the cut. */
+function cut(c: string, w: number): string {
+  return c.length <= w ? c : `${c.slice(0, Math.max(w - 1, 0))}…`;
+}
+
+/**
+ * Columns padded to their widest cell; on a terminal of `width`, the `shrink` column (the owner, whose pod and
+ * container names can be long) gives way first so that the last one (the command line) keeps ~24 characters,
+ * then the whole line is cut. Pipes get everything whole.
+ */
+function table(header: string[], rows: string[][], rightAligned: Set<number>, width: number | undefined, shrink?: number): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  if (width !== undefined && shrink !== undefined) {
+    const others = widths.reduce((n, w, i) => (i === shrink || i === widths.length - 1 ? n : n + w + 2), 0);
+    widths[shrink] = Math.max(Math.min(widths[shrink]!, width - others - 2 - 24), header[shrink]!.length, 16);
+  }
   const line = (cells: string[]): string => {
     const text = cells
-      .map((c, i) => (i === cells.length - 1 ? c : rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === cells.length - 1 ? c : rightAligned.has(i) ? c.padStart(widths[i]!) : cut(c, widths[i]!).padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
     // the last column (a command line) is cut to the terminal; pipes get it whole
-    return width !== undefined && text.length > width ? `${text.slice(0, Math.max(width - 1, 0))}…` : text;
+    return width !== undefined && text.length > width ? cut(text, width) : text;
   };
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
@@ -88,6 +102,7 @@ export function snapshotText(s: Snapshot, d: ThresholdDiscovery, columns: number
       ]),
       new Set([0, 1, 2, 3, 4]),
       columns,
+      5,
     ),
   );
   parts.push(`\nOwners (all ${s.processCount} processes)\n`);
