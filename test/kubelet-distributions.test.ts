@@ -129,7 +129,7 @@ test('broken/k3s-bad-kubelet-arg: one warning per bad file or value, naming it; 
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 3, r.stderr);
   assert.match(lines[0]!, /^memrec memory: warning: k3s config \/etc\/rancher\/k3s\/config\.yaml: kubelet-arg \{"eviction-soft":"1Gi"\}: expected a string like "eviction-hard=memory\.available<500Mi"; ignored$/);
-  assert.match(lines[1]!, /^memrec memory: warning: k3s config \/etc\/rancher\/k3s\/config\.yaml\.d\/10-broken\.yaml: not YAML \(.*\); ignored$/);
+  assert.match(lines[1]!, /^memrec memory: warning: k3s config \/etc\/rancher\/k3s\/config\.yaml\.d\/10-broken\.yaml: not YAML \(line 2: Flow sequence[^)]*\); ignored$/);
   assert.match(lines[2]!, /^memrec memory: warning: k3s pid 812: \/etc\/rancher\/k3s\/config\.yaml kubelet-arg eviction-hard: "lots": not a quantity/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   const j = JSON.parse(r.stdout);

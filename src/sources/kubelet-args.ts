@@ -7,6 +7,7 @@ import { HostFileError, readHostText } from './host-file.js';
 import { processEnv, unitOfProcess, type KubeletProcess } from './kubelet-process.js';
 import { hostPath, type Roots } from './roots.js';
 import { readExecStart } from './systemd-unit.js';
+import { yamlErrorLine } from './yaml-error.js';
 
 /** Flags with where they came from; `namePrefix` goes between origin and flag name in a threshold's origin. */
 export interface FlagSet {
@@ -56,7 +57,7 @@ interface Valued {
  * name order, a key's later value replaces the earlier one unless the key ends in `+` (then it is appended).
  * Returns the `kubelet-arg` values and `data-dir`, each with the file that set it.
  */
-function k3sConfig(roots: Roots, file: string, warnings: string[]): { kubeletArgs: Valued[]; dataDir: string | null } {
+function k3sConfig(roots: Roots, file: string, warnings: string[], product = 'k3s'): { kubeletArgs: Valued[]; dataDir: string | null } {
   const files: string[] = [];
   let dropIns: string[] = [];
   try {
@@ -78,12 +79,12 @@ function k3sConfig(roots: Roots, file: string, warnings: string[]): { kubeletArg
     try {
       doc = parseYaml(text);
     } catch (err) {
-      warnings.push(`k3s config ${f}: not YAML (${(err instanceof Error ? err.message : String(err)).split('\n')[0]}); ignored`);
+      warnings.push(`${product} config ${f}: not YAML (${yamlErrorLine(err)}); ignored`);
       continue;
     }
     if (doc === null || doc === undefined) continue;
     if (typeof doc !== 'object' || Array.isArray(doc)) {
-      warnings.push(`k3s config ${f}: expected a mapping of flag names; ignored`);
+      warnings.push(`${product} config ${f}: expected a mapping of flag names; ignored`);
       continue;
     }
     for (const [rawKey, v] of Object.entries(doc as Record<string, unknown>)) {
@@ -95,7 +96,7 @@ function k3sConfig(roots: Roots, file: string, warnings: string[]): { kubeletArg
       const vals: Valued[] = [];
       for (const x of list) {
         if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') vals.push({ value: String(x), origin: `${f} kubelet-arg` });
-        else warnings.push(`k3s config ${f}: kubelet-arg ${JSON.stringify(x)}: expected a string like "eviction-hard=memory.available<500Mi"; ignored`);
+        else warnings.push(`${product} config ${f}: kubelet-arg ${JSON.stringify(x)}: expected a string like "eviction-hard=memory.available<500Mi"; ignored`);
       }
       kubeletArgs = append ? [...kubeletArgs, ...vals] : vals;
     }
@@ -205,7 +206,7 @@ export function k3sKubeletArgs(roots: Roots, proc: KubeletProcess | null): Rebui
  */
 export function rancherKubeletArgs(roots: Roots): RebuiltArgs {
   const warnings: string[] = [];
-  const cfg = k3sConfig(roots, '/etc/rancher/rke2/config.yaml', warnings);
+  const cfg = k3sConfig(roots, '/etc/rancher/rke2/config.yaml', warnings, 'RKE2');
   const extra = cfg.kubeletArgs.map((v) => ({ value: v.value, origin: `RKE2 (no kubelet process): ${v.origin}` }));
   return {
     flagSets: k3sGetArgs(new Map(), extra).map((a) => ({ args: [`--${a.key}=${a.value}`], origin: a.origin, namePrefix: ' ' })),

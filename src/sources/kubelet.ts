@@ -3,7 +3,7 @@
 // distribution's files when no kubelet process is visible. Also which distribution and kubelet version it is.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
 import {
   DEFAULT_HARD,
@@ -21,6 +21,7 @@ import { findKubeletProcesses, type KubeletHost, type KubeletProcess } from './k
 import { findKubeletVersion, type KubeletVersion } from './kubelet-version.js';
 import { hostPath, type Roots } from './roots.js';
 import { readUnitEnvironment } from './systemd-unit.js';
+import { yamlErrorLine } from './yaml-error.js';
 
 /** memrec's own thresholds (--hard/--soft or its config file); they win over anything the kubelet says. */
 export interface ThresholdOverrides {
@@ -133,10 +134,7 @@ function readKubeletConfig(file: string, shown: string): Raw {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    const line = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}: ` : '';
-    // the yaml package appends " at line L, column C:" and a code frame; keep the reason only
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new InputError(`kubelet config ${shown}: not YAML or JSON (${line}${reason})`);
+    throw new InputError(`kubelet config ${shown}: not YAML or JSON (${yamlErrorLine(err)})`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new InputError(`kubelet config ${shown}: expected a KubeletConfiguration mapping`);
