@@ -12,6 +12,8 @@ import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
 import { repoRoot } from './helpers/paths.js';
 import { runMain } from './helpers/run.js';
 import path from 'node:path';
+import os from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 
 const live = canUseMemoryCgroups();
 const roots = resolveRoots({});
@@ -28,10 +30,17 @@ function byPid(c: Collected, pid: number): ProcessSample | undefined {
   return c.processes.find((p) => p.pid === pid);
 }
 
-test('attribution on the real kernel: a pod container cgroup and a service cgroup', { skip: !live && 'needs root and the cgroup v1 memory hierarchy' }, async () => {
+test('attribution on the real kernel: a pod container cgroup and a service cgroup, the container named by its bundle', { skip: !live && 'needs root and the cgroup v1 memory hierarchy' }, async (t) => {
   await withCgroup(async (cg) => {
     const uid = randomUUID();
     const cid = randomBytes(32).toString('hex');
+    // the host's files (containerd's bundle of this container) under a host root of its own; /proc and /sys real
+    const hostRoot = mkdtempSync(path.join(os.tmpdir(), 'memrec-live-root-'));
+    t.after(() => rmSync(hostRoot, { recursive: true, force: true }));
+    const bundle = path.join(hostRoot, 'run/containerd/io.containerd.runtime.v2.task/k8s.io', cid);
+    mkdirSync(bundle, { recursive: true });
+    const annotations = { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': 'holder', 'io.kubernetes.cri.sandbox-name': 'live-0', 'io.kubernetes.cri.sandbox-namespace': 'memrec-test', 'io.kubernetes.cri.sandbox-uid': uid };
+    writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.1.0', process: { args: [process.execPath] }, annotations }));
     const podCg = cg.mkdir(`kubepods/burstable/pod${uid}/${cid}`);
     const svcCg = cg.mkdir('system.slice/memrec-test.service');
     const podProc = cg.spawnIn(`kubepods/burstable/pod${uid}/${cid}`, process.execPath, HOLD(150));
@@ -39,12 +48,12 @@ test('attribution on the real kernel: a pod container cgroup and a service cgrou
     const sleeper = cg.spawnIn('system.slice/memrec-test.service', 'sleep', ['600']);
     await Promise.all([ready(podProc), ready(svcProc), cg.waitForPid(sleeper.pid!, 'system.slice/memrec-test.service')]);
 
-    const c = new Collector({ roots, top: 50 }).collect();
+    const c = new Collector({ roots: resolveRoots({ hostRoot, procRoot: '/proc', sysRoot: '/sys' }), top: 50 }).collect();
     const pod = byPid(c, podProc.pid!);
     const svc = byPid(c, svcProc.pid!);
     assert.ok(pod && svc, 'both holders are in the top 50 by RSS');
     assert.equal(pod.cgroup, podCg);
-    assert.deepEqual(pod.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: cid, runtime: 'unknown', namespace: null, podName: null });
+    assert.deepEqual(pod.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: cid, runtime: 'unknown', namespace: 'memrec-test', podName: 'live-0', container: 'holder', containerType: 'container' });
     assert.ok(pod.rssBytes >= 150 * 1048576, `pod RSS ${pod.rssBytes}`);
     assert.equal(svc.cgroup, svcCg);
     assert.deepEqual(svc.owner, { kind: 'service', unit: 'memrec-test.service' });
@@ -53,7 +62,9 @@ test('attribution on the real kernel: a pod container cgroup and a service cgrou
     const svcAgg = c.owners.find((o) => o.key === 'service:memrec-test.service');
     assert.equal(svcAgg?.processCount, 2);
     assert.ok(svcAgg!.rssBytes >= svc.rssBytes);
-    assert.equal(c.owners.find((o) => o.key === `pod:${uid}`)?.processCount, 1);
+    const podAgg = c.owners.find((o) => o.key === `pod:${uid}`);
+    assert.equal(podAgg?.processCount, 1);
+    assert.deepEqual([podAgg?.owner.kind === 'pod' && podAgg.owner.podName, podAgg?.owner.kind === 'pod' && podAgg.owner.container], ['live-0', null]);
     assert.equal(
       c.owners.reduce((n, o) => n + o.processCount, 0),
       c.processCount,
