@@ -61,7 +61,7 @@ test('install-service refuses a non-root user in one line, exit 2', async () => 
 test('install-service as a real non-root process exits 2 with one line', { skip: !isRoot && 'needs root to become nobody' }, () => {
   const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, memrecBin, 'install-service', '--prefix', '/nonexistent'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'memrec install-service: must run as root (it writes /etc/systemd/system, /etc/memrec and /var/lib/memrec); try: sudo memrec install-service\n');
+  assert.equal(r.stderr, 'memrec install-service: must run as root (it writes /etc/systemd/system and /etc/memrec); try: sudo memrec install-service\n');
 });
 
 test('install-service writes the unit, tight directories and the commented config, and prints systemctl', { skip: !isRoot && 'needs root' }, withRoot(async (root) => {
@@ -74,7 +74,9 @@ test('install-service writes the unit, tight directories and the commented confi
   assert.equal(mode(path.join(root, 'etc/memrec')), 0o700);
   assert.equal(mode(path.join(root, 'etc/memrec/memrec.yaml')), 0o600);
   assert.equal(readFileSync(path.join(root, 'etc/memrec/memrec.yaml'), 'utf8'), defaultConfigYaml());
-  assert.equal(mode(path.join(root, 'var/lib/memrec')), 0o700);
+  // StateDirectory= makes it, for the dynamic user; a plain directory here would be "migrated" at first start
+  assert.equal(existsSync(path.join(root, 'var/lib/memrec')), false);
+  assert.equal(existsSync(path.join(root, 'var/lib/private')), false);
   assert.match(r.stdout, /systemctl daemon-reload/);
   assert.match(r.stdout, /systemctl enable memrec/);
 }));
@@ -127,6 +129,7 @@ test('uninstall keeps data and an edited config; --purge removes everything', { 
   const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
   mkdirSync(wants);
   symlinkSync('/etc/systemd/system/memrec.service', path.join(wants, 'memrec.service'));
+  mkdirSync(path.join(root, 'var/lib/memrec'), { recursive: true }); // as an older install-service left it
   writeFileSync(path.join(root, 'var/lib/memrec/memrec.db'), 'data');
   writeFileSync(path.join(root, 'etc/memrec/memrec.yaml'), 'top: 80\n');
 
@@ -152,10 +155,30 @@ test('uninstall keeps data and an edited config; --purge removes everything', { 
 
 test('uninstall removes an unedited default config and its empty directory', { skip: !isRoot && 'needs root' }, withRoot(async (root) => {
   assert.equal((await runMain(['install-service', '--prefix', root, '--node', process.execPath, '--bin', memrecBin])).code, 0);
+  mkdirSync(path.join(root, 'var/lib/private/memrec'), { recursive: true }); // as StateDirectory= makes it
   const r = await runMain(['uninstall-service', '--prefix', root]);
   assert.equal(r.code, 0);
   assert.equal(existsSync(path.join(root, 'etc/memrec')), false);
-  assert.equal(existsSync(path.join(root, 'var/lib/memrec')), true);
+  assert.equal(existsSync(path.join(root, 'var/lib/private/memrec')), true);
+}));
+
+test('install-service --prefix makes missing parents 0755 under any umask; only /etc/memrec is 0700', { skip: !isRoot && 'needs root' }, withRoot(async (root) => {
+  const staging = path.join(root, 'image-root');
+  const old = process.umask(0o077);
+  try {
+    const r = await runMain(['install-service', '--prefix', staging, '--node', process.execPath, '--bin', memrecBin]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    process.umask(old);
+  }
+  for (const d of ['', 'etc', 'etc/systemd', 'etc/systemd/system']) assert.equal(mode(path.join(staging, d)), 0o755, `${d || '/'} of the staging root`);
+  assert.equal(mode(path.join(staging, 'etc/memrec')), 0o700);
+  assert.equal(mode(path.join(staging, 'etc/systemd/system/memrec.service')), 0o644);
+  assert.equal(mode(path.join(staging, 'etc/memrec/memrec.yaml')), 0o600);
+  // an existing directory of the system is left as it is, loose or tight
+  chmodSync(path.join(staging, 'etc'), 0o750);
+  assert.equal((await runMain(['install-service', '--prefix', staging, '--node', process.execPath, '--bin', memrecBin])).code, 0);
+  assert.equal(mode(path.join(staging, 'etc')), 0o750);
 }));
 
 test('relative paths are usage errors', async () => {

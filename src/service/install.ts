@@ -30,10 +30,8 @@ export interface UninstallInput {
   purge: boolean;
 }
 
-function requireRoot(command: string, uid: number): void {
-  if (uid !== 0) {
-    throw new UsageError(`memrec ${command}: must run as root (it writes /etc/systemd/system, /etc/memrec and /var/lib/memrec); try: sudo memrec ${command}`);
-  }
+function requireRoot(command: string, uid: number, why: string): void {
+  if (uid !== 0) throw new UsageError(`memrec ${command}: must run as root (${why}); try: sudo memrec ${command}`);
 }
 
 function exists(p: string): boolean {
@@ -53,7 +51,20 @@ function writeAtomic(file: string, text: string, mode: number): void {
   renameSync(tmp, file);
 }
 
-/** A directory with exactly `mode`, whatever the umask; an existing one is tightened, never loosened. */
+/**
+ * Missing directories above `dir` as 0755 whatever the umask: they are the system's (etc, systemd, ...),
+ * and a staging root unpacked over / must not close /etc or /var/lib to everyone else.
+ */
+function ensureParents(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.dirname(dir); !exists(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    mkdirSync(d, { mode: 0o755 });
+    chmodSync(d, 0o755);
+  }
+}
+
+/** memrec's own directory with exactly `mode`, whatever the umask; an existing one is tightened, never loosened. */
 function ensureDir(dir: string, mode: number, actions: Action[]): void {
   if (exists(dir)) {
     const cur = lstatSync(dir).mode & 0o777;
@@ -61,17 +72,18 @@ function ensureDir(dir: string, mode: number, actions: Action[]): void {
     actions.push({ kind: 'kept', path: dir });
     return;
   }
-  mkdirSync(dir, { recursive: true, mode });
+  ensureParents(dir);
+  mkdirSync(dir, { mode });
   chmodSync(dir, mode);
   actions.push({ kind: 'created', path: dir, note: `mode 0${mode.toString(8)}` });
 }
 
 export function installService(input: InstallInput): Action[] {
-  requireRoot('install-service', input.uid);
+  requireRoot('install-service', input.uid, 'it writes /etc/systemd/system and /etc/memrec');
   const p = servicePaths(input.prefix);
   const actions: Action[] = [];
 
-  mkdirSync(path.dirname(p.unit), { recursive: true, mode: 0o755 });
+  ensureParents(p.unit);
   // Rewritten on every run: after an upgrade the ExecStart may point elsewhere.
   const old = existsSync(p.unit) ? readFileSync(p.unit, 'utf8') : null;
   if (old === input.unitText) actions.push({ kind: 'unchanged', path: p.unit });
@@ -87,15 +99,20 @@ export function installService(input: InstallInput): Action[] {
     actions.push({ kind: 'created', path: p.configFile, note: 'commented defaults' });
   }
 
-  // A DynamicUser= service's state lives in /var/lib/private/memrec behind a /var/lib/memrec symlink;
-  // systemd moves a plain directory there on first start.
-  if (exists(p.privateStateDir)) actions.push({ kind: 'kept', path: p.privateStateDir, note: 'recorded data' });
-  else ensureDir(p.stateDir, 0o700, actions);
+  // The state directory is the unit's StateDirectory=: systemd creates /var/lib/private/memrec for the
+  // dynamic user behind a /var/lib/memrec link. A plain /var/lib/memrec made here would be "migrated"
+  // on the first start, with a warning that DynamicUser= was previously off.
+  for (const d of [p.privateStateDir, p.stateDir]) {
+    if (exists(d)) {
+      actions.push({ kind: 'kept', path: d, note: 'recorded data' });
+      break;
+    }
+  }
   return actions;
 }
 
 export function uninstallService(input: UninstallInput): Action[] {
-  requireRoot('uninstall-service', input.uid);
+  requireRoot('uninstall-service', input.uid, 'it removes files from /etc/systemd/system, /etc/memrec and /var/lib/memrec');
   const p = servicePaths(input.prefix);
   const actions: Action[] = [];
   const remove = (target: string, note?: string): void => {

@@ -22,13 +22,15 @@ function serviceFiles(node: string, bin: string): Array<[string, boolean]> {
 
 export const command: Command = {
   name: 'install-service',
-  summary: 'install the hardened systemd unit, /etc/memrec/memrec.yaml and /var/lib/memrec (root)',
+  summary: 'install the hardened systemd unit and /etc/memrec/memrec.yaml (root)',
   help: `Usage: memrec install-service [--prefix DIR] [--node PATH] [--bin PATH]
 
 Writes /etc/systemd/system/memrec.service (the hardened unit shipped in systemd/memrec.service, with
-ExecStart pointing at this node and this memrec), creates /etc/memrec (0700) with a commented default
-memrec.yaml (an existing one is never overwritten) and /var/lib/memrec (0700), then prints the
-systemctl commands to run. It does not run systemctl itself. Run it again after an upgrade.
+ExecStart pointing at this node and this memrec) and /etc/memrec (0700) with a commented default
+memrec.yaml (an existing one is never overwritten), then prints the systemctl commands to run. It does
+not run systemctl itself. Missing parent directories are made 0755. The database directory
+/var/lib/memrec is made by systemd at the first start (StateDirectory=, owned by the service's dynamic
+user). Run it again after an upgrade.
 Must run as root. The service runs as a dynamic user, so node and memrec must be installed where
 any user can read them (not under /root, e.g. an nvm install).
 
