@@ -1,11 +1,18 @@
 #!/usr/bin/env node
-import { processIo } from './io.js';
-import { main } from './main.js';
+// memrec's entry point. It checks the Node version before loading anything an older Node cannot run
+// (better-sqlite3 12 is built for Node 20's ABI; the code uses Node 20 APIs), so that Debian 12's and
+// Ubuntu's Node 18 get one line instead of a stack. It imports nothing and stays within ES2019 syntax
+// (no ?., no ??, no top-level await) so that Node 12 and later can parse it and print that line.
+const REQUIRED_MAJOR = 20;
 
-// A closed stdout (`memrec query | head`) ends the command quietly.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
-
-process.exitCode = await main(process.argv.slice(2), processIo());
+const match = /^v?(\d+)\./.exec(process.versions.node);
+const major = match ? Number(match[1]) : NaN;
+if (!(major >= REQUIRED_MAJOR)) {
+  process.stderr.write(
+    `memrec: needs Node.js ${REQUIRED_MAJOR} or newer, but ${process.execPath} is Node.js ${process.versions.node}; ` +
+      `install Node.js ${REQUIRED_MAJOR} (README, "Install": NodeSource on Debian/Ubuntu, dnf module nodejs:${REQUIRED_MAJOR} on RHEL)\n`,
+  );
+  process.exitCode = 1;
+} else {
+  void import('./run.js');
+}
