@@ -6,7 +6,8 @@ import { renderYaml } from '../config/render.js';
 import { OPTIONS, type ConfigKey, type RecordConfig } from '../config/schema.js';
 import { RUNTIME_CONFIG_PATH } from './unit.js';
 
-export function defaultConfigYaml(): string {
+/** `writer` says who wrote the file and whether it is ever replaced. */
+export function defaultConfigYaml(writer = '`memrec install-service`; it is never overwritten'): string {
   const values = Object.fromEntries(OPTIONS.map((o) => [o.key, o.default])) as unknown as RecordConfig;
   values.db = SYSTEM_DB_PATH;
   values.config = RUNTIME_CONFIG_PATH;
@@ -16,7 +17,7 @@ export function defaultConfigYaml(): string {
     .map((l) => (l === '' || l.startsWith('#') ? l : `# ${l}`))
     .join('\n');
   return [
-    '# /etc/memrec/memrec.yaml, written by `memrec install-service`; it is never overwritten.',
+    `# /etc/memrec/memrec.yaml, written by ${writer}.`,
     '# Uncomment a key to change it, then `systemctl restart memrec`. `memrec config` shows the result.',
     '# The service passes --db /var/lib/memrec/memrec.db (its StateDirectory, the only place it may write).',
     '',
