@@ -68,7 +68,7 @@ function processCount(): number {
  * Counted once the count holds still: a previous section's killed children (dying, then zombies until
  * reaped) made a --procs 300 run count ~300, add none, and measure 70 processes.
  */
-async function fillProcesses(total: number): Promise<ChildProcess[]> {
+export async function fillProcesses(total: number): Promise<ChildProcess[]> {
   let live = processCount();
   for (let i = 0; i < 20; i++) {
     await sleep(200);

@@ -1,9 +1,10 @@
 // `npm run bench`: every bench section in turn, or those named by --only. A section is a bench/<name>.ts
 // exporting an async function; add yours to `sections`.
-// Usage: node dist/bench/run.js [--procs N] [--only collector,store,query,recorder]
+// Usage: node dist/bench/run.js [--procs N] [--only collector,store,query,recorder,oom,container]
 import { parseArgs } from 'node:util';
 import { benchCollector, formatCollectorBench } from './collector.js';
 import { benchOom } from './oom.js';
+import { benchContainer, formatContainerBench } from './container.js';
 import { benchQuery } from './query.js';
 import { benchRecorder, formatRecorderBench } from './recorder.js';
 import { benchStore } from './store.js';
@@ -23,6 +24,7 @@ const sections: Section[] = [
   { name: 'query', about: 'query/culprits/timeline latency on a 30-day database', run: async ({ procs }) => table(await benchQuery({ processes: procs })) },
   { name: 'recorder', about: 'recorder CPU, RSS and db bytes/day in permanent burst', run: async ({ procs }) => formatRecorderBench(await benchRecorder({ processes: procs })) },
   { name: 'oom', about: 'CPU to read one global OOM report listing every task, and the stored event size', run: async ({ procs }) => table({ ...benchOom({ tasks: Math.max(1, procs) }) }) },
+  { name: 'container', about: "the DaemonSet recorder container's memory charge: the recorder, then with its liveness probe", run: async ({ procs }) => formatContainerBench(await benchContainer({ processes: procs })) },
 ];
 
 const { values } = parseArgs({ options: { procs: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
