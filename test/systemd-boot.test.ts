@@ -1,15 +1,18 @@
-// The unit under a real systemd: a Debian 12 machine booted with systemd-nspawn (test/helpers/nspawn.ts)
-// runs test/boot/unit-check.ts, which installs memrec's unit with `install-service`, starts, restarts,
-// SIGKILLs and stops it, and writes what it saw; the assertions are here. memrec inside is this
-// checkout as installed (packaging/stage.ts), run by this machine's Node 20; the machine's own
-// /usr/bin/node is Debian's Node 18, which memrec must refuse.
-// About 80 s the first time (debootstrap, cached in /var/cache/memrec-nspawn), then ~30 s a boot.
+// The unit under a real systemd: a Debian 12 machine booted with systemd-nspawn (test/helpers/nspawn.ts).
+// First boot: test/boot/unit-check.ts installs memrec's unit with `install-service`, starts, restarts,
+// SIGKILLs and stops it. Second boot: test/boot/deb-check.ts installs the Debian package, whose
+// maintainer scripts then meet a real systemd, and removes and purges it. Each writes what it saw; the
+// assertions are here. memrec inside is this checkout as installed (packaging/stage.ts), run by this
+// machine's Node 20; the machine's own /usr/bin/node is Debian's Node 18, which memrec must refuse.
+// About 2.5 minutes the first time (debootstrap, cached in /var/cache/memrec-nspawn), then ~25 s a boot.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { buildDeb } from '../packaging/deb/build.js';
 import { stageInstalled } from '../packaging/stage.js';
+import { ensureDebianPackage } from './helpers/debian-tools.js';
 import { boot, ensureBootableRoot, type Boot } from './helpers/nspawn.js';
 import { repoRoot } from './helpers/paths.js';
 
@@ -157,3 +160,68 @@ test('memrec.service under systemd as PID 1 (Debian 12 in systemd-nspawn)', { sk
   }
 });
 
+
+interface DebResult {
+  timeouts: string[];
+  install: Ran;
+  afterInstall: { enabled: string; version: string };
+  recording: { uid: string | null; execStart: string } | null;
+  remove: Ran;
+  afterRemove: { activeState: string; binGone: boolean; dataKept: boolean; configKept: boolean; lastLifecycle: string | null };
+  purge: Ran;
+  afterPurge: string[];
+}
+
+test('the Debian package under systemd as PID 1: postinst enables and starts, remove stops and keeps data, purge deletes it', { skip: !isRoot && 'needs root: debootstrap and systemd-nspawn' }, async (t) => {
+  for (const [p, c] of [['dpkg-dev', 'dpkg-shlibdeps'], ['binutils', 'strip']] as const) ensureDebianPackage(p, c);
+  const root = ensureBootableRoot();
+  const work = mkdtempSync(path.join(os.tmpdir(), 'memrec-boot-deb-'));
+  chmodSync(work, 0o755);
+  try {
+    const debDir = path.join(work, 'deb');
+    const deb = buildDeb(debDir);
+    const memrec = path.join(work, 'memrec');
+    stageInstalled(repoRoot, memrec);
+    const check = path.join(work, 'check');
+    mkdirSync(check, { mode: 0o755 });
+    copyFileSync(path.join(repoRoot, 'dist', 'test', 'boot', 'deb-check.js'), path.join(check, 'deb-check.js'));
+    writeFileSync(path.join(check, 'run'), '#!/bin/sh\nexec /usr/bin/node /opt/check/deb-check.js\n', { mode: 0o755 });
+    const out = path.join(work, 'out');
+    mkdirSync(out);
+    // Node 20 over the machine's /usr/bin/node: the package's unit runs /usr/bin/node
+    const b = boot(root, {
+      check,
+      out,
+      binds: { [realpathSync(process.execPath)]: '/usr/bin/node', [memrec]: '/opt/memrec', [debDir]: '/opt/deb', '/dev/kmsg': '/dev/kmsg' },
+      capabilities: ['CAP_SYSLOG'],
+    });
+    const context = (): string => `\n--- check.log ---\n${b.checkLog.slice(-3000)}\n--- console ---\n${b.console.slice(-3000)}`;
+    assert.equal(b.checkStatus, 0, `the check inside the machine failed or never ran${context()}`);
+    const r = JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8')) as DebResult;
+    const journal = readFileSync(path.join(out, 'journal-memrec.txt'), 'utf8');
+    assert.deepEqual(r.timeouts, [], `waited in vain for: ${r.timeouts.join(', ')}\n--- journal -u memrec ---\n${journal.slice(-3000)}\n--- dpkg -i ---\n${r.install.stdout}${r.install.stderr}`);
+
+    await t.test('dpkg -i: the unit is enabled and started, memrec records as the dynamic user from /usr/lib/memrec', () => {
+      assert.equal(r.install.status, 0, r.install.stderr);
+      assert.equal(r.afterInstall.enabled, 'enabled');
+      assert.equal(r.afterInstall.version, `memrec ${deb.version}`);
+      assert.ok(r.recording);
+      assert.notEqual(r.recording.uid, null);
+      assert.notEqual(r.recording.uid, '0');
+      assert.match(r.recording.execStart, /path=\/usr\/bin\/node ; argv\[\]=\/usr\/bin\/node --jitless .* \/usr\/lib\/memrec\/dist\/src\/cli\/bin\.js record /);
+    });
+
+    await t.test('dpkg --remove: prerm stopped it cleanly (recorder_stop), the code is gone, data and configuration kept', () => {
+      assert.equal(r.remove.status, 0, r.remove.stderr);
+      assert.deepEqual(r.afterRemove, { activeState: 'inactive', binGone: true, dataKept: true, configKept: true, lastLifecycle: 'recorder_start,recorder_stop' });
+    });
+
+    await t.test('dpkg --purge: the database, /etc/memrec and the unit links are gone', () => {
+      assert.equal(r.purge.status, 0, r.purge.stderr);
+      assert.deepEqual(r.afterPurge, []);
+    });
+  } finally {
+    if (process.env['MEMREC_KEEP_BOOT']) process.stderr.write(`kept ${work}\n`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+});
