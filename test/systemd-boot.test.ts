@@ -15,6 +15,7 @@ import { stageInstalled } from '../packaging/stage.js';
 import { ensureDebianPackage } from './helpers/debian-tools.js';
 import { boot, ensureBootableRoot, type Boot } from './helpers/nspawn.js';
 import { repoRoot } from './helpers/paths.js';
+import type { Ran } from './boot/machine.js';
 
 const isRoot = process.getuid?.() === 0;
 const unitTemplate = readFileSync(path.join(repoRoot, 'systemd', 'memrec.service'), 'utf8');
@@ -31,8 +32,24 @@ function capMask(names: string[]): string {
   return m.toString(16).padStart(16, '0');
 }
 
+/**
+ * In `work`: memrec as installed (bound at /opt/memrec), the check directory (/opt/check) holding
+ * test/boot/<script>.js, its helpers and a `run` that starts it with `node` (a path in the machine), and out/.
+ */
+function prepare(work: string, script: string, node: string): { memrec: string; check: string; out: string } {
+  const memrec = path.join(work, 'memrec');
+  stageInstalled(repoRoot, memrec);
+  const check = path.join(work, 'check');
+  mkdirSync(check, { mode: 0o755 });
+  for (const f of [`${script}.js`, 'machine.js']) copyFileSync(path.join(repoRoot, 'dist', 'test', 'boot', f), path.join(check, f));
+  writeFileSync(path.join(check, 'package.json'), '{"type":"module"}\n');
+  writeFileSync(path.join(check, 'run'), `#!/bin/sh\nexec ${node} /opt/check/${script}.js\n`, { mode: 0o755 });
+  const out = path.join(work, 'out');
+  mkdirSync(out);
+  return { memrec, check, out };
+}
+
 interface Proc { pid: string; uid: string; gid: string; capEff: string; capPrm: string; capAmb: string; capBnd: string; cmdline: string }
-interface Ran { status: number | null; stdout: string; stderr: string }
 interface Result {
   timeouts: string[];
   oldNode: { version: string; run: Ran };
@@ -63,14 +80,7 @@ test('memrec.service under systemd as PID 1 (Debian 12 in systemd-nspawn)', { sk
   chmodSync(work, 0o755); // the service's dynamic user walks through it to reach /opt/memrec
   let booted: Boot | undefined;
   try {
-    const memrec = path.join(work, 'memrec');
-    stageInstalled(repoRoot, memrec);
-    const check = path.join(work, 'check');
-    mkdirSync(check, { mode: 0o755 });
-    copyFileSync(path.join(repoRoot, 'dist', 'test', 'boot', 'unit-check.js'), path.join(check, 'unit-check.js'));
-    writeFileSync(path.join(check, 'run'), '#!/bin/sh\nexec /opt/node/bin/node /opt/check/unit-check.js\n', { mode: 0o755 });
-    const out = path.join(work, 'out');
-    mkdirSync(out);
+    const { memrec, check, out } = prepare(work, 'unit-check', '/opt/node/bin/node');
     // the host's /dev/kmsg and CAP_SYSLOG (nspawn drops it), so the unit's DeviceAllow=/dev/kmsg r and
     // AmbientCapabilities= are tried for real
     booted = boot(root, {
@@ -180,14 +190,7 @@ test('the Debian package under systemd as PID 1: postinst enables and starts, re
   try {
     const debDir = path.join(work, 'deb');
     const deb = buildDeb(debDir);
-    const memrec = path.join(work, 'memrec');
-    stageInstalled(repoRoot, memrec);
-    const check = path.join(work, 'check');
-    mkdirSync(check, { mode: 0o755 });
-    copyFileSync(path.join(repoRoot, 'dist', 'test', 'boot', 'deb-check.js'), path.join(check, 'deb-check.js'));
-    writeFileSync(path.join(check, 'run'), '#!/bin/sh\nexec /usr/bin/node /opt/check/deb-check.js\n', { mode: 0o755 });
-    const out = path.join(work, 'out');
-    mkdirSync(out);
+    const { memrec, check, out } = prepare(work, 'deb-check', '/usr/bin/node');
     // Node 20 over the machine's /usr/bin/node: the package's unit runs /usr/bin/node
     const b = boot(root, {
       check,

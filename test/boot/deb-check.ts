@@ -2,36 +2,17 @@
 // /opt/deb) with dpkg, so that its maintainer scripts meet a real systemd, then removes and purges it.
 // Node 20 is bound over /usr/bin/node (the package's unit runs /usr/bin/node; the machine's own nodejs is
 // 18, so dpkg is told to ignore that dependency). The checkout as installed is at /opt/memrec, to read the
-// database once the package is gone. Node builtins only; results in /out/result.json.
-import { spawnSync } from 'node:child_process';
+// database once the package is gone. Node builtins only (and machine.ts); results in /out/result.json.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { run, show, waitFor } from './machine.js';
 
 const DB = '/var/lib/memrec/memrec.db';
-const result: Record<string, unknown> = { timeouts: [] };
+const timeouts: string[] = [];
+const result: Record<string, unknown> = { timeouts };
 
-function run(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
 const memrec = (args: string[]) => run('/usr/bin/node', ['/opt/memrec/dist/src/cli/bin.js', ...args]);
-const show = (prop: string): string => run('systemctl', ['show', '-p', prop, '--value', 'memrec.service']).stdout.trim();
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
-function waitFor<T>(what: string, ms: number, probe: () => T | null): T | null {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== null) return v;
-    if (Date.now() > end) {
-      (result['timeouts'] as string[]).push(what);
-      return null;
-    }
-    sleep(250);
-  }
-}
 
 function mainUid(): string | null {
   const pid = show('MainPID');
@@ -50,7 +31,7 @@ result['afterInstall'] = {
   version: run('/usr/bin/memrec', ['--version']).stdout.trim(),
 };
 // postinst started it: recording as the dynamic user from the package's files
-result['recording'] = waitFor('recording after install', 60_000, () => (run('/usr/bin/memrec', ['status', '--db', DB]).status === 0 ? { uid: mainUid(), execStart: show('ExecStart') } : null));
+result['recording'] = waitFor(timeouts, 'recording after install', 60_000, () => (run('/usr/bin/memrec', ['status', '--db', DB]).status === 0 ? { uid: mainUid(), execStart: show('ExecStart') } : null));
 
 result['remove'] = run('dpkg', ['--remove', 'memrec']);
 result['afterRemove'] = {

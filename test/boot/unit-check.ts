@@ -1,39 +1,19 @@
 // Runs INSIDE the booted Debian 12 machine of test/systemd-boot.test.ts (systemd is PID 1 there), with
 // Node 20 at /opt/node/bin/node, memrec as installed at /opt/memrec, and /out for the results. It drives
 // the unit as an administrator would and writes what it saw to /out/result.json; the test judges it.
-// Node builtins only: nothing else of the checkout is in the machine.
-import { spawnSync } from 'node:child_process';
+// Node builtins only (and machine.ts, copied beside it): nothing else of the checkout is in the machine.
 import { existsSync, lstatSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { run, show, waitFor } from './machine.js';
 
 const NODE = '/opt/node/bin/node';
 const BIN = '/opt/memrec/dist/src/cli/bin.js';
 const DB = '/var/lib/memrec/memrec.db';
-const result: Record<string, unknown> = {};
+const timeouts: string[] = [];
+const result: Record<string, unknown> = { timeouts };
 
-function run(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
 const memrec = (args: string[]) => run(NODE, [BIN, ...args]);
-const show = (prop: string): string => run('systemctl', ['show', '-p', prop, '--value', 'memrec.service']).stdout.trim();
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
-/** Poll `probe` every 250 ms until it returns a value, for at most `ms`; null when the deadline passes. */
-function waitFor<T>(what: string, ms: number, probe: () => T | null): T | null {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== null) return v;
-    if (Date.now() > end) {
-      (result['timeouts'] as string[]).push(what);
-      return null;
-    }
-    sleep(250);
-  }
-}
 
 interface Event { at: string; type: string; details: Record<string, unknown> }
 function events(): Event[] {
@@ -64,7 +44,6 @@ function recordingAs(pid: string): boolean {
   return memrec(['status', '--db', DB]).status === 0 && events().some((e) => e.type === 'recorder_start' && String(e.details['pid']) === pid);
 }
 
-result['timeouts'] = [];
 // Debian 12's own node (18) must be refused in one line
 result['oldNode'] = { version: run('/usr/bin/node', ['--version']).stdout.trim(), run: run('/usr/bin/node', [BIN, '--version']) };
 
@@ -72,7 +51,7 @@ result['install'] = memrec(['install-service', '--node', NODE]);
 result['stateDirAfterInstall'] = existsSync('/var/lib/memrec');
 result['daemonReload'] = run('systemctl', ['daemon-reload']);
 result['start'] = run('systemctl', ['start', 'memrec.service']);
-const first = waitFor('first recording', 60_000, () => {
+const first = waitFor(timeouts, 'first recording', 60_000, () => {
   const p = mainProcess();
   return p && recordingAs(p['pid']!) ? p : null;
 });
@@ -97,7 +76,7 @@ result['snapshotsBeforeRestart'] = beforeRestart;
 // restart: a clean stop (recorder_stop), a new start, the same database
 const startsBefore = starts();
 result['restart'] = run('systemctl', ['restart', 'memrec.service']);
-const second = waitFor('recording after restart', 60_000, () => {
+const second = waitFor(timeouts, 'recording after restart', 60_000, () => {
   const p = mainProcess();
   return p && p['pid'] !== first?.['pid'] && starts() > startsBefore && recordingAs(p['pid']!) ? p : null;
 });
@@ -107,7 +86,7 @@ result['snapshotsAfterRestart'] = snapshotIds();
 // SIGKILL: no stop record can be written; Restart=always brings it back after RestartSec
 const restartsBefore = Number(show('NRestarts'));
 if (second) process.kill(Number(second['pid']), 'SIGKILL');
-const third = waitFor('recording after SIGKILL', 90_000, () => {
+const third = waitFor(timeouts, 'recording after SIGKILL', 90_000, () => {
   const p = mainProcess();
   return p && p['pid'] !== second?.['pid'] && recordingAs(p['pid']!) ? p : null;
 });
