@@ -80,6 +80,11 @@ function duKiB(dir: string): number {
   return Math.ceil(bytes / 1024);
 }
 
+function directoryModes(dir: string, closed: string): void {
+  chmodSync(dir, dir === closed ? 0o700 : 0o755);
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) directoryModes(path.join(dir, e.name), closed);
+}
+
 function writeFile(root: string, target: string, text: string | Buffer, mode: number): void {
   const p = path.join(root, target);
   mkdirSync(path.dirname(p), { recursive: true, mode: 0o755 });
@@ -160,7 +165,7 @@ export function buildDeb(outDir: string): BuiltDeb {
     const changelog = `memrec (${pkg.version}) unstable; urgency=medium\n\n  * Built from the memrec repository (npm run deb).\n\n -- ${maintainer}  ${rfc5322(date)}\n`;
     writeFile(root, path.join(DEB_PATHS.doc, 'changelog.gz'), gzipSync(changelog, { level: 9 }), 0o644);
     writeFile(root, path.join(DEB_PATHS.doc, 'copyright'), copyright(pkg.license, date.getUTCFullYear()), 0o644);
-    // the README is the manual until the man page exists; it is also in /usr/lib/memrec for `npm` parity
+    // the README is the manual until the man page exists: in the documentation directory, not the code's
     writeFile(root, path.join(DEB_PATHS.doc, 'README.md.gz'), gzipSync(readFileSync(path.join(REPO_ROOT, 'README.md')), { level: 9 }), 0o644);
     rmSync(path.join(lib, 'README.md'), { force: true });
     writeFile(root, '/usr/share/lintian/overrides/memrec', readFileSync(path.join(SCRIPTS_DIR, 'lintian-overrides')), 0o644);
@@ -197,6 +202,8 @@ export function buildDeb(outDir: string): BuiltDeb {
       chmodSync(path.join(debian, s), 0o755);
     }
 
+    // directories as dpkg will create them, whatever the umask was: 0755, memrec's /etc/memrec 0700
+    directoryModes(root, path.join(root, path.dirname(DEB_PATHS.config)));
     mkdirSync(outDir, { recursive: true });
     const file = path.join(path.resolve(outDir), `${pkg.name}_${pkg.version}_${arch}.deb`);
     run('dpkg-deb', ['--root-owner-group', '--build', root, file]);
