@@ -1,24 +1,34 @@
 // The HTML export opened in headless Chromium: no console errors, no request leaves the file, the
-// charts are drawn from real data, the culprits are there, hostile command lines stay text.
+// charts are drawn from real data, the culprits are there, hostile strings stay text. At 800 and 1400 px
+// and on A4 paper nothing overflows its box or the page, and words are not broken mid-word. A day
+// recorded at 1 s stays a small file with its one-sample dip still drawn.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import { killScope } from '../src/report/html/report.js';
+import { byteScale } from '../src/report/html/svg.js';
+import { timeTicks } from '../src/report/time-ticks.js';
 import { canUseMemoryCgroups } from './helpers/cgroup.js';
-import { haveChromium, inspectPage } from './helpers/chromium.js';
+import { haveChromium, inspectPage, printToPdf } from './helpers/chromium.js';
+import { HOSTILE_CMDLINE, writeLongDb } from './helpers/long-db.js';
 import { repoRoot } from './helpers/paths.js';
 import { HOSTILE_ARG, recordTestDatabase, type RecordedDb } from './helpers/report-db.js';
 import { runMain } from './helpers/run.js';
 
-const skip = !canUseMemoryCgroups() ? 'needs root and a writable cgroup v1 memory hierarchy' : !haveChromium() ? 'needs /usr/bin/chromium' : false;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const noChromium = !haveChromium() ? 'needs /usr/bin/chromium' : false;
+const skip = !canUseMemoryCgroups() ? 'needs root and a writable cgroup v1 memory hierarchy' : noChromium;
 let dir = '';
 let db: RecordedDb;
+const artifacts = path.join(repoRoot, 'artifacts');
 
 before(async () => {
-  if (skip) return;
   dir = mkdtempSync(path.join(tmpdir(), 'memrec-html-'));
-  db = await recordTestDatabase(dir);
+  mkdirSync(artifacts, { recursive: true });
+  if (!skip) db = await recordTestDatabase(dir);
 });
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -28,42 +38,149 @@ interface Inspected {
   title: string;
   scripts: number;
   svgs: number;
-  series: Array<{ name: string; points: number; w: number; h: number }>;
+  series: Array<{ name: string; points: number; w: number; h: number; bottom: number; stroke: string }>;
   layers: Array<{ name: string; points: number; w: number; h: number }>;
+  zeroLines: number[];
   culpritRows: number;
   explanations: string[];
   bursts: number;
-  ooms: number;
+  ooms: { node: number; cgroup: number; strokes: string[] };
   hostileShown: boolean;
   images: number;
   events: number;
+  text: string;
+  meta: string;
+  toc: string[];
+  sections: string[];
+  sectionIds: string[];
 }
 
 const EXPR = `(() => {
-  const shape = (p) => { const b = p.getBBox(); return { name: p.dataset.series, points: (p.getAttribute('d').match(/[ML]/g) || []).length, w: b.width, h: b.height }; };
+  const shape = (p) => { const b = p.getBBox(); return { name: p.dataset.series, points: (p.getAttribute('d').match(/[ML]/g) || []).length, w: b.width, h: b.height, bottom: b.y + b.height, stroke: p.getAttribute('stroke') }; };
+  const first = document.querySelector('svg.chart');
   return {
     title: document.title,
     scripts: document.scripts.length,
     svgs: document.querySelectorAll('svg').length,
-    series: [...document.querySelectorAll('path.series')].map(shape),
+    series: [...first.querySelectorAll('path.series')].map(shape),
     layers: [...document.querySelectorAll('path.layer')].map(shape),
-    culpritRows: document.querySelectorAll('#culprits tbody tr').length,
-    explanations: [...document.querySelectorAll('#culprits td.expl')].map((td) => td.textContent),
-    bursts: document.querySelectorAll('rect.burst').length,
-    ooms: document.querySelectorAll('g.oom').length,
+    zeroLines: [...first.querySelectorAll('line.zero')].map((l) => Number(l.getAttribute('y1'))),
+    culpritRows: document.querySelectorAll('#culprits tbody tr.main').length,
+    explanations: [...document.querySelectorAll('#culprits .expl')].map((e) => e.textContent),
+    bursts: first.querySelectorAll('.burst').length,
+    ooms: {
+      node: first.querySelectorAll('g.oom.node').length,
+      cgroup: first.querySelectorAll('g.oom.cgroup').length,
+      strokes: [...document.querySelectorAll('g.oom line')].map((l) => l.getAttribute('stroke') + ' ' + (l.getAttribute('stroke-dasharray') || '')),
+    },
     hostileShown: document.body.textContent.includes(${JSON.stringify(HOSTILE_ARG)}),
     images: document.images.length,
     events: document.querySelectorAll('#events tbody tr').length,
+    text: document.body.innerText,
+    meta: document.querySelector('dl.meta').textContent,
+    toc: [...document.querySelectorAll('nav.toc a')].map((a) => a.getAttribute('href')),
+    sections: [...document.querySelectorAll('section > h2')].map((h) => h.textContent),
+    sectionIds: [...document.querySelectorAll('section')].map((s) => '#' + s.id),
   };
 })()`;
 
-test('the HTML export renders in headless Chromium: charts drawn, culprits explained, nothing loaded or run', { skip, timeout: 120_000 }, async () => {
-  const file = path.join(dir, 'postmortem.html');
-  const r = await runMain(['export', '--since', `@${Math.floor(db.since / 1000)}`, '--out', file, '--db', db.file]);
+interface Layout {
+  width: number;
+  scrollWidth: number;
+  /** elements whose box ends right of the viewport */
+  outside: string[];
+  /** boxes whose content is wider than the box */
+  overflowing: string[];
+  /** words of letters and digits split across two lines */
+  broken: string[];
+  charts: Array<{ w: number; parent: number }>;
+}
+
+/**
+ * Every element's box inside the viewport, no horizontal scroll, no text wider than its box, and no
+ * word of 2 to 20 letters or digits split over two lines (longer runs, hex ids, may break where they must).
+ */
+const LAYOUT = `(() => {
+  const vw = document.documentElement.clientWidth;
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : '') + ' ' + JSON.stringify((e.textContent || '').slice(0, 40));
+  const outside = [...document.querySelectorAll('body, body *')].filter((e) => e.getBoundingClientRect().right > vw + 0.5).map(name);
+  const overflowing = [...document.querySelectorAll('td, th, dd, dt, li, p, h1, h2, figcaption, summary, div, section, figure, table')]
+    .filter((e) => e.getClientRects().length > 0 && e.scrollWidth > e.clientWidth + 1).map(name);
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest('svg') || n.parentElement.getClientRects().length === 0) continue;
+    for (const m of n.data.matchAll(/(?<![\\p{L}\\p{N}])[\\p{L}\\p{N}]{2,20}(?![\\p{L}\\p{N}])/gu)) {
+      const r = document.createRange();
+      r.setStart(n, m.index);
+      r.setEnd(n, m.index + m[0].length);
+      const tops = new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top)));
+      if (tops.size > 1) broken.push(m[0] + ' in ' + name(n.parentElement));
+    }
+  }
+  const charts = [...document.querySelectorAll('svg.chart')].map((s) => ({ w: s.getBoundingClientRect().width, parent: s.parentElement.getBoundingClientRect().width }));
+  return { width: vw, scrollWidth: document.documentElement.scrollWidth, outside: outside.slice(0, 10), overflowing: overflowing.slice(0, 10), broken: broken.slice(0, 10), charts };
+})()`;
+
+/** Lay the page out at `width` and assert it fits; the screenshot goes to artifacts/ for a person to look at. */
+async function assertFits(file: string, width: number, shot: string): Promise<void> {
+  const page = await inspectPage<Layout>(file, LAYOUT, { width });
+  writeFileSync(path.join(artifacts, shot), page.screenshot);
+  const l = page.value;
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.requests, []);
+  assert.deepEqual(l.outside, [], `${width} px: boxes past the right edge`);
+  assert.deepEqual(l.overflowing, [], `${width} px: content wider than its box`);
+  assert.ok(l.scrollWidth <= l.width, `${width} px: the page scrolls sideways (${l.scrollWidth} > ${l.width})`);
+  assert.deepEqual(l.broken, [], `${width} px: words broken mid-word`);
+  assert.ok(l.charts.length >= 2 && l.charts.every((c) => c.w > 0 && c.w <= c.parent + 0.5), `${width} px: charts scale to their column ${JSON.stringify(l.charts)}`);
+}
+
+interface PrintLayout {
+  figures: Array<{ h: number; breakInside: string }>;
+  tbodies: string[];
+  scrollWidth: number;
+  width: number;
+}
+
+/** Printed: A4 pages, every chart on one page (kept whole, shorter than the page). */
+async function assertPrints(file: string, pdfName: string): Promise<number> {
+  // A4 is 210 mm wide; 12 mm margins leave 186 mm, 703 CSS px, and 273 mm (1032 px) of height
+  const page = await inspectPage<PrintLayout>(
+    file,
+    `(() => ({ figures: [...document.querySelectorAll('section.chart')].map((f) => ({ h: f.getBoundingClientRect().height, breakInside: getComputedStyle(f).breakInside })),
+      tbodies: [...new Set([...document.querySelectorAll('#culprits tbody')].map((t) => getComputedStyle(t).breakInside))],
+      scrollWidth: document.documentElement.scrollWidth, width: document.documentElement.clientWidth }))()`,
+    { width: 703, media: 'print' },
+  );
+  const v = page.value;
+  assert.ok(v.figures.length >= 2);
+  for (const f of v.figures) {
+    assert.equal(f.breakInside, 'avoid', 'a chart section is never split across pages');
+    assert.ok(f.h < 1032, `a chart section fits on one A4 page (${f.h} px)`);
+  }
+  assert.deepEqual(v.tbodies, ['avoid'], "a culprit's row and its explanation stay together");
+  assert.ok(v.scrollWidth <= v.width, 'nothing wider than A4');
+  const { pdf, errors, requests } = await printToPdf(file);
+  writeFileSync(path.join(artifacts, pdfName), pdf);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(requests, []);
+  const text = pdf.toString('latin1');
+  const boxes = [...text.matchAll(/\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  assert.ok(boxes.length > 0 && boxes.every(([w, h]) => Math.abs(w! - 595) < 2 && Math.abs(h! - 842) < 2), `A4 pages: ${JSON.stringify(boxes.slice(0, 3))}`);
+  return (text.match(/\/Type\s*\/Page\b(?!s)/g) ?? []).length;
+}
+
+async function exportHtml(file: string, args: string[]): Promise<string> {
+  const r = await runMain(['export', ...args, '--out', file, '--force']);
   assert.equal(r.code, 0, r.stderr);
+  return readFileSync(file, 'utf8');
+}
+
+test('the HTML export renders in headless Chromium: charts drawn, culprits explained, nothing loaded or run', { skip, timeout: 180_000 }, async () => {
+  const file = path.join(dir, 'postmortem.html');
+  await exportHtml(file, ['--since', `@${Math.floor(db.since / 1000)}`, '--until', `@${Math.ceil(db.until / 1000)}`, '--db', db.file]);
   const page = await inspectPage<Inspected>(file, EXPR);
-  const artifacts = path.join(repoRoot, 'artifacts');
-  mkdirSync(artifacts, { recursive: true });
   writeFileSync(path.join(artifacts, 'report-html.png'), page.screenshot);
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.requests, [], 'the page requested nothing');
@@ -72,17 +189,110 @@ test('the HTML export renders in headless Chromium: charts drawn, culprits expla
   assert.equal(v.scripts, 0);
   assert.equal(v.images, 0, 'the hostile <img> is text, not an element');
   assert.equal(v.hostileShown, true, 'the hostile argument is shown as text');
+  // available memory and memory per owner; the incident fills the range, so no zoom on its lowest point
   assert.equal(v.svgs, 2);
   const kubelet = v.series.find((s) => s.name === 'kubelet memory.available');
   const hard = v.series.find((s) => s.name === 'hard threshold');
-  assert.ok(kubelet && kubelet.points >= db.snapshots - 1 && kubelet.w > 500, JSON.stringify(kubelet));
+  assert.ok(kubelet && kubelet.points >= 10 && kubelet.w > 500, JSON.stringify(kubelet));
   assert.ok(hard && hard.w > 500, JSON.stringify(hard));
-  assert.ok(v.series.some((s) => s.name === "free's MemAvailable" && s.points > 5));
+  assert.ok(v.series.some((s) => s.name === "free's MemAvailable" && s.points >= 2));
   assert.ok(v.layers.length >= 2 && v.layers.every((l) => l.points >= 4 && l.w > 500 && l.h > 0), JSON.stringify(v.layers));
   assert.equal(v.bursts, 1);
-  assert.equal(v.ooms, db.oomKills.length);
+  // the test's kill is in a child cgroup with its own 96 MiB limit, not at the node's limit
+  assert.equal(db.oomKills.length, 1);
+  assert.deepEqual({ node: v.ooms.node, cgroup: v.ooms.cgroup }, { node: 0, cgroup: 1 });
+  assert.match(v.text, /OOM kills\s+1\s+0 node-level, 1 inside limited cgroups/);
+  assert.match(v.text, new RegExp(`OOM kills inside limited cgroups \\(1\\): \\d\\d:\\d\\d:\\d\\d`));
+  // a kill's marker is never drawn like a threshold
+  const thresholds = v.series.filter((s) => s.name.includes('threshold')).map((s) => s.stroke);
+  assert.ok(v.ooms.strokes.every((s) => !thresholds.includes(s.split(' ')[0]!)), JSON.stringify({ thresholds, kills: v.ooms.strokes }));
   assert.ok(v.culpritRows >= 4);
   assert.ok(v.explanations.some((e) => e.includes(`${db.growerUnit}: a host service`) && e.includes(`although its cwd was inside pod ${db.pod}'s volume`)));
   assert.ok(v.events >= 4);
+  // header: host, zone, the memory cgroup the recording called the node
+  assert.ok(v.meta.includes(`host${hostname()}`) && v.meta.includes('time zone') && v.meta.includes(db.nodeCgroup), v.meta);
+  // the table of contents lists every section, each link leads to one
+  assert.deepEqual(v.toc, v.sectionIds);
+  assert.deepEqual(v.toc, ['#available', '#owner-chart', '#culprits', '#owners', '#at-lowest', '#events']);
   assert.ok(page.screenshot.length > 10_000, 'a real screenshot');
+
+  await assertFits(file, 800, 'report-html-800.png');
+  await assertFits(file, 1400, 'report-html-1400.png');
+  const pages = await assertPrints(file, 'report-html.pdf');
+  assert.ok(pages >= 2, `${pages} pages`);
+});
+
+test('a day recorded at 1 s: a small file, every dip drawn, kills told apart, hostile strings inert, at 800 and 1400 px', { skip: noChromium, timeout: 300_000 }, async () => {
+  const long = writeLongDb(path.join(dir, 'day.db'));
+  const dayFile = path.join(dir, 'day.html');
+  const range = ['--since', '2026-11-27', '--until', '2026-11-27 23:59:59', '--tz', 'UTC', '--db', long.file];
+  const day = await exportHtml(dayFile, range);
+  const hour = await exportHtml(path.join(dir, 'hour.html'), ['--since', '2026-11-27 14:00', '--until', '2026-11-27 14:59:59', '--tz', 'UTC', '--db', long.file]);
+  // the charts hold at most two points a pixel column: 24 times the samples is not 24 times the file
+  const dayBytes = Buffer.byteLength(day);
+  const hourBytes = Buffer.byteLength(hour);
+  assert.ok(dayBytes < 400 * 1024, `a day at 1 s is ${dayBytes} bytes`);
+  assert.ok(dayBytes < 2 * hourBytes, `a day (${dayBytes} bytes) vs an hour (${hourBytes} bytes)`);
+  // the 100 KB command line is shown in part, escaped
+  assert.ok(!day.includes('A'.repeat(5000)) && day.includes('A'.repeat(1000)));
+  assert.ok(HOSTILE_CMDLINE.length > 100_000);
+
+  const page = await inspectPage<Inspected>(dayFile, EXPR);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.requests, []);
+  const v = page.value;
+  assert.equal(v.scripts, 0);
+  assert.notEqual(v.title, 'pwned');
+  assert.ok(!/[\u202a-\u202e\u2066-\u2069]/.test(v.text), 'no bidi control reaches the page: a name cannot display reversed');
+  assert.ok(v.text.includes('\\u202egpj.exe<b>'), 'the hostile comm is shown with its override escaped');
+  // the single sample at -100Mi survives thinning 86 400 samples to the chart's width
+  const kubelet = v.series.find((s) => s.name === 'kubelet memory.available')!;
+  assert.equal(v.zeroLines.length, 1, 'a negative value puts a zero line on the chart');
+  assert.ok(kubelet.bottom > v.zeroLines[0]! + 1, `the dip to ${long.dipBytes / MiB}Mi goes below the zero line: ${JSON.stringify({ kubelet, zero: v.zeroLines })}`);
+  assert.ok(kubelet.points <= 2 * 1000, `${kubelet.points} points for ${long.snapshots} samples`);
+  assert.deepEqual({ node: v.ooms.node, cgroup: v.ooms.cgroup }, { node: long.nodeKills, cgroup: long.cgroupKills });
+  assert.ok(v.text.includes(`${long.nodeKills} node-level, ${long.cgroupKills} inside limited cgroups`));
+  assert.equal(v.bursts, 1, `${long.bursts} bursts are one shape`);
+  assert.match(v.text, /of the \d+ burst and threshold events, the first 200 are/);
+  assert.ok(v.sections.some((s) => s.startsWith('Zoom on the lowest point: 14:3')), JSON.stringify(v.sections));
+  assert.deepEqual(v.toc, v.sectionIds);
+
+  await assertFits(dayFile, 800, 'report-html-day-800.png');
+  await assertFits(dayFile, 1400, 'report-html-day-1400.png');
+  await assertPrints(dayFile, 'report-html-day.pdf');
+});
+
+test('byte axes step evenly and end just above the data', () => {
+  const owners = byteScale(0, 892 * MiB);
+  assert.deepEqual(owners.ticks.map(owners.label), ['0', '200Mi', '400Mi', '600Mi', '800Mi', '1000Mi']);
+  const node = byteScale(-100 * MiB, 7.7 * GiB);
+  assert.equal(node.lo, -2 * GiB);
+  assert.equal(node.hi, 8 * GiB);
+  assert.deepEqual(node.ticks.map(node.label), ['-2Gi', '0', '2Gi', '4Gi', '6Gi', '8Gi']);
+  const small = byteScale(0, 1.1 * GiB);
+  assert.deepEqual(small.ticks.map(small.label), ['0', '0.25Gi', '0.50Gi', '0.75Gi', '1.00Gi', '1.25Gi']);
+});
+
+test('time ticks fall on even wall-clock steps of the zone, with seconds only when the step needs them', () => {
+  // 14 s of an incident, 880 px wide: every 2 s, with seconds
+  const short = timeTicks(Date.UTC(2026, 11, 1, 1, 17, 28, 370), Date.UTC(2026, 11, 1, 1, 17, 42), 'UTC', 880, 8);
+  assert.equal(short.labels[0], '01:17:30');
+  assert.ok(short.ticks.every((t) => t % short.step === 0));
+  // a day in Berlin across the autumn DST change: labels on even hours of the wall clock
+  const since = Date.UTC(2026, 9, 24, 22, 0, 0); // 2026-10-25 00:00 CEST
+  const day = timeTicks(since, since + 25 * 3600_000 - 1, 'Europe/Berlin', 880, 8);
+  assert.equal(day.labels[0], '00:00');
+  assert.ok(day.labels.every((l) => /^\d\d:00$/.test(l) && Number(l.slice(0, 2)) % (day.step / 3600_000) === 0), day.labels.join(' '));
+  // several days: dates in the labels
+  const week = timeTicks(since, since + 6 * 86_400_000, 'Europe/Berlin', 880, 8);
+  assert.ok(week.labels.every((l) => /^\d\d-\d\d/.test(l)), week.labels.join(' '));
+});
+
+test('an OOM kill is told node-level or inside a limited cgroup from the kernel line', () => {
+  assert.equal(killScope({ global: true, constraint: 'global', oomMemcg: null }, '/').kind, 'node');
+  assert.equal(killScope({ global: false, constraint: 'memcg', oomMemcg: '/kubepods/burstable/pod1' }, '/').kind, 'cgroup');
+  // a recording with --memory-cgroup /node: that cgroup reaching its limit is the node running out
+  assert.equal(killScope({ global: false, constraint: 'memcg', oomMemcg: '/node' }, '/node').kind, 'node');
+  assert.equal(killScope({ global: false, constraint: 'memcg', oomMemcg: '/node/oom' }, '/node').kind, 'cgroup');
+  assert.match(killScope({ global: null, constraint: null, oomMemcg: null }, '/').text, /unknown/);
 });

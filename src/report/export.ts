@@ -28,6 +28,8 @@ export interface Bundle {
   zone: string;
   since: string;
   until: string;
+  /** the cgroup whose memory the recording called the node: `/`, or the `--memory-cgroup` it watched; null without snapshots */
+  nodeCgroup: string | null;
   timeline: Timeline;
   culprits: Culprits;
   ownerSeries: OwnerSeries;
@@ -63,7 +65,8 @@ export function ownerSeries(times: number[], rows: OwnerRow[], layers: number): 
     const target = s === undefined ? others : owners[s]!;
     target.values[i] = (target.values[i] ?? 0) + r.rssBytes;
   }
-  others.peakRssBytes = Math.max(0, ...others.values);
+  // a loop, not Math.max(...values): a day of 1 s snapshots is more arguments than the stack holds
+  for (const v of others.values) if (v > others.peakRssBytes) others.peakRssBytes = v;
   if (ranked.length > shown.length) owners.push(others);
   return { times, owners };
 }
@@ -90,6 +93,7 @@ export function buildBundle(store: ReportSource, range: TimeRange, meta: BundleM
       zone: meta.zone,
       since: isoUtc(range.since),
       until: isoUtc(range.until),
+      nodeCgroup: snaps.length === 0 ? null : snaps[snaps.length - 1]!.kubelet.cgroup,
       timeline,
       culprits: culpritsFrom(range, snaps, procs, owners, meta.top, evs),
       ownerSeries: ownerSeries(times, owners, meta.ownerLayers ?? 6),
@@ -113,7 +117,7 @@ export function* bundleJson(b: Bundle, processes: ProcessRow[]): Generator<strin
 
 /** One record a line, each tagged with `record`: meta, point, burst, oom_kill, culprit, owner, event, process. */
 export function* bundleNdjson(b: Bundle, processes: ProcessRow[]): Generator<string> {
-  yield JSON.stringify({ record: 'meta', generator: b.generator, host: b.host, generatedAt: b.generatedAt, zone: b.zone, since: b.since, until: b.until }) + '\n';
+  yield JSON.stringify({ record: 'meta', generator: b.generator, host: b.host, generatedAt: b.generatedAt, zone: b.zone, since: b.since, until: b.until, nodeCgroup: b.nodeCgroup }) + '\n';
   const tag = <T extends object>(record: string, rows: T[]): Array<{ record: string } & T> => rows.map((r) => ({ record, ...r }));
   yield* ndjsonLines(tag('point', b.timeline.points));
   yield* ndjsonLines(tag('burst', b.timeline.bursts));

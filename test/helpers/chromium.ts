@@ -1,6 +1,6 @@
 // Headless Chromium driven over the DevTools protocol on a pipe (fd 3 in, fd 4 out, NUL-delimited JSON):
 // no npm dependency, no port. Opens one page, reports console errors, exceptions and network requests,
-// evaluates an expression and takes a full-page screenshot.
+// evaluates an expression and takes a full-page screenshot, or prints the page to PDF.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,8 +77,19 @@ class Cdp {
   }
 }
 
-/** Open `file` in a fresh headless Chromium, evaluate `expression` (must return JSON-able data) and screenshot it. */
-export async function inspectPage<T>(file: string, expression: string, width = 1300): Promise<PageReport<T>> {
+export interface PageOptions {
+  /** the viewport's width in CSS px (default 1300) */
+  width?: number;
+  /** the CSS media the page is laid out for: 'print' to check the print rules at A4's width */
+  media?: 'screen' | 'print';
+}
+
+/**
+ * Open `file` in a fresh headless Chromium and hand the page to `use`; the browser is closed after.
+ * Console errors, exceptions and requests other than the file itself are collected while it is open.
+ */
+async function withPage<R>(file: string, o: PageOptions, use: (send: (method: string, params?: Record<string, unknown>) => Promise<Record<string, unknown>>) => Promise<R>): Promise<{ errors: string[]; requests: string[]; result: R }> {
+  const width = o.width ?? 1300;
   const profile = mkdtempSync(path.join(tmpdir(), 'memrec-chromium-'));
   const args = [
     '--headless',
@@ -111,21 +122,16 @@ export async function inspectPage<T>(file: string, expression: string, width = 1
       if (m.method === 'Log.entryAdded' && p['entry']?.level === 'error') errors.push(`log: ${p['entry'].text}`);
       if (m.method === 'Network.requestWillBeSent' && p['request']?.url !== pageUrl) requests.push(String(p['request']?.url));
     });
-    for (const d of ['Runtime.enable', 'Log.enable', 'Page.enable', 'Network.enable']) await cdp.send(d, {}, sessionId);
-    await cdp.send('Emulation.setDeviceMetricsOverride', { width, height: 900, deviceScaleFactor: 1, mobile: false }, sessionId);
+    const send = (method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> => cdp.send(method, params, sessionId);
+    for (const d of ['Runtime.enable', 'Log.enable', 'Page.enable', 'Network.enable']) await send(d);
+    await send('Emulation.setDeviceMetricsOverride', { width, height: 900, deviceScaleFactor: 1, mobile: false });
+    if (o.media !== undefined) await send('Emulation.setEmulatedMedia', { media: o.media });
     const loaded = cdp.waitFor('Page.loadEventFired', 30_000);
-    await cdp.send('Page.navigate', { url: pageUrl }, sessionId);
+    await send('Page.navigate', { url: pageUrl });
     await loaded;
-    const ev = (await cdp.send('Runtime.evaluate', { expression, returnByValue: true }, sessionId)) as { result: { value: T }; exceptionDetails?: unknown };
-    if (ev.exceptionDetails) throw new Error(`evaluate failed: ${JSON.stringify(ev.exceptionDetails)}`);
-    const metrics = (await cdp.send('Page.getLayoutMetrics', {}, sessionId)) as { cssContentSize: { width: number; height: number } };
-    const shot = (await cdp.send(
-      'Page.captureScreenshot',
-      { format: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width, height: Math.min(8000, Math.ceil(metrics.cssContentSize.height)), scale: 1 } },
-      sessionId,
-    )) as { data: string };
+    const result = await use(send);
     await cdp.send('Browser.close').catch(() => undefined);
-    return { errors, requests, value: ev.result.value, screenshot: Buffer.from(shot.data, 'base64') };
+    return { errors, requests, result };
   } catch (e) {
     throw new Error(`${(e as Error).message}; chromium stderr: ${stderr.slice(-2000)}`);
   } finally {
@@ -143,4 +149,30 @@ export async function inspectPage<T>(file: string, expression: string, width = 1
     }
     rmSync(profile, { recursive: true, force: true });
   }
+}
+
+/** Open `file` in a fresh headless Chromium, evaluate `expression` (must return JSON-able data) and screenshot the whole page. */
+export async function inspectPage<T>(file: string, expression: string, o: PageOptions = {}): Promise<PageReport<T>> {
+  const width = o.width ?? 1300;
+  const { errors, requests, result } = await withPage(file, o, async (send) => {
+    const ev = (await send('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value: T }; exceptionDetails?: unknown };
+    if (ev.exceptionDetails) throw new Error(`evaluate failed: ${JSON.stringify(ev.exceptionDetails)}`);
+    const metrics = (await send('Page.getLayoutMetrics')) as { cssContentSize: { width: number; height: number } };
+    const shot = (await send('Page.captureScreenshot', {
+      format: 'png',
+      captureBeyondViewport: true,
+      clip: { x: 0, y: 0, width, height: Math.min(16_000, Math.ceil(metrics.cssContentSize.height)), scale: 1 },
+    })) as { data: string };
+    return { value: ev.result.value, screenshot: Buffer.from(shot.data, 'base64') };
+  });
+  return { errors, requests, ...result };
+}
+
+/** The page printed to PDF as a browser prints it: the page's own @page size and margins, backgrounds on. */
+export async function printToPdf(file: string): Promise<{ errors: string[]; requests: string[]; pdf: Buffer }> {
+  const { errors, requests, result } = await withPage(file, { media: 'print' }, async (send) => {
+    const r = (await send('Page.printToPDF', { preferCSSPageSize: true, printBackground: true, displayHeaderFooter: false })) as { data: string };
+    return Buffer.from(r.data, 'base64');
+  });
+  return { errors, requests, pdf: result };
 }

@@ -1,126 +1,400 @@
 // The postmortem as one HTML file: inline CSS and SVG only, a CSP that forbids scripts and remote
-// loads, and every recorded string escaped (cmdlines and cwds are attacker-controlled).
+// loads, and every recorded string escaped (cmdlines and cwds are attacker-controlled). It reads at
+// 800 px and on A4 paper as well as on a wide screen: charts scale to the column, long paths wrap at
+// their separators, and nothing recorded can widen the page.
+import type { CulpritProcess } from '../culprits.js';
 import type { Bundle } from '../export.js';
+import type { KillLine } from '../kills.js';
 import { escapeHtml as h } from '../format/text.js';
-import { formatClock, formatLocal } from '../time.js';
-import { lineChart, stackedChart, type Series } from './svg.js';
+import { formatLocal } from '../time.js';
+import { MARKER_STYLE, extent, lineChart, stackedChart, type Axes, type Marker, type MarkerKind, type Series } from './svg.js';
 
-const PALETTE = ['#4a90e2', '#d0021b', '#7ed321', '#9013fe', '#f5a623', '#50e3c2', '#8b572a', '#9b9b9b'];
+export interface HtmlOptions {
+  /** the page's title and heading; default "Memory postmortem of <host>" */
+  title?: string;
+  /** more lines for the header after host, range and time zone (e.g. an incident's id), as label and value */
+  header?: Array<{ label: string; value: string }>;
+}
 
-const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#f6f6f6}td.n,td.t{text-align:right;white-space:nowrap}td.t{text-align:left}code{font:12px ui-monospace,monospace;word-break:break-all}
-.expl{color:#444;font-size:12.5px}.host{background:#fff4e5}.pod{background:#eef6ff}.sum{display:flex;gap:28px;flex-wrap:wrap;margin:12px 0}
-.sum div{background:#f6f6f6;padding:8px 12px;border-radius:4px}.sum b{display:block;font-size:18px}
-.legend span{display:inline-block;margin-right:16px}.legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:5px}
-.ax{font-size:11px;fill:#555}.mk{font-size:11px;fill:#d0021b}details summary{cursor:pointer}.muted{color:#777}`;
+/** One part of the page: the table of contents is built from the list, in its order. */
+export interface Section {
+  id: string;
+  /** the heading, and the table of contents' entry unless `toc` is given */
+  title: string;
+  toc?: string;
+  html: string;
+}
 
-export function renderHtml(b: Bundle, formatBytes: (n: number) => string): string {
-  const z = b.zone;
-  const at = (iso: string): string => formatLocal(Date.parse(iso), z);
-  const t0 = Date.parse(b.since);
-  const t1 = Math.max(Date.parse(b.until), t0 + 1);
-  const sameDay = formatLocal(t0, z).slice(0, 10) === formatLocal(t1, z).slice(0, 10);
-  const xLabel = (t: number): string => (sameDay ? formatClock(t, z).slice(0, 5) : formatLocal(t, z).slice(5, 16));
-  const axes = { width: 1200, height: 320, x0: t0, x1: t1, xLabel, yLabel: formatBytes };
-  const pts = b.timeline.points;
-  const c = b.culprits;
-  const low = c.atLowest;
-  const out: string[] = [];
-  out.push(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>memrec postmortem${b.host === null ? '' : ` ${h(b.host)}`} ${h(at(b.since))} – ${h(at(b.until))}</title>
-<style>${CSS}</style></head><body>
-<h1>Memory postmortem${b.host === null ? '' : ` of ${h(b.host)}`}</h1>
-<div class="muted">${h(at(b.since))} → ${h(at(b.until))} (${h(z)}) · ${c.snapshots} snapshots · ${h(b.generator)}, generated ${h(at(b.generatedAt))}</div>`);
-  // long command lines fold away so the table stays readable; the full text is one click away
-  const cmd = (s: string): string => (s.length <= 160 ? `<code>${h(s)}</code>` : `<details><summary><code>${h(s.slice(0, 120))}…</code></summary><code>${h(s)}</code></details>`);
-  const top = c.processes[0];
-  out.push('<div class="sum">');
-  if (low !== null) {
-    out.push(`<div>lowest memory.available (kubelet)<b>${h(formatBytes(low.kubeletAvailableBytes))}</b>${h(at(low.takenAt))}</div>`);
-    out.push(`<div>free's MemAvailable then<b>${low.memAvailableBytes === null ? 'unknown' : h(formatBytes(low.memAvailableBytes))}</b>the view kubelet does not use</div>`);
-    out.push(`<div>hard eviction threshold<b>${h(formatBytes(low.hardThresholdBytes))}</b>${low.softThresholdBytes === null ? 'no soft threshold' : `soft ${h(formatBytes(low.softThresholdBytes))}`}</div>`);
+/** What every section needs to render: the bundle and how to show bytes and times. */
+export interface Ctx {
+  b: Bundle;
+  bytes: (n: number) => string;
+  /** a table's time: the clock only when the whole range is one day in the zone (the header has the date) */
+  at: (iso: string) => string;
+  oneDay: boolean;
+}
+
+// Opaque fills: the stacked chart draws each layer over the one above it (see svg.ts).
+const PALETTE = ['#6fa8dc', '#e06666', '#93c47d', '#b4a7d6', '#f6b26b', '#76d7c4', '#c9a27e', '#b7b7b7'];
+/** Routine events kept in the table; the rest are counted (a day of flapping bursts is thousands). */
+const MAX_ROUTINE_EVENTS = 200;
+/** Characters of one command line shown (the json and sqlite exports keep them whole). */
+const MAX_CMDLINE = 4000;
+/** The chart's drawing size; the page scales it to the column. */
+const CHART = { width: 960, height: 300 };
+
+const CSS = `*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:16px 24px 32px;color:#222;max-width:1400px}
+h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:30px 0 8px;border-bottom:1px solid #ddd;padding-bottom:2px}
+dl.meta{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:1px 12px;margin:0 0 10px;font-size:13px}
+dl.meta dt{color:#777}dl.meta dd{margin:0}
+nav.toc ol{display:flex;flex-wrap:wrap;gap:2px 18px;list-style:none;padding:0;margin:6px 0 0;font-size:13px}
+nav.toc b{font-size:13px;color:#777}
+.sum{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:10px;margin:14px 0}
+.sum div{background:#f6f6f6;padding:8px 12px;border-radius:4px;min-width:0;overflow-wrap:anywhere}.sum b{display:block;font-size:18px}
+figure{margin:0}svg.chart{display:block;width:100%;max-width:1100px;height:auto}
+.ax{font-size:13px;fill:#555}.mk{font-size:13px}
+.legend{display:flex;flex-wrap:wrap;gap:2px 16px;margin:4px 0;font-size:13px;padding:0;list-style:none}
+.legend i{display:inline-block;width:20px;height:0;border-top:3px solid;vertical-align:middle;margin-right:5px}
+.legend i.area{height:10px;border-top:0}
+figcaption{font-size:12.5px;color:#555;margin-top:2px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f6f6f6;font-weight:600}
+td.n{text-align:right;white-space:nowrap}td.t,td.k{white-space:nowrap}th.n{text-align:right}
+code{font:12px ui-monospace,monospace;unicode-bidi:isolate}
+.w{overflow-wrap:anywhere}
+tr.detail td{border-bottom:1px solid #ddd;padding-bottom:8px}
+.expl{color:#444;font-size:12.5px;margin:0}
+ul.kills{padding-left:0;list-style:none;margin:0;font-size:13px}ul.kills li{margin:2px 0}
+dl.more{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:1px 10px;margin:3px 0 0;font-size:12.5px}
+dl.more dt{color:#777}dl.more dd{margin:0;min-width:0}
+.host{background:#fff8ee}.pod{background:#f0f6ff}
+details summary{cursor:pointer}.muted{color:#777}
+@page{size:A4;margin:12mm}
+@media print{body{padding:0;max-width:none;font-size:11.5px}svg.chart{max-width:none}
+figure,.sum div,tr,tbody{break-inside:avoid}h2{break-after:avoid}section.chart{break-inside:avoid}
+.host,.pod,th,.sum div{-webkit-print-color-adjust:exact;print-color-adjust:exact}}`;
+
+/**
+ * A recorded string as HTML that may wrap after its separators (`/`, `-`, `_`, `=`, `,`, `:`, `&`)
+ * and, when a piece is wider than the column, anywhere (class `w`): a 64-hex container id may break,
+ * a word never has to.
+ */
+export function wrapText(s: string): string {
+  return s
+    .split(/(?<=[/_=,:&-])/)
+    .map(h)
+    .join('<wbr>');
+}
+
+const code = (s: string): string => `<code class="w">${wrapText(s)}</code>`;
+
+/** Long command lines fold away; the text shown is capped so one hostile process cannot fill the file. */
+function cmdline(s: string, pid: number): string {
+  if (s.length <= 160) return code(s);
+  const shown = s.slice(0, MAX_CMDLINE);
+  const rest = s.length - shown.length;
+  return (
+    `<details><summary><code class="w">${wrapText(s.slice(0, 120))}</code> … (${s.length} characters)</summary>${code(shown)}` +
+    `${rest > 0 ? `<p class="muted">… ${rest} more characters; <code>memrec query --pid ${pid} --format json</code> shows them all.</p>` : ''}</details>`
+  );
+}
+
+/**
+ * Whether an OOM kill was the node's or a cgroup's own, told from the kernel's words (`global`, `constraint`,
+ * `oom_memcg`): a kill inside a limited cgroup means the node still had memory.
+ */
+export function killKind(k: { global: boolean | null; oomMemcg: string | null; constraint?: string | null }, nodeCgroup: string | null): { kind: MarkerKind; text: string } {
+  if (k.global === true || k.constraint === 'global') return { kind: 'node', text: 'node-level: the whole machine was out of memory' };
+  if (k.oomMemcg !== null && nodeCgroup !== null && nodeCgroup !== '/' && k.oomMemcg === nodeCgroup) {
+    return { kind: 'node', text: `node-level: the recorded node's memory cgroup ${k.oomMemcg} reached its limit` };
   }
-  out.push(`<div>burst periods<b>${b.timeline.bursts.length}</b>OOM kills: ${b.timeline.oomKills.length}</div>`);
-  if (top !== undefined) out.push(`<div>top culprit<b>${h(top.comm)} ${h(formatBytes(top.peakRssBytes))}</b>${h(top.owner)}</div>`);
-  out.push('</div>');
-  if (top !== undefined) out.push(`<p class="expl"><b>Why:</b> ${h(top.explanation)}</p>`);
+  if (k.oomMemcg !== null) return { kind: 'cgroup', text: `inside cgroup ${k.oomMemcg}, which reached its own limit: the node was not out of memory` };
+  if (k.global === false || k.constraint === 'memcg') return { kind: 'cgroup', text: 'inside a memory cgroup that reached its own limit' };
+  return { kind: 'node', text: 'scope unknown: the kernel did not say whether the node or a cgroup ran out' };
+}
 
-  // Chart 1: the two views of available memory against the thresholds.
+/** The range's kills, oldest first, each with its kind. */
+function kills(b: Bundle): Array<KillLine & { scope: { kind: MarkerKind; text: string } }> {
+  return b.culprits.oomKills.map((k) => ({ ...k, scope: killKind(k, b.nodeCgroup) }));
+}
+
+function header(b: Bundle, c: Ctx, o: HtmlOptions): string {
+  const z = b.zone;
+  const since = formatLocal(Date.parse(b.since), z);
+  const until = formatLocal(Date.parse(b.until), z);
+  const rows: Array<[string, string]> = [
+    ['host', b.host === null ? 'unknown' : h(b.host)],
+    ['range', `${h(since)} → ${h(c.oneDay ? until.slice(11) : until)}`],
+    ['time zone', `${h(z)} (every time on this page)`],
+  ];
+  if (b.nodeCgroup !== null && b.nodeCgroup !== '/') rows.push(['node', `the memory cgroup ${code(b.nodeCgroup)} (recorded with --memory-cgroup)`]);
+  const bursts = b.timeline.points.filter((p) => p.snapshotKind === 'burst').length;
+  rows.push(['snapshots', `${b.culprits.snapshots}${bursts > 0 ? ` (${bursts} during bursts)` : ''}`]);
+  for (const x of o.header ?? []) rows.push([h(x.label), wrapText(x.value)]);
+  rows.push(['generated', `${h(formatLocal(Date.parse(b.generatedAt), z))} by ${h(b.generator)}`]);
+  return `<dl class="meta">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`;
+}
+
+function summary(c: Ctx): string {
+  const { b, bytes } = c;
+  const low = b.culprits.atLowest;
+  const top = b.culprits.processes[0];
+  const cards: string[] = [];
+  if (low !== null) {
+    cards.push(`<div>lowest memory.available (kubelet)<b>${h(bytes(low.kubeletAvailableBytes))}</b>at ${h(c.at(low.takenAt))}</div>`);
+    cards.push(`<div>free's MemAvailable then<b>${low.memAvailableBytes === null ? 'unknown' : h(bytes(low.memAvailableBytes))}</b>the view the kubelet does not use</div>`);
+    cards.push(`<div>hard eviction threshold<b>${h(bytes(low.hardThresholdBytes))}</b>${low.softThresholdBytes === null ? 'no soft threshold' : `soft ${h(bytes(low.softThresholdBytes))}`}</div>`);
+  }
+  cards.push(`<div>burst periods<b>${b.timeline.bursts.length}</b>fast snapshots near the threshold</div>`);
+  const ks = kills(b).map((x) => x.scope.kind);
+  const node = ks.filter((k) => k === 'node').length;
+  cards.push(`<div>OOM kills<b>${ks.length}</b>${ks.length === 0 ? 'none in this range' : `${node} node-level, ${ks.length - node} inside limited cgroups`}</div>`);
+  if (top !== undefined) cards.push(`<div>top culprit<b><code>${h(top.comm)}</code> ${h(bytes(top.peakRssBytes))}</b>${wrapText(top.owner)}</div>`);
+  const why = top === undefined ? '' : `<p class="expl w"><b>Why ${h(top.comm)}:</b> ${wrapText(top.explanation)}</p>`;
+  return `<div class="sum">${cards.join('')}</div>${why}`;
+}
+
+function axesOf(c: Ctx): Axes {
+  const t0 = Date.parse(c.b.since);
+  return { ...CHART, x0: t0, x1: Math.max(Date.parse(c.b.until), t0 + 1), zone: c.b.zone };
+}
+
+function legend(items: Array<{ color: string; text: string; dash?: boolean; area?: boolean; symbol?: string }>): string {
+  const li = items.map((x) => {
+    const swatch = x.symbol !== undefined ? `<b style="color:${x.color}">${x.symbol}</b> ` : `<i class="${x.area ? 'area' : ''}" style="${x.area ? `background:${x.color}` : `border-top-color:${x.color}`}${x.dash ? ';border-top-style:dashed' : ''}"></i>`;
+    return `<li>${swatch}${x.text}</li>`;
+  });
+  return `<ul class="legend">${li.join('')}</ul>`;
+}
+
+/** When the interesting part is a sliver of the range: the window around the lowest point, else null. */
+export function zoomWindow(b: Bundle): { x0: number; x1: number } | null {
+  const low = b.culprits.atLowest;
+  if (low === null) return null;
+  const t0 = Date.parse(b.since);
+  const t1 = Date.parse(b.until);
+  const t = Date.parse(low.takenAt);
+  const burst = b.timeline.bursts.find((x) => x.startMs <= t && t <= x.endMs);
+  const [a, z] = burst === undefined ? [t, t] : [burst.startMs, burst.endMs];
+  const pad = Math.max((z - a) / 4, 10_000, burst === undefined ? (t1 - t0) / 40 : 0);
+  const x0 = Math.max(t0, a - pad);
+  const x1 = Math.min(t1, z + pad);
+  // a window already a quarter of the chart reads fine there; one with too few samples shows nothing new
+  if (x1 - x0 > (t1 - t0) / 4) return null;
+  if (b.timeline.points.filter((p) => p.atMs >= x0 && p.atMs <= x1).length < 3) return null;
+  return { x0, x1 };
+}
+
+/** The available-memory chart over [x0, x1] with its legend and caption. */
+function availableFigure(c: Ctx, x0: number, x1: number, title: string): string {
+  const { b, bytes } = c;
+  const all = b.timeline.points;
+  // one sample either side of the window, so the lines reach its edges
+  const first = Math.max(0, all.findIndex((p) => p.atMs >= x0) - 1);
+  const after = all.findIndex((p) => p.atMs > x1);
+  const pts = all.slice(first, after === -1 ? all.length : after + 1);
   const series: Series[] = [
-    { name: 'kubelet memory.available', color: '#4a90e2', width: 2, points: pts.map((p) => [p.atMs, p.kubeletAvailableBytes]) },
-    { name: "free's MemAvailable", color: '#7ed321', dash: '6 3', points: pts.filter((p) => p.memAvailableBytes !== null).map((p) => [p.atMs, p.memAvailableBytes!]) },
+    { name: 'kubelet memory.available', color: '#1f6fd1', width: 2, points: pts.map((p) => [p.atMs, p.kubeletAvailableBytes]) },
+    { name: "free's MemAvailable", color: '#2e9d3a', dash: '6 3', points: pts.filter((p) => p.memAvailableBytes !== null).map((p) => [p.atMs, p.memAvailableBytes!]) },
     { name: 'hard threshold', color: '#d0021b', points: pts.map((p) => [p.atMs, p.hardThresholdBytes]) },
     { name: 'soft threshold', color: '#f5a623', dash: '3 3', points: pts.filter((p) => p.softThresholdBytes !== null).map((p) => [p.atMs, p.softThresholdBytes!]) },
   ];
-  out.push('<h2>Available memory: the kubelet\'s view, free\'s view, the thresholds</h2>');
-  out.push(
-    `<div class="legend">${series.map((s) => `<span><i style="background:${s.color}"></i>${h(s.name)}</span>`).join('')}<span><i style="background:#f5a623;opacity:.3;height:10px"></i>burst</span><span style="color:#d0021b">✖ OOM kill</span></div>`,
+  // free's MemAvailable above the node's capacity counts memory outside the recorded node (a memory
+  // cgroup recording) or is a value the kernel cannot mean: it would flatten everything else to the floor.
+  const [, capacity] = extent(pts.map((p) => p.capacityBytes));
+  const [availLo, availHi] = extent(series[1]!.points.map((p) => p[1]));
+  const clipped = availHi > capacity;
+  const ks = kills(b).filter((x) => x.atMs >= x0 && x.atMs <= x1);
+  const markers: Marker[] = ks.map((x) => ({ at: x.atMs, kind: x.scope.kind, label: `OOM kill ${c.at(x.at)}, ${x.scope.text}. ${x.description}` }));
+  const bursts = b.timeline.bursts.filter((x) => x.endMs >= x0 && x.startMs <= x1);
+  const items: Parameters<typeof legend>[0] = series
+    .filter((s) => s.points.length > 0)
+    .map((s) => ({ color: s.color, text: h(s.name) + (clipped && s.name === "free's MemAvailable" ? ' (clipped, see below)' : ''), dash: s.dash !== undefined }));
+  if (bursts.length > 0) items.push({ color: '#fbe3bd', text: 'burst', area: true });
+  for (const kind of ['node', 'cgroup'] as const) {
+    if (!markers.some((m) => m.kind === kind)) continue;
+    items.push({ color: MARKER_STYLE[kind].stroke, symbol: MARKER_STYLE[kind].symbol, text: kind === 'node' ? 'OOM kill, node out of memory' : 'OOM kill inside a limited cgroup' });
+  }
+  const chart = lineChart(
+    { ...CHART, x0, x1: Math.max(x1, x0 + 1), zone: b.zone },
+    series,
+    bursts.map((x) => ({ start: x.startMs, end: x.endMs, label: `burst ${c.at(x.start)} – ${c.at(x.end)}${x.reason === null ? '' : `: ${x.reason}`}` })),
+    markers,
+    title,
+    clipped ? { clipAbove: capacity } : {},
   );
-  if (pts.length === 0) out.push('<p>No snapshots in this range.</p>');
-  else
-    out.push(
-      lineChart(
-        axes,
-        series,
-        b.timeline.bursts.map((x) => ({ start: x.startMs, end: x.endMs, label: `burst ${at(x.start)} – ${at(x.end)}${x.reason === null ? '' : `: ${x.reason}`}` })),
-        b.timeline.oomKills.map((k) => ({ at: k.atMs, label: `OOM kill ${at(k.at)}: ${k.description}` })),
-        'available memory over time',
-      ),
+  const notes: string[] = [];
+  const day = formatLocal(x0, b.zone).slice(0, 10);
+  if (day === formatLocal(x1, b.zone).slice(0, 10)) notes.push(`${h(day)}, ${h(b.zone)}.`);
+  // on paper there are no tooltips: the kills' times and kinds are written out
+  for (const kind of ['node', 'cgroup'] as const) {
+    const times = ks.filter((x) => x.scope.kind === kind).map((x) => c.at(x.at));
+    if (times.length === 0) continue;
+    const list = times.slice(0, 5).join(', ') + (times.length > 5 ? ` and ${times.length - 5} more` : '');
+    notes.push(`${kind === 'node' ? 'Node-level OOM kills' : 'OOM kills inside limited cgroups'} (${times.length}): ${h(list)}.`);
+  }
+  if (clipped) {
+    notes.push(
+      `free's MemAvailable (${h(bytes(availLo))} to ${h(bytes(availHi))}) is above the node's capacity of ${h(bytes(capacity))}` +
+        `${b.nodeCgroup !== null && b.nodeCgroup !== '/' ? `: it is the whole machine's, the node is the memory cgroup ${code(b.nodeCgroup)}` : ''}; where it is, it is drawn at the top edge.`,
     );
+  }
+  return `${legend(items)}<figure>${chart}${notes.length > 0 ? `<figcaption>${notes.join(' ')}</figcaption>` : ''}</figure>`;
+}
 
-  // Chart 2: memory per owner, stacked.
-  const os = b.ownerSeries;
-  out.push('<h2>Memory per owner (RSS of every process, stacked)</h2>');
-  out.push(`<div class="legend">${os.owners.map((o, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${h(o.owner)} (peak ${h(formatBytes(o.peakRssBytes))})</span>`).join('')}</div>`);
-  if (os.times.length === 0) out.push('<p>No snapshots in this range.</p>');
-  else out.push(stackedChart(axes, os.times, os.owners.map((o, i) => ({ name: o.owner, color: PALETTE[i % PALETTE.length]!, values: o.values })), 'memory per owner over time'));
+function availableSection(c: Ctx): Section {
+  const title = "Available memory: the kubelet's view, free's view, the thresholds";
+  if (c.b.timeline.points.length === 0) return { id: 'available', title, toc: 'Available memory', html: '<p>No snapshots in this range.</p>' };
+  const { x0, x1 } = axesOf(c);
+  return { id: 'available', title, toc: 'Available memory', html: availableFigure(c, x0, x1, 'available memory over time') };
+}
 
-  // Culprits.
-  out.push('<h2>Culprits: processes by peak RSS</h2>');
-  if (c.processes.length === 0) out.push('<p>No process samples in this range.</p>');
-  else {
-    out.push('<table id="culprits"><thead><tr><th>#</th><th>pid</th><th>comm</th><th>peak RSS</th><th>peak at</th><th>growth</th><th>owner</th><th>in pods</th><th>cwds</th><th>command line</th></tr></thead><tbody>');
-    for (const p of c.processes) {
-      const cls = p.insidePods ? 'pod' : 'host';
-      const cwds = p.cwds.length <= 1 ? `<code>${h(p.cwds[0] ?? '-')}</code>` : `<details><summary>${p.cwdCount} directories</summary>${p.cwds.map((d) => `<code>${h(d)}</code>`).join('<br>')}</details>`;
-      out.push(
-        `<tr class="${cls}"><td class="n">${p.rank}</td><td class="n">${p.pid}</td><td><code>${h(p.comm)}</code></td><td class="n">${h(formatBytes(p.peakRssBytes))}</td><td class="t">${h(at(p.peakAt))}</td>` +
-          `<td class="n">${h(formatBytes(p.growthBytes))}</td><td>${h(p.owner)}</td><td>${p.insidePods ? 'yes' : 'no'}</td><td>${cwds}</td><td>${cmd(p.cmdline ?? `[${p.comm}]`)}</td></tr>`,
-        `<tr class="${cls}"><td></td><td colspan="9" class="expl">${h(p.explanation)}</td></tr>`,
-      );
-    }
-    out.push('</tbody></table>');
+function zoomSection(c: Ctx): Section | null {
+  const w = zoomWindow(c.b);
+  if (w === null) return null;
+  const range = `${c.at(new Date(w.x0).toISOString())} – ${c.at(new Date(w.x1).toISOString())}`;
+  return { id: 'zoom', title: `Zoom on the lowest point: ${range}`, toc: 'Zoom on the lowest point', html: availableFigure(c, w.x0, w.x1, `available memory ${range}`) };
+}
+
+function ownerChartSection(c: Ctx): Section {
+  const os = c.b.ownerSeries;
+  const title = 'Memory per owner (RSS of every process, stacked)';
+  if (os.times.length === 0) return { id: 'owner-chart', title, toc: 'Memory per owner', html: '<p>No snapshots in this range.</p>' };
+  const layers = os.owners.map((o, i) => ({ name: o.owner, color: PALETTE[i % PALETTE.length]!, values: o.values }));
+  const items = os.owners.map((o, i) => ({ color: PALETTE[i % PALETTE.length]!, area: true, text: `${wrapText(o.owner)} (peak ${h(c.bytes(o.peakRssBytes))})` }));
+  return { id: 'owner-chart', title, toc: 'Memory per owner', html: `${legend(items)}<figure>${stackedChart(axesOf(c), os.times, layers, 'memory per owner over time')}</figure>` };
+}
+
+/** The culprits table's columns, in order; the explanation, command line and cwds go in a row below. */
+const CULPRIT_COLUMNS: Array<{ head: string; cls?: string; cell: (p: CulpritProcess, c: Ctx) => string }> = [
+  { head: '#', cls: 'n', cell: (p) => String(p.rank) },
+  { head: 'process', cls: 'k', cell: (p) => `<code>${h(p.comm)}</code><br><span class="muted">pid ${p.pid}</span>` },
+  { head: 'peak RSS', cls: 'n', cell: (p, c) => h(c.bytes(p.peakRssBytes)) },
+  { head: 'growth', cls: 'n', cell: (p, c) => h(c.bytes(p.growthBytes)) },
+  { head: 'peak at', cls: 't', cell: (p, c) => h(c.at(p.peakAt)) },
+  { head: 'owner', cls: 'w', cell: (p) => wrapText(p.owner) },
+  { head: 'in pods', cell: (p) => (p.insidePods ? 'yes' : 'no') },
+];
+
+function culpritsSection(c: Ctx): Section {
+  const ps = c.b.culprits.processes;
+  const title = 'Culprits: processes by peak RSS';
+  if (ps.length === 0) return { id: 'culprits', title, toc: 'Culprits', html: '<p>No process samples in this range.</p>' };
+  const cols = CULPRIT_COLUMNS;
+  // one tbody per process: its row and the row below it stay together on paper
+  const out = [`<table id="culprits"><thead><tr>${cols.map((k) => `<th${k.cls === 'n' ? ' class="n"' : ''}>${h(k.head)}</th>`).join('')}</tr></thead>`];
+  for (const p of ps) {
+    const cls = p.insidePods ? 'pod' : 'host';
+    const cwds = p.cwds.length <= 1 ? code(p.cwds[0] ?? '-') : `<details><summary>${p.cwdCount} directories</summary>${p.cwds.map(code).join('<br>')}</details>`;
+    const more = [`<dt>command</dt><dd>${cmdline(p.cmdline ?? `[${p.comm}]`, p.pid)}</dd>`, `<dt>cwd</dt><dd>${cwds}</dd>`];
+    if (p.cgroups.length > 1) more.push(`<dt>cgroups</dt><dd>${p.cgroups.map((g) => code(g ?? 'unknown')).join('<br>')}</dd>`);
+    out.push(
+      `<tbody class="${cls}"><tr class="main">${cols.map((k) => `<td${k.cls ? ` class="${k.cls}"` : ''}>${k.cell(p, c)}</td>`).join('')}</tr>`,
+      `<tr class="detail"><td></td><td colspan="${cols.length - 1}"><p class="expl w">${wrapText(p.explanation)}</p><dl class="more">${more.join('')}</dl></td></tr></tbody>`,
+    );
   }
-  out.push('<h2>Owners by peak RSS</h2>');
-  if (c.owners.length > 0) {
-    out.push('<table id="owners"><thead><tr><th>#</th><th>owner</th><th>kind</th><th>peak RSS</th><th>peak at</th><th>processes</th></tr></thead><tbody>');
-    for (const o of c.owners)
-      out.push(`<tr><td class="n">${o.rank}</td><td>${h(o.owner)}</td><td>${h(o.ownerKind)}</td><td class="n">${h(formatBytes(o.peakRssBytes))}</td><td class="t">${h(at(o.peakAt))}</td><td class="n">${o.processCountAtPeak}</td></tr>`);
-    out.push('</tbody></table>');
-  }
-  if (low !== null) {
-    out.push(`<h2>When memory.available was lowest (${h(formatBytes(low.kubeletAvailableBytes))} at ${h(at(low.takenAt))})</h2>`);
-    out.push('<table id="at-lowest"><thead><tr><th>pid</th><th>comm</th><th>RSS</th><th>owner</th><th>cgroup</th><th>cwd</th></tr></thead><tbody>');
-    for (const p of low.processes)
-      out.push(`<tr><td class="n">${p.pid}</td><td><code>${h(p.comm)}</code></td><td class="n">${h(formatBytes(p.rssBytes))}</td><td>${h(p.owner)}</td><td><code>${h(p.cgroup ?? '-')}</code></td><td><code>${h(p.cwd ?? '-')}</code></td></tr>`);
-    out.push('</tbody></table>');
-  }
-  // Each kill in one line: the victim beside the largest task, so a victim chosen for its oom_score_adj shows.
-  if (b.timeline.oomKills.length > 0) {
-    out.push('<h2>OOM kills</h2>', '<ul id="oom-kills">', ...b.timeline.oomKills.map((k) => `<li>${h(at(k.at))}: ${h(k.description)}</li>`), '</ul>');
-  }
-  out.push('<h2>Events</h2>');
-  if (b.events.length === 0) out.push('<p>No events in this range.</p>');
-  else {
-    out.push('<table id="events"><thead><tr><th>time</th><th>type</th><th>what</th></tr></thead><tbody>');
-    for (const e of b.events) out.push(`<tr><td class="t">${h(at(e.at))}</td><td>${h(e.type)}</td><td>${h(e.summary)}</td></tr>`);
-    out.push('</tbody></table>');
-  }
-  out.push(`<p class="muted">Times in ${h(z)}. Attribution is by cgroup, never by cwd. Secrets in command lines were redacted before they were stored.</p>\n</body></html>\n`);
-  return out.join('\n');
+  out.push('</table>');
+  return { id: 'culprits', title, toc: 'Culprits', html: out.join('\n') };
+}
+
+function ownersSection(c: Ctx): Section {
+  const os = c.b.culprits.owners;
+  const title = 'Owners by peak RSS';
+  if (os.length === 0) return { id: 'owners', title, toc: 'Owners', html: '<p>No owners in this range.</p>' };
+  const rows = os.map(
+    (o) =>
+      `<tr><td class="n">${o.rank}</td><td class="w">${wrapText(o.owner)}</td><td>${h(o.ownerKind)}</td><td class="n">${h(c.bytes(o.peakRssBytes))}</td><td class="t">${h(c.at(o.peakAt))}</td><td class="n">${o.processCountAtPeak}</td></tr>`,
+  );
+  return {
+    id: 'owners',
+    title,
+    toc: 'Owners',
+    html: `<table id="owners"><thead><tr><th class="n">#</th><th>owner</th><th>kind</th><th class="n">peak RSS</th><th>peak at</th><th class="n">processes</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`,
+  };
+}
+
+function atLowestSection(c: Ctx): Section | null {
+  const low = c.b.culprits.atLowest;
+  if (low === null) return null;
+  const rows = low.processes.map(
+    (p) =>
+      `<tr><td class="n">${p.pid}</td><td class="k"><code>${h(p.comm)}</code></td><td class="n">${h(c.bytes(p.rssBytes))}</td>` +
+      `<td class="w">${wrapText(p.owner)}<dl class="more"><dt>cgroup</dt><dd>${code(p.cgroup ?? '-')}</dd><dt>cwd</dt><dd>${code(p.cwd ?? '-')}</dd></dl></td></tr>`,
+  );
+  return {
+    id: 'at-lowest',
+    title: `When memory.available was lowest (${c.bytes(low.kubeletAvailableBytes)} at ${c.at(low.takenAt)})`,
+    toc: 'Biggest at the lowest point',
+    html: `<table id="at-lowest"><thead><tr><th class="n">pid</th><th>comm</th><th class="n">RSS</th><th>owner, cgroup and cwd</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`,
+  };
+}
+
+/** Kills listed one a line; a crash-looping container can be killed thousands of times a night. */
+const MAX_KILLS = 200;
+
+function killsSection(c: Ctx): Section | null {
+  const ks = kills(c.b);
+  if (ks.length === 0) return null;
+  const shown = ks.slice(0, MAX_KILLS);
+  const items = shown.map((k) => {
+    const st = MARKER_STYLE[k.scope.kind];
+    const kind = k.scope.kind === 'node' ? 'node-level' : 'inside a limited cgroup';
+    // each kill in one line: the victim beside the largest task, so a victim chosen for its oom_score_adj shows
+    return `<li class="${k.scope.kind}"><span class="t">${h(c.at(k.at))}</span> <b style="color:${st.stroke}">${st.symbol} ${kind}</b>: ${wrapText(k.description)}</li>`;
+  });
+  const more =
+    ks.length > shown.length ? `<p class="muted">The first ${MAX_KILLS} of ${ks.length}; <code>memrec events --type oom_kill</code> over the same range lists them all.</p>` : '';
+  return { id: 'kills', title: 'OOM kills', html: `<ul id="oom-kills" class="kills w">${items.join('\n')}</ul>${more}` };
+}
+
+const ROUTINE = new Set(['burst_start', 'burst_end', 'threshold_crossing']);
+
+function eventsSection(c: Ctx): Section {
+  const evs = c.b.events;
+  const title = 'Events';
+  if (evs.length === 0) return { id: 'events', title, html: '<p>No events in this range.</p>' };
+  let routine = 0;
+  const shown = evs.filter((e) => !ROUTINE.has(e.type) || ++routine <= MAX_ROUTINE_EVENTS);
+  const rows = shown.map((e) => `<tr><td class="t">${h(c.at(e.at))}</td><td class="k">${h(e.type)}</td><td class="w">${wrapText(e.summary)}</td></tr>`);
+  const left = evs.length - shown.length;
+  const note =
+    left > 0
+      ? `<p class="muted">Every OOM kill, recorder start and stop and failure is listed; of the ${routine} burst and threshold events, the first ${MAX_ROUTINE_EVENTS} are. <code>memrec events</code> over the same range lists them all.</p>`
+      : '';
+  return { id: 'events', title, html: `<table id="events"><thead><tr><th>time</th><th>type</th><th>what</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>${note}` };
+}
+
+/** The page's sections in order; add one here and it is rendered and listed in the table of contents. */
+export function htmlSections(c: Ctx): Section[] {
+  const all: Array<Section | null> = [availableSection(c), zoomSection(c), killsSection(c), ownerChartSection(c), culpritsSection(c), ownersSection(c), atLowestSection(c), eventsSection(c)];
+  return all.filter((s): s is Section => s !== null);
+}
+
+/** The whole page for a bundle: the one entry point of every command that writes the HTML postmortem. */
+export function renderHtml(b: Bundle, formatBytes: (n: number) => string, o: HtmlOptions = {}): string {
+  const z = b.zone;
+  const oneDay = formatLocal(Date.parse(b.since), z).slice(0, 10) === formatLocal(Date.parse(b.until), z).slice(0, 10);
+  const c: Ctx = { b, bytes: formatBytes, oneDay, at: (iso) => formatLocal(Date.parse(iso), z).slice(oneDay ? 11 : 0) };
+  const title = o.title ?? `Memory postmortem${b.host === null ? '' : ` of ${b.host}`}`;
+  const sections = htmlSections(c);
+  const toc = `<nav class="toc" aria-label="contents"><ol>${sections.map((s) => `<li><a href="#${s.id}">${h(s.toc ?? s.title)}</a></li>`).join('')}</ol></nav>`;
+  const body = sections.map((s) => `<section id="${s.id}"${s.html.includes('<svg') ? ' class="chart"' : ''}>\n<h2>${wrapText(s.title)}</h2>\n${s.html}\n</section>`);
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${h(title)} ${h(formatLocal(Date.parse(b.since), z))}</title>
+<style>${CSS}</style></head><body>
+<header>
+<h1>${wrapText(title)}</h1>
+${header(b, c, o)}
+${toc}
+</header>
+${summary(c)}
+${body.join('\n')}
+<p class="muted">Attribution is by cgroup, never by cwd. Secrets in command lines were redacted before they were stored.</p>
+</body></html>
+`;
 }
