@@ -97,10 +97,13 @@ interface Layout {
 }
 
 /**
- * Every element's box inside the viewport, no horizontal scroll, no text wider than its box, and no
- * word of 2 to 20 letters or digits split over two lines (longer runs, hex ids, may break where they must).
+ * With every <details> open: every element's box inside the viewport, no horizontal scroll, no text wider
+ * than its box, and no word of 2 to 20 letters or digits split over two lines (longer runs, hex ids, may
+ * break where they must).
  */
 const LAYOUT = `(() => {
+  // the folded command lines and cwd lists opened, as a reader opens them
+  for (const d of document.querySelectorAll('details')) d.open = true;
   const vw = document.documentElement.clientWidth;
   const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : '') + ' ' + JSON.stringify((e.textContent || '').slice(0, 40));
   const outside = [...document.querySelectorAll('body, body *')].filter((e) => e.getBoundingClientRect().right > vw + 0.5).map(name);

@@ -32,6 +32,8 @@ export interface Ctx {
   /** a table's time: the clock only when the whole range is one day in the zone (the header has the date) */
   at: (iso: string) => string;
   oneDay: boolean;
+  /** `--since … --until … --tz …`: the range as memrec's other commands take it */
+  rangeArgs: string;
 }
 
 // Opaque fills: the stacked chart draws each layer over the one above it (see svg.ts).
@@ -62,6 +64,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f6f6f6;font-weight:600}
 td.n{text-align:right;white-space:nowrap}td.t,td.k{white-space:nowrap}th.n{text-align:right}
+th.n,th.t,th.k{width:1%;white-space:nowrap}
 code{font:12px ui-monospace,monospace;unicode-bidi:isolate}
 .w{overflow-wrap:anywhere}
 tr.detail td{border-bottom:1px solid #ddd;padding-bottom:8px}
@@ -91,13 +94,13 @@ export function wrapText(s: string): string {
 const code = (s: string): string => `<code class="w">${wrapText(s)}</code>`;
 
 /** Long command lines fold away; the text shown is capped so one hostile process cannot fill the file. */
-function cmdline(s: string, pid: number): string {
+function cmdline(s: string, pid: number, c: Ctx): string {
   if (s.length <= 160) return code(s);
   const shown = s.slice(0, MAX_CMDLINE);
   const rest = s.length - shown.length;
   return (
     `<details><summary><code class="w">${wrapText(s.slice(0, 120))}</code> … (${s.length} characters)</summary>${code(shown)}` +
-    `${rest > 0 ? `<p class="muted">… ${rest} more characters; <code>memrec query --pid ${pid} --format json</code> shows them all.</p>` : ''}</details>`
+    `${rest > 0 ? `<p class="muted">… ${rest} more characters; <code class="w">${wrapText(`memrec query ${c.rangeArgs} --pid ${pid} --format json`)}</code> shows them all.</p>` : ''}</details>`
   );
 }
 
@@ -170,7 +173,7 @@ function legend(items: Array<{ color: string; text: string; dash?: boolean; area
 }
 
 /** When the interesting part is a sliver of the range: the window around the lowest point, else null. */
-export function zoomWindow(b: Bundle): { x0: number; x1: number } | null {
+function zoomWindow(b: Bundle): { x0: number; x1: number } | null {
   const low = b.culprits.atLowest;
   if (low === null) return null;
   const t0 = Date.parse(b.since);
@@ -275,7 +278,7 @@ const CULPRIT_COLUMNS: Array<{ head: string; cls?: string; cell: (p: CulpritProc
   { head: 'growth', cls: 'n', cell: (p, c) => h(c.bytes(p.growthBytes)) },
   { head: 'peak at', cls: 't', cell: (p, c) => h(c.at(p.peakAt)) },
   { head: 'owner', cls: 'w', cell: (p) => wrapText(p.owner) },
-  { head: 'in pods', cell: (p) => (p.insidePods ? 'yes' : 'no') },
+  { head: 'in pods', cls: 'k', cell: (p) => (p.insidePods ? 'yes' : 'no') },
 ];
 
 function culpritsSection(c: Ctx): Section {
@@ -284,11 +287,11 @@ function culpritsSection(c: Ctx): Section {
   if (ps.length === 0) return { id: 'culprits', title, toc: 'Culprits', html: '<p>No process samples in this range.</p>' };
   const cols = CULPRIT_COLUMNS;
   // one tbody per process: its row and the row below it stay together on paper
-  const out = [`<table id="culprits"><thead><tr>${cols.map((k) => `<th${k.cls === 'n' ? ' class="n"' : ''}>${h(k.head)}</th>`).join('')}</tr></thead>`];
+  const out = [`<table id="culprits"><thead><tr>${cols.map((k) => `<th${k.cls !== undefined && k.cls !== 'w' ? ` class="${k.cls}"` : ''}>${h(k.head)}</th>`).join('')}</tr></thead>`];
   for (const p of ps) {
     const cls = p.insidePods ? 'pod' : 'host';
     const cwds = p.cwds.length <= 1 ? code(p.cwds[0] ?? '-') : `<details><summary>${p.cwdCount} directories</summary>${p.cwds.map(code).join('<br>')}</details>`;
-    const more = [`<dt>command</dt><dd>${cmdline(p.cmdline ?? `[${p.comm}]`, p.pid)}</dd>`, `<dt>cwd</dt><dd>${cwds}</dd>`];
+    const more = [`<dt>command</dt><dd>${cmdline(p.cmdline ?? `[${p.comm}]`, p.pid, c)}</dd>`, `<dt>cwd</dt><dd>${cwds}</dd>`];
     if (p.cgroups.length > 1) more.push(`<dt>cgroups</dt><dd>${p.cgroups.map((g) => code(g ?? 'unknown')).join('<br>')}</dd>`);
     out.push(
       `<tbody class="${cls}"><tr class="main">${cols.map((k) => `<td${k.cls ? ` class="${k.cls}"` : ''}>${k.cell(p, c)}</td>`).join('')}</tr>`,
@@ -305,13 +308,13 @@ function ownersSection(c: Ctx): Section {
   if (os.length === 0) return { id: 'owners', title, toc: 'Owners', html: '<p>No owners in this range.</p>' };
   const rows = os.map(
     (o) =>
-      `<tr><td class="n">${o.rank}</td><td class="w">${wrapText(o.owner)}</td><td>${h(o.ownerKind)}</td><td class="n">${h(c.bytes(o.peakRssBytes))}</td><td class="t">${h(c.at(o.peakAt))}</td><td class="n">${o.processCountAtPeak}</td></tr>`,
+      `<tr><td class="n">${o.rank}</td><td class="w">${wrapText(o.owner)}</td><td class="k">${h(o.ownerKind)}</td><td class="n">${h(c.bytes(o.peakRssBytes))}</td><td class="t">${h(c.at(o.peakAt))}</td><td class="n">${o.processCountAtPeak}</td></tr>`,
   );
   return {
     id: 'owners',
     title,
     toc: 'Owners',
-    html: `<table id="owners"><thead><tr><th class="n">#</th><th>owner</th><th>kind</th><th class="n">peak RSS</th><th>peak at</th><th class="n">processes</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`,
+    html: `<table id="owners"><thead><tr><th class="n">#</th><th>owner</th><th class="k">kind</th><th class="n">peak RSS</th><th class="t">peak at</th><th class="n">processes</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`,
   };
 }
 
@@ -327,7 +330,7 @@ function atLowestSection(c: Ctx): Section | null {
     id: 'at-lowest',
     title: `When memory.available was lowest (${c.bytes(low.kubeletAvailableBytes)} at ${c.at(low.takenAt)})`,
     toc: 'Biggest at the lowest point',
-    html: `<table id="at-lowest"><thead><tr><th class="n">pid</th><th>comm</th><th class="n">RSS</th><th>owner, cgroup and cwd</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`,
+    html: `<table id="at-lowest"><thead><tr><th class="n">pid</th><th class="k">comm</th><th class="n">RSS</th><th>owner, cgroup and cwd</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`,
   };
 }
 
@@ -361,9 +364,9 @@ function eventsSection(c: Ctx): Section {
   const left = evs.length - shown.length;
   const note =
     left > 0
-      ? `<p class="muted">Every OOM kill, recorder start and stop and failure is listed; of the ${routine} burst and threshold events, the first ${MAX_ROUTINE_EVENTS} are. <code>memrec events</code> over the same range lists them all.</p>`
+      ? `<p class="muted">Every OOM kill, recorder start and stop and failure is listed; of the ${routine} burst and threshold events, the first ${MAX_ROUTINE_EVENTS} are. <code class="w">${wrapText(`memrec events ${c.rangeArgs}`)}</code> lists them all.</p>`
       : '';
-  return { id: 'events', title, html: `<table id="events"><thead><tr><th>time</th><th>type</th><th>what</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>${note}` };
+  return { id: 'events', title, html: `<table id="events"><thead><tr><th class="t">time</th><th class="k">type</th><th>what</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>${note}` };
 }
 
 /** The page's sections in order; add one here and it is rendered and listed in the table of contents. */
@@ -376,7 +379,8 @@ export function htmlSections(c: Ctx): Section[] {
 export function renderHtml(b: Bundle, formatBytes: (n: number) => string, o: HtmlOptions = {}): string {
   const z = b.zone;
   const oneDay = formatLocal(Date.parse(b.since), z).slice(0, 10) === formatLocal(Date.parse(b.until), z).slice(0, 10);
-  const c: Ctx = { b, bytes: formatBytes, oneDay, at: (iso) => formatLocal(Date.parse(iso), z).slice(oneDay ? 11 : 0) };
+  const rangeArgs = `--since '${formatLocal(Date.parse(b.since), z)}' --until '${formatLocal(Date.parse(b.until), z)}' --tz ${z}`;
+  const c: Ctx = { b, bytes: formatBytes, oneDay, rangeArgs, at: (iso) => formatLocal(Date.parse(iso), z).slice(oneDay ? 11 : 0) };
   const title = o.title ?? `Memory postmortem${b.host === null ? '' : ` of ${b.host}`}`;
   const sections = htmlSections(c);
   const toc = `<nav class="toc" aria-label="contents"><ol>${sections.map((s) => `<li><a href="#${s.id}">${h(s.toc ?? s.title)}</a></li>`).join('')}</ol></nav>`;

@@ -23,7 +23,7 @@ export interface Band {
 export interface Marker {
   at: number;
   label: string;
-  /** CSS class of the marker group; `kind` picks its look */
+  /** its look (MARKER_STYLE) and the class of its group, `g.oom.node` or `g.oom.cgroup` */
   kind: MarkerKind;
 }
 
