@@ -257,7 +257,10 @@ function availableSection(c: Ctx): Section {
 function zoomSection(c: Ctx): Section | null {
   const w = zoomWindow(c.b);
   if (w === null) return null;
-  const range = `${c.at(new Date(w.x0).toISOString())} – ${c.at(new Date(w.x1).toISOString())}`;
+  const from = formatLocal(w.x0, c.b.zone);
+  const to = formatLocal(w.x1, c.b.zone);
+  // the date once: the window is minutes long
+  const range = c.oneDay || from.slice(0, 10) !== to.slice(0, 10) ? `${c.at(new Date(w.x0).toISOString())} – ${c.at(new Date(w.x1).toISOString())}` : `${from} – ${to.slice(11)}`;
   return { id: 'zoom', title: `Zoom on the lowest point: ${range}`, toc: 'Zoom on the lowest point', html: availableFigure(c, w.x0, w.x1, `available memory ${range}`) };
 }
 
@@ -384,7 +387,7 @@ export function renderHtml(b: Bundle, formatBytes: (n: number) => string, o: Htm
   const title = o.title ?? `Memory postmortem${b.host === null ? '' : ` of ${b.host}`}`;
   const sections = htmlSections(c);
   const toc = `<nav class="toc" aria-label="contents"><ol>${sections.map((s) => `<li><a href="#${s.id}">${h(s.toc ?? s.title)}</a></li>`).join('')}</ol></nav>`;
-  const body = sections.map((s) => `<section id="${s.id}"${s.html.includes('<svg') ? ' class="chart"' : ''}>\n<h2>${wrapText(s.title)}</h2>\n${s.html}\n</section>`);
+  const body = sections.map((s) => `<section id="${s.id}"${s.html.includes('<svg') ? ' class="chart"' : ''}>\n<h2>${h(s.title)}</h2>\n${s.html}\n</section>`);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
