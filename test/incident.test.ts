@@ -102,13 +102,14 @@ test('memrec export --format html shows updatedb in the culprits table with its 
   assert.equal(r.code, 0, r.stderr);
   const html = readFileSync(out, 'utf8');
   const text = (fragment: string): string =>
-    fragment.replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+    fragment.replace(/<wbr>/g, '').replace(/<[^>]+>/g, ' ').replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
   const why = `a host service (plocate-updatedb.service), not a pod, although its cwd was inside pod search/indexer-0's volume`;
   // The summary names it as the top culprit and says why.
-  assert.match(text(/<div class="sum">[\s\S]*?<\/p>/.exec(html)?.[0] ?? ''), /top culprit updatedb \d+Mi service plocate-updatedb\.service .*Why: cgroup \S+: a host service/);
-  // The culprits table: its first process row is updatedb, the row under it the explanation.
+  assert.match(text(/<div class="sum">[\s\S]*?<\/p>/.exec(html)?.[0] ?? ''), /top culprit updatedb \d+Mi service plocate-updatedb\.service .*Why updatedb: cgroup \S+: a host service/);
+  // The culprits table: its first process row is updatedb, the row under it the explanation and the cwds.
   const table = /<table id="culprits">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
-  const [row, expl] = [...table.matchAll(/<tr class="(?:host|pod)">[\s\S]*?<\/tr>/g)].map((m) => text(m[0]));
-  assert.match(row ?? '', new RegExp(`^ 1 ${inc.walkerPid} updatedb \\d+Mi .* service plocate-updatedb\\.service no \\d+ directories `), row);
+  const [row, expl] = [...table.matchAll(/<tr class="(?:main|detail)">[\s\S]*?<\/tr>/g)].map((m) => text(m[0]));
+  assert.match(row ?? '', new RegExp(`^ 1 updatedb pid ${inc.walkerPid} \\d+Mi .* service plocate-updatedb\\.service no $`), row);
   assert.ok(expl?.includes(`cgroup ${nodeCgroup}/system.slice/plocate-updatedb.service: ${why}`), expl);
+  assert.match(expl ?? '', / cwd \d+ directories /);
 });
