@@ -23,6 +23,8 @@ export interface Section {
   title: string;
   toc?: string;
   html: string;
+  /** a chart: kept whole on one page when printed */
+  chart?: boolean;
 }
 
 /** What every section needs to render: the bundle and how to show bytes and times. */
@@ -51,7 +53,6 @@ h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:30px 0 8px;border-bott
 dl.meta{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:1px 12px;margin:0 0 10px;font-size:13px}
 dl.meta dt{color:#777}dl.meta dd{margin:0}
 nav.toc ol{display:flex;flex-wrap:wrap;gap:2px 18px;list-style:none;padding:0;margin:6px 0 0;font-size:13px}
-nav.toc b{font-size:13px;color:#777}
 .sum{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:10px;margin:14px 0}
 .sum div{background:#f6f6f6;padding:8px 12px;border-radius:4px;min-width:0;overflow-wrap:anywhere}.sum b{display:block;font-size:18px}
 figure{margin:0}svg.chart{display:block;width:100%;max-width:1100px;height:auto}
@@ -251,7 +252,7 @@ function availableSection(c: Ctx): Section {
   const title = "Available memory: the kubelet's view, free's view, the thresholds";
   if (c.b.timeline.points.length === 0) return { id: 'available', title, toc: 'Available memory', html: '<p>No snapshots in this range.</p>' };
   const { x0, x1 } = axesOf(c);
-  return { id: 'available', title, toc: 'Available memory', html: availableFigure(c, x0, x1, 'available memory over time') };
+  return { id: 'available', title, toc: 'Available memory', chart: true, html: availableFigure(c, x0, x1, 'available memory over time') };
 }
 
 function zoomSection(c: Ctx): Section | null {
@@ -261,7 +262,7 @@ function zoomSection(c: Ctx): Section | null {
   const to = formatLocal(w.x1, c.b.zone);
   // the date once: the window is minutes long
   const range = c.oneDay || from.slice(0, 10) !== to.slice(0, 10) ? `${c.at(new Date(w.x0).toISOString())} – ${c.at(new Date(w.x1).toISOString())}` : `${from} – ${to.slice(11)}`;
-  return { id: 'zoom', title: `Zoom on the lowest point: ${range}`, toc: 'Zoom on the lowest point', html: availableFigure(c, w.x0, w.x1, `available memory ${range}`) };
+  return { id: 'zoom', title: `Zoom on the lowest point: ${range}`, toc: 'Zoom on the lowest point', chart: true, html: availableFigure(c, w.x0, w.x1, `available memory ${range}`) };
 }
 
 function ownerChartSection(c: Ctx): Section {
@@ -270,7 +271,7 @@ function ownerChartSection(c: Ctx): Section {
   if (os.times.length === 0) return { id: 'owner-chart', title, toc: 'Memory per owner', html: '<p>No snapshots in this range.</p>' };
   const layers = os.owners.map((o, i) => ({ name: o.owner, color: PALETTE[i % PALETTE.length]!, values: o.values }));
   const items = os.owners.map((o, i) => ({ color: PALETTE[i % PALETTE.length]!, area: true, text: `${wrapText(o.owner)} (peak ${h(c.bytes(o.peakRssBytes))})` }));
-  return { id: 'owner-chart', title, toc: 'Memory per owner', html: `${legend(items)}<figure>${stackedChart(axesOf(c), os.times, layers, 'memory per owner over time')}</figure>` };
+  return { id: 'owner-chart', title, toc: 'Memory per owner', chart: true, html: `${legend(items)}<figure>${stackedChart(axesOf(c), os.times, layers, 'memory per owner over time')}</figure>` };
 }
 
 /** The culprits table's columns, in order; the explanation, command line and cwds go in a row below. */
@@ -387,7 +388,7 @@ export function renderHtml(b: Bundle, formatBytes: (n: number) => string, o: Htm
   const title = o.title ?? `Memory postmortem${b.host === null ? '' : ` of ${b.host}`}`;
   const sections = htmlSections(c);
   const toc = `<nav class="toc" aria-label="contents"><ol>${sections.map((s) => `<li><a href="#${s.id}">${h(s.toc ?? s.title)}</a></li>`).join('')}</ol></nav>`;
-  const body = sections.map((s) => `<section id="${s.id}"${s.html.includes('<svg') ? ' class="chart"' : ''}>\n<h2>${h(s.title)}</h2>\n${s.html}\n</section>`);
+  const body = sections.map((s) => `<section id="${s.id}"${s.chart ? ' class="chart"' : ''}>\n<h2>${h(s.title)}</h2>\n${s.html}\n</section>`);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
