@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { killScope } from '../src/report/html/report.js';
+import { killKind } from '../src/report/html/report.js';
 import { byteScale } from '../src/report/html/svg.js';
 import { timeTicks } from '../src/report/time-ticks.js';
 import { canUseMemoryCgroups } from './helpers/cgroup.js';
@@ -45,6 +45,7 @@ interface Inspected {
   explanations: string[];
   bursts: number;
   ooms: { node: number; cgroup: number; strokes: string[]; titles: string[] };
+  killItems: string[];
   hostileShown: boolean;
   images: number;
   events: number;
@@ -74,6 +75,7 @@ const EXPR = `(() => {
       strokes: [...document.querySelectorAll('g.oom line')].map((l) => l.getAttribute('stroke') + ' ' + (l.getAttribute('stroke-dasharray') || '')),
       titles: [...first.querySelectorAll('g.oom > title')].map((t) => t.textContent),
     },
+    killItems: [...document.querySelectorAll('#oom-kills li')].map((li) => li.className + ' ' + li.textContent),
     hostileShown: document.body.textContent.includes(${JSON.stringify(HOSTILE_ARG)}),
     images: document.images.length,
     events: document.querySelectorAll('#events tbody tr').length,
@@ -211,9 +213,12 @@ test('the HTML export renders in headless Chromium: charts drawn, culprits expla
   assert.ok(ours, JSON.stringify(db.oomKills));
   assert.ok(v.ooms.cgroup >= 1 && v.ooms.node + v.ooms.cgroup <= db.oomKills.length, JSON.stringify(v.ooms));
   assert.ok(
-    v.ooms.titles.some((t) => t.includes(`pid ${ours.pid} (${ours.comm})`) && t.includes(`inside cgroup ${db.nodeCgroup}/oom, which reached its own limit`)),
+    v.ooms.titles.some((t) => t.includes(`killed ${ours.comm} (pid ${ours.pid}`) && t.includes(`inside cgroup ${db.nodeCgroup}/oom, which reached its own limit`)),
     JSON.stringify(v.ooms.titles),
   );
+  // the kills section: one line each, its kind spelled out
+  assert.equal(v.killItems.length, db.oomKills.length);
+  assert.ok(v.killItems.some((k) => k.startsWith('cgroup ') && k.includes('◆ inside a limited cgroup') && k.includes(`killed ${ours.comm} (pid ${ours.pid}`)), JSON.stringify(v.killItems));
   assert.match(v.text, new RegExp(`OOM kills\\s+${db.oomKills.length}\\s+\\d+ node-level, [1-9]\\d* inside limited cgroups`));
   assert.match(v.text, /OOM kills inside limited cgroups \(\d+\): \d\d:\d\d:\d\d/);
   // a kill's marker is never drawn like a threshold
@@ -226,7 +231,7 @@ test('the HTML export renders in headless Chromium: charts drawn, culprits expla
   assert.ok(v.meta.includes(`host${hostname()}`) && v.meta.includes('time zone') && v.meta.includes(db.nodeCgroup), v.meta);
   // the table of contents lists every section, each link leads to one
   assert.deepEqual(v.toc, v.sectionIds);
-  assert.deepEqual(v.toc, ['#available', '#owner-chart', '#culprits', '#owners', '#at-lowest', '#events']);
+  assert.deepEqual(v.toc, ['#available', '#kills', '#owner-chart', '#culprits', '#owners', '#at-lowest', '#events']);
   await assertFits(file, 800, 'report-html-800.png');
   const pages = await assertPrints(file, 'report-html.pdf');
   assert.ok(pages >= 2, `${pages} pages`);
@@ -259,6 +264,13 @@ test('a day recorded at 1 s: a small file, every dip drawn, kills told apart, ho
   assert.ok(kubelet.points <= 2 * 1000, `${kubelet.points} points for ${long.snapshots} samples`);
   assert.deepEqual({ node: v.ooms.node, cgroup: v.ooms.cgroup }, { node: long.nodeKills, cgroup: long.cgroupKills });
   assert.ok(v.text.includes(`${long.nodeKills} node-level, ${long.cgroupKills} inside limited cgroups`));
+  assert.deepEqual(
+    {
+      node: v.killItems.filter((k) => k.startsWith('node ') && k.includes('✖ node-level: global OOM: killed java')).length,
+      cgroup: v.killItems.filter((k) => k.startsWith('cgroup ') && k.includes('◆ inside a limited cgroup: OOM in /kubepods.slice/')).length,
+    },
+    { node: long.nodeKills, cgroup: long.cgroupKills },
+  );
   assert.equal(v.bursts, 1, `${long.bursts} bursts are one shape`);
   assert.match(v.text, /of the \d+ burst and threshold events, the first 200 are/);
   assert.ok(v.sections.some((s) => s.startsWith('Zoom on the lowest point: 14:3')), JSON.stringify(v.sections));
@@ -295,10 +307,10 @@ test('time ticks fall on even wall-clock steps of the zone, with seconds only wh
 });
 
 test('an OOM kill is told node-level or inside a limited cgroup from the kernel line', () => {
-  assert.equal(killScope({ global: true, constraint: 'global', oomMemcg: null }, '/').kind, 'node');
-  assert.equal(killScope({ global: false, constraint: 'memcg', oomMemcg: '/kubepods/burstable/pod1' }, '/').kind, 'cgroup');
+  assert.equal(killKind({ global: true, constraint: 'global', oomMemcg: null }, '/').kind, 'node');
+  assert.equal(killKind({ global: false, constraint: 'memcg', oomMemcg: '/kubepods/burstable/pod1' }, '/').kind, 'cgroup');
   // a recording with --memory-cgroup /node: that cgroup reaching its limit is the node running out
-  assert.equal(killScope({ global: false, constraint: 'memcg', oomMemcg: '/node' }, '/node').kind, 'node');
-  assert.equal(killScope({ global: false, constraint: 'memcg', oomMemcg: '/node/oom' }, '/node').kind, 'cgroup');
-  assert.match(killScope({ global: null, constraint: null, oomMemcg: null }, '/').text, /unknown/);
+  assert.equal(killKind({ global: false, constraint: 'memcg', oomMemcg: '/node' }, '/node').kind, 'node');
+  assert.equal(killKind({ global: false, constraint: 'memcg', oomMemcg: '/node/oom' }, '/node').kind, 'cgroup');
+  assert.match(killKind({ global: null, constraint: null, oomMemcg: null }, '/').text, /unknown/);
 });

@@ -3,6 +3,7 @@
 // single-sample dip below zero, and processes carrying hostile strings (a 100 KB command line, bidi
 // overrides, markup). Deterministic: the same arguments write the same database.
 import type { OomKill, Owner, OwnerAggregate, ProcessSample, RecorderEvent } from '../../src/model/types.js';
+import { completeOomKill } from '../../src/model/oom.js';
 import { Store } from '../../src/store/store.js';
 import { MiB, processSample, snapshot } from './snapshots.js';
 
@@ -74,10 +75,12 @@ export function writeLongDb(file: string, opts: { since?: number; seconds?: numb
   let cgroupKills = 0;
   let dipBytes = 0;
   const events: RecorderEvent[] = [];
-  const kill = (at: number, pid: number, comm: string, global: boolean, memcg: string | null): OomKill => ({
-    bootId: 'long-day', kmsgSeq: events.length + 1, kmsgUsec: at * 1000, pid, comm, uid: 0, constraint: global ? 'global' : 'memcg', oomMemcg: memcg,
-    taskMemcg: memcg, totalVmKb: 4_000_000, anonRssKb: 3_000_000, fileRssKb: 1000, shmemRssKb: 0, pgtablesKb: 6000, oomScoreAdj: global ? 0 : 1000, global,
-  });
+  // kills as a memrec that kept only the kill lines stored them (no task table): the report's other parts unseen
+  const kill = (at: number, pid: number, comm: string, global: boolean, memcg: string | null): OomKill =>
+    completeOomKill({
+      bootId: 'long-day', kmsgSeq: events.length + 1, kmsgUsec: at * 1000, pid, comm, uid: 0, constraint: global ? 'global' : 'memcg', oomMemcg: memcg,
+      taskMemcg: memcg, totalVmKb: 4_000_000, anonRssKb: 3_000_000, fileRssKb: 1000, shmemRssKb: 0, pgtablesKb: 6000, oomScoreAdj: global ? 0 : 1000, global,
+    });
   try {
     const chunk = 3600;
     for (let from = 0; from < seconds; from += chunk) {

@@ -70,7 +70,7 @@ code{font:12px ui-monospace,monospace;unicode-bidi:isolate}
 .w{overflow-wrap:anywhere}
 tr.detail td{border-bottom:1px solid #ddd;padding-bottom:8px}
 .expl{color:#444;font-size:12.5px;margin:0}
-ul.kills{padding-left:0;list-style:none;margin:0;font-size:13px}ul.kills li{margin:2px 0}
+ul.kills{padding-left:0;list-style:none;margin:0;font-size:13px}ul.kills li{margin:0 0 6px;padding-left:1.2em;text-indent:-1.2em}
 dl.more{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:1px 10px;margin:3px 0 0;font-size:12.5px}
 dl.more dt{color:#777}dl.more dd{margin:0;min-width:0}
 .host{background:#fff8ee}.pod{background:#f0f6ff}
@@ -352,7 +352,7 @@ function killsSection(c: Ctx): Section | null {
     return `<li class="${k.scope.kind}"><span class="t">${h(c.at(k.at))}</span> <b style="color:${st.stroke}">${st.symbol} ${kind}</b>: ${wrapText(k.description)}</li>`;
   });
   const more =
-    ks.length > shown.length ? `<p class="muted">The first ${MAX_KILLS} of ${ks.length}; <code>memrec events --type oom_kill</code> over the same range lists them all.</p>` : '';
+    ks.length > shown.length ? `<p class="muted">The first ${MAX_KILLS} of ${ks.length}; <code class="w">${wrapText(`memrec events ${c.rangeArgs} --type oom_kill`)}</code> lists them all.</p>` : '';
   return { id: 'kills', title: 'OOM kills', html: `<ul id="oom-kills" class="kills w">${items.join('\n')}</ul>${more}` };
 }
 
