@@ -46,11 +46,12 @@ function random(seed: number): () => number {
 function ownerNo(i: number): { owner: Owner; cgroup: string; key: string } {
   if (i % 3 === 0) {
     const uid = `${String(i).padStart(8, '0')}-1111-2222-3333-444455556666`;
+    const containerId = `${i}`.padStart(64, 'c');
     const owner: Owner = {
-      kind: 'pod', podUid: uid, qos: 'burstable', containerId: `${i}`.padStart(64, 'c'), runtime: 'containerd',
-      namespace: 'a-rather-long-namespace-for-batch-jobs', podName: `nightly-reindex-worker-with-a-long-name-${i}-7d9f8b6c4-x2k9q`,
+      kind: 'pod', podUid: uid, qos: 'burstable', containerId, runtime: 'containerd', namespace: 'a-rather-long-namespace-for-batch-jobs',
+      podName: `nightly-reindex-worker-with-a-long-name-${i}-7d9f8b6c4-x2k9q`, container: 'reindexer-with-a-long-container-name', containerType: 'container',
     };
-    return { owner, cgroup: `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid.replace(/-/g, '_')}.slice/cri-containerd-${owner.containerId}.scope`, key: `pod:${uid}` };
+    return { owner, cgroup: `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid.replace(/-/g, '_')}.slice/cri-containerd-${containerId}.scope`, key: `pod:${uid}` };
   }
   const unit = `job-${i}-${'x'.repeat(i % 7)}.service`;
   return { owner: { kind: 'service', unit }, cgroup: `/system.slice/${unit}`, key: `service:${unit}` };
