@@ -1,6 +1,7 @@
 // The effective configuration as text, JSON or a memrec.yaml, for `memrec config`.
 import { OPTIONS, type AnyOptionDef, type RecordConfig } from './schema.js';
 import type { LoadedConfig } from './load.js';
+import { cleanText } from '../model/text.js';
 
 function text(d: AnyOptionDef, values: RecordConfig): string {
   return (d.format as (v: unknown) => string)(values[d.key]);
@@ -13,7 +14,8 @@ export function renderTable(cfg: LoadedConfig): string {
   const lines = [`${'option'.padEnd(w0)}  ${'value'.padEnd(w1)}  origin`];
   for (const [n, v, o] of rows) lines.push(`${n.padEnd(w0)}  ${v.padEnd(w1)}  ${o}`);
   lines.push('', `configuration file: ${cfg.file ?? `${cfg.values.config} (absent)`}`);
-  return lines.join('\n') + '\n';
+  // values are the user's text (paths, patterns): escaped like every text output
+  return lines.map(cleanText).join('\n') + '\n';
 }
 
 export interface ConfigJson {

@@ -1,12 +1,15 @@
 // One logfmt line per event (`level=info msg="burst started" reason="..."`): journald keeps each as one
 // entry, grep and `journalctl -o cat` read it, and no colors or multi-line stacks get in the way.
+// Values carry recorded strings (an OOM victim's comm, file paths): control and bidi characters are
+// escaped (cleanText) before quoting, so a line stays one line and a terminal shows it as written.
+import { cleanText } from '../model/text.js';
 
 export type Level = 'info' | 'warn' | 'error';
 export type Fields = Record<string, string | number | boolean | null | undefined>;
 export type Logger = (level: Level, msg: string, fields?: Fields) => void;
 
 function value(v: string | number | boolean | null): string {
-  const s = String(v);
+  const s = cleanText(String(v));
   return /^[\w./:@%+-]+$/.test(s) ? s : JSON.stringify(s);
 }
 

@@ -1,6 +1,7 @@
 // What `memrec status` tells: is the recorder alive and recording, is it bursting, what it compares against.
 import type { SnapshotKind, Thresholds } from '../model/types.js';
 import { formatBytes } from '../model/quantity.js';
+import { cleanText } from '../model/text.js';
 import type { Store } from '../store/store.js';
 
 export interface RecorderStatus {
@@ -96,5 +97,6 @@ export function renderStatus(s: RecorderStatus, now: number): string {
     lines.push(`soft threshold:  ${t.soft ? `${t.soft.raw} = ${formatBytes(t.soft.bytes)} (${t.soft.origin})` : 'none'}`);
   } else lines.push('thresholds:      unknown (no snapshot yet)');
   if (s.memoryAvailableBytes !== null) lines.push(`memory.available ${formatBytes(s.memoryAvailableBytes)} at the last snapshot`);
-  return lines.join('\n') + '\n';
+  // the database path, origins and reasons may hold anything: escaped like every text output
+  return lines.map(cleanText).join('\n') + '\n';
 }

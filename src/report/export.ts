@@ -10,6 +10,7 @@ import { ownerLabel } from '../model/attribution.js';
 import type { OwnerKind } from '../model/types.js';
 import { csvLines } from './format/csv.js';
 import { ndjsonLines } from './format/ndjson.js';
+import { safeJson } from './format/text.js';
 
 export const EXPORT_FORMATS = ['html', 'json', 'ndjson', 'csv', 'sqlite'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -105,11 +106,11 @@ export function buildBundle(store: ReportSource, range: TimeRange, meta: BundleM
 
 /** One JSON document: the bundle plus every process sample, streamed. */
 export function* bundleJson(b: Bundle, processes: ProcessRow[]): Generator<string> {
-  const head = JSON.stringify(b, null, 1);
+  const head = safeJson(b, 1);
   yield head.slice(0, -2) + ',\n "processes": [';
   let first = true;
   for (const p of processes) {
-    yield (first ? '\n' : ',\n') + JSON.stringify(toQueryRow(p));
+    yield (first ? '\n' : ',\n') + safeJson(toQueryRow(p));
     first = false;
   }
   yield '\n ]\n}\n';
@@ -117,16 +118,16 @@ export function* bundleJson(b: Bundle, processes: ProcessRow[]): Generator<strin
 
 /** One record a line, each tagged with `record`: meta, point, burst, oom_kill, culprit, owner, event, process. */
 export function* bundleNdjson(b: Bundle, processes: ProcessRow[]): Generator<string> {
-  yield JSON.stringify({ record: 'meta', generator: b.generator, host: b.host, generatedAt: b.generatedAt, zone: b.zone, since: b.since, until: b.until, nodeCgroup: b.nodeCgroup }) + '\n';
+  yield safeJson({ record: 'meta', generator: b.generator, host: b.host, generatedAt: b.generatedAt, zone: b.zone, since: b.since, until: b.until, nodeCgroup: b.nodeCgroup }) + '\n';
   const tag = <T extends object>(record: string, rows: T[]): Array<{ record: string } & T> => rows.map((r) => ({ record, ...r }));
   yield* ndjsonLines(tag('point', b.timeline.points));
   yield* ndjsonLines(tag('burst', b.timeline.bursts));
   yield* ndjsonLines(tag('oom_kill', b.timeline.oomKills));
   yield* ndjsonLines(tag('culprit', b.culprits.processes));
   yield* ndjsonLines(tag('owner', b.culprits.owners));
-  if (b.culprits.atLowest !== null) yield JSON.stringify({ record: 'at_lowest', ...b.culprits.atLowest }) + '\n';
+  if (b.culprits.atLowest !== null) yield safeJson({ record: 'at_lowest', ...b.culprits.atLowest }) + '\n';
   yield* ndjsonLines(tag('event', b.events));
-  for (const p of processes) yield JSON.stringify({ record: 'process', ...toQueryRow(p) }) + '\n';
+  for (const p of processes) yield safeJson({ record: 'process', ...toQueryRow(p) }) + '\n';
 }
 
 /** CSV holds one table: the process samples (the same columns as `memrec query --format csv`). */

@@ -1,5 +1,6 @@
 // A snapshot as Prometheus text exposition format, for node_exporter's textfile collector.
 // Pure: the caller passes the snapshot and the recorder's state, and writes the text where it wants.
+import { cleanText } from '../model/text.js';
 import type { KubeletSignal, OwnerAggregate, Snapshot, Threshold } from '../model/types.js';
 
 export interface MetricsState {
@@ -18,9 +19,12 @@ interface Family {
   samples: Array<{ labels: Labels; value: number }>;
 }
 
-/** Label values escape backslash, double quote and newline (exposition format 0.0.4). */
+/**
+ * Label values escape backslash, double quote and newline (exposition format 0.0.4); other control and
+ * bidi characters of recorded names are shown as escapes (cleanText), so `cat memrec.prom` is safe too.
+ */
 export function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return v.split('\n').map(cleanText).join('\n').replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function escapeHelp(v: string): string {

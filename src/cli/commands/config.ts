@@ -1,3 +1,4 @@
+import { jsonDocument } from '../../report/format/json.js';
 import type { Command } from '../command.js';
 import { write } from '../io.js';
 import { commonOptions, parse } from '../args.js';
@@ -31,7 +32,7 @@ Examples:
   async run(argv, io) {
     const { values } = parse('config', argv, { ...commonOptions, json: { type: 'boolean' }, yaml: { type: 'boolean' }, ...flagSpec() });
     const cfg = loadConfig({ command: 'config', flags: values, env: io.env, uid: process.getuid?.() ?? 0 });
-    if (values.json) await write(io.stdout, JSON.stringify(toJson(cfg), null, 2) + '\n');
+    if (values.json) await write(io.stdout, jsonDocument(toJson(cfg)));
     else if (values.yaml) await write(io.stdout, renderYaml(cfg));
     else await write(io.stdout, renderTable(cfg));
     return 0;

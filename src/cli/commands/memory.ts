@@ -1,4 +1,6 @@
 // `memrec memory`: the kubelet's memory.available beside free's, the formula, the thresholds and the distance to each.
+import { jsonDocument } from '../../report/format/json.js';
+import { cleanText } from '../../report/format/text.js';
 import type { Command } from '../command.js';
 import { nodeOptions, parse, commonOptions } from '../args.js';
 import { write, type Io } from '../io.js';
@@ -129,7 +131,8 @@ export function memoryText(nm: NodeMemory, d: ThresholdDiscovery): string {
   rows.push(['OOM kills since boot', nm.oomKillCount === null ? 'unknown' : String(nm.oomKillCount), '']);
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
-  return rows.map(([a0, a1, a2]) => `${a0.padEnd(w0)}  ${a1.padStart(w1)}  ${a2}`.trimEnd()).join('\n') + '\n';
+  // origins name files and flags from the kubelet's command line, cgroups come from the host: escaped like every text
+  return rows.map(([a0, a1, a2]) => cleanText(`${a0.padEnd(w0)}  ${a1.padStart(w1)}  ${a2}`.trimEnd())).join('\n') + '\n';
 }
 
 export const command: Command = {
@@ -140,8 +143,8 @@ export const command: Command = {
     const { values } = parse('memory', argv, options);
     const { roots, memoryCgroup, overrides } = nodeFlags('memory', values);
     const { node: nm, discovery: d } = readNodeMemoryAndThresholds(roots, overrides, { memoryCgroup });
-    for (const w of d.warnings) await write(io.stderr, `memrec memory: warning: ${w}\n`);
-    await write(io.stdout, values.json ? JSON.stringify(memoryJson(nm, d), null, 2) + '\n' : memoryText(nm, d));
+    for (const w of d.warnings) await write(io.stderr, `memrec memory: warning: ${cleanText(w)}\n`);
+    await write(io.stdout, values.json ? jsonDocument(memoryJson(nm, d)) : memoryText(nm, d));
     return 0;
   },
 };

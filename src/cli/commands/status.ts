@@ -1,3 +1,4 @@
+import { jsonDocument } from '../../report/format/json.js';
 import type { Command } from '../command.js';
 import { write } from '../io.js';
 import { commonOptions, parse } from '../args.js';
@@ -31,7 +32,7 @@ Examples:
     try {
       const now = io.now();
       const s = recorderStatus(store, now);
-      await write(io.stdout, values.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s, now));
+      await write(io.stdout, values.json ? jsonDocument(s) : renderStatus(s, now));
       return s.lastSnapshotAgeMs !== null && s.lastSnapshotAgeMs <= 3 * 60_000 ? 0 : 1;
     } finally {
       store.close();
