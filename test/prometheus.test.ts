@@ -140,7 +140,7 @@ test('writeTextfile names the directory when it cannot write', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'memrec-textfile-'));
   try {
     const missing = path.join(dir, 'nope');
-    assert.throws(() => writeTextfile(missing, 'x 1\n'), (e: Error) => e.message === `--textfile-dir ${missing}: cannot write memrec.prom (ENOENT)`);
+    assert.throws(() => writeTextfile(missing, 'x 1\n'), (e: Error) => e.message === `--textfile-dir ${missing}/memrec.prom: directory ${missing} does not exist`);
     mkdirSync(path.join(dir, 'ro'));
     chmodSync(path.join(dir, 'ro'), 0o500);
     // root ignores directory modes; the ENOENT case above is the one that runs everywhere

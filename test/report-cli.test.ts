@@ -170,7 +170,7 @@ test('export: 0600, no overwrite without --force, every format readable; sqlite 
   assert.match(readFileSync(html, 'utf8'), /^<!DOCTYPE html>/);
   r = await run(['export', '--since', since, '--out', html]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /night\.html already exists; pass --force/);
+  assert.match(r.stderr, /night\.html: already exists; pass --force/);
   writeFileSync(html, 'old');
   r = await run(['export', '--since', since, '--out', html, '--force']);
   assert.equal(r.code, 0);

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readText, SMALL_FILE_MAX } from '../fs/read.js';
 import { MemrecError } from '../errors.js';
+import { cleanText } from '../model/text.js';
+import { fileURLToPath } from 'node:url';
 import type { Command } from './command.js';
 import { processIo, write, type Io } from './io.js';
 
@@ -20,7 +22,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
 };
 
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readText(fileURLToPath(new URL('../../../package.json', import.meta.url)), { maxBytes: SMALL_FILE_MAX })) as { version: string };
   return pkg.version;
 }
 
@@ -53,7 +55,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const load = commands[name];
     if (!load) {
-      await write(io.stderr, `memrec: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(commands).join(', ')}\n`);
+      await write(io.stderr, `memrec: unknown command ${cleanText(JSON.stringify(name))}; expected one of ${Object.keys(commands).join(', ')}\n`);
       return 2;
     }
     const { command } = await load();
@@ -64,10 +66,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof MemrecError && !debug) {
-      await write(io.stderr, `${err.message}\n`);
+      // one line, whatever file name or recorded string the message quotes
+      await write(io.stderr, `${cleanText(err.message)}\n`);
       return err.exitCode;
     }
-    const msg = err instanceof Error ? (debug ? (err.stack ?? err.message) : err.message) : String(err);
+    const msg = err instanceof Error ? (debug ? (err.stack ?? err.message) : cleanText(err.message)) : cleanText(String(err));
     await write(io.stderr, `memrec${name ? ` ${name}` : ''}: ${msg}\n`);
     return err instanceof MemrecError ? err.exitCode : 1;
   }

@@ -2,6 +2,7 @@
 // the read-only database, the output format and the terminal's width.
 import { existsSync, readlinkSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { shownPath } from '../fs/file-error.js';
 import { resolveDbPath } from '../config/paths.js';
 import type { ReportSource } from '../report/source.js';
 import { parseRange, resolveZone, type TimeRange } from '../report/time.js';
@@ -52,13 +53,13 @@ export interface OpenedStore extends ReportSource {
 }
 
 /** The database, read-only: works while the recorder writes and for any user who may read the file. */
-export async function openReadonly(command: string, dbFlag: string | undefined, io: Io): Promise<OpenedStore> {
+export async function openReadonly(command: string, dbFlag: string | undefined, io: Io, verify: 'schema' | 'full' = 'schema'): Promise<OpenedStore> {
   const file = resolveDbPath(dbFlag, io.env, process.getuid?.() ?? 0);
   if (!existsSync(file)) {
-    throw new InputError(`memrec ${command}: no database at ${file} (set --db or MEMREC_DB; is memrec record running?)`);
+    throw new InputError(`memrec ${command}: no database at ${shownPath(file)} (set --db or MEMREC_DB; is memrec record running?)`);
   }
   const { Store } = await import('../store/store.js');
-  const store: OpenedStore = Store.open(file, { readonly: true });
+  const store: OpenedStore = Store.open(file, { readonly: true, verify });
   return store;
 }
 

@@ -1,6 +1,7 @@
 // Effective recorder configuration: defaults < config file < MEMREC_* environment < flags,
 // each value remembering where it came from. Anything unknown or malformed is refused in one line.
-import { readFileSync } from 'node:fs';
+import { FileError, shownPath } from '../fs/file-error.js';
+import { readText, SMALL_FILE_MAX } from '../fs/read.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Pair } from 'yaml';
 import { InputError, UsageError } from '../errors.js';
 import { defaultDbPath, SYSTEM_CONFIG_PATH } from './paths.js';
@@ -59,12 +60,14 @@ export function loadConfig(input: LoadInput): LoadedConfig {
   // CAP_DAC_READ_SEARCH would be told a 0700 /etc/memrec/memrec.yaml does not exist. Only ENOENT means absent.
   let text: string | null = null;
   try {
-    text = readFileSync(file, 'utf8');
+    // a regular file only, under a cap: `--config /dev/zero` or a FIFO is refused, never read forever
+    text = readText(file, { maxBytes: SMALL_FILE_MAX });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    if (code !== 'ENOENT' || explicit !== undefined) {
+    if (!(err instanceof FileError)) throw err;
+    if (err.code !== 'ENOENT' || explicit !== undefined) {
       const by = flagConfig !== undefined ? '--config' : envConfig !== undefined ? 'MEMREC_CONFIG' : 'configuration file';
-      throw new InputError(`memrec ${command}: ${by} ${file}: cannot read the configuration file (${code})`);
+      const why = err.code === 'ENOTREG' || err.code === 'EFBIG' ? err.reason : `cannot read the configuration file (${err.code})`;
+      throw new InputError(`memrec ${command}: ${by} ${shownPath(file)}: ${why}`);
     }
   }
   if (text !== null) {

@@ -1,5 +1,6 @@
 // The recorder wired to the real node: sources for readings, the store for rows, /dev/kmsg for kills.
 import type { RecordConfig } from '../config/schema.js';
+import { FileError } from '../fs/file-error.js';
 import type { LoadedConfig } from '../config/load.js';
 import { withExtraSecretNames } from '../model/redact.js';
 import { Collector, detectPageSize } from '../sources/collector.js';
@@ -57,7 +58,7 @@ export function nodeDeps(cfg: LoadedConfig, store: Store, log: Logger, version: 
       try {
         return new KmsgReader(c.kmsg, afterSeq);
       } catch (err) {
-        log('warn', 'cannot read kernel log: OOM kills will only show as the oom_kill counter', { file: c.kmsg, error: (err as NodeJS.ErrnoException).code ?? String(err) });
+        log('warn', 'cannot read kernel log: OOM kills will only show as the oom_kill counter', { file: c.kmsg, error: err instanceof FileError ? err.reason : String(err) });
         return null;
       }
     },

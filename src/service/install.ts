@@ -1,8 +1,10 @@
 // install-service / uninstall-service as file operations below a prefix. No systemctl: the caller
 // prints the commands, since a machine being prepared (or a test) may not run systemd.
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { readTextIfExists, SMALL_FILE_MAX } from '../fs/read.js';
+import { writeOutput } from '../fs/write.js';
 import { servicePaths } from './paths.js';
 
 export type ActionKind = 'wrote' | 'unchanged' | 'created' | 'kept' | 'removed';
@@ -43,12 +45,14 @@ function exists(p: string): boolean {
   }
 }
 
-/** Write through a temporary file and rename, so systemd never reads half a unit. */
-function writeAtomic(file: string, text: string, mode: number): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, file);
+/** Through a temporary file and rename, so systemd never reads half a unit; never through a link or device. */
+function writeAtomic(file: string, text: string, mode: number, replace: boolean): void {
+  writeOutput(file, [text], { label: 'memrec install-service:', mode, replace });
+}
+
+/** An existing file's text (a regular file, not followed through a link), or null. */
+function readIfThere(file: string): string | null {
+  return readTextIfExists(file, { maxBytes: SMALL_FILE_MAX, noFollow: true });
 }
 
 /**
@@ -85,17 +89,18 @@ export function installService(input: InstallInput): Action[] {
 
   ensureParents(p.unit);
   // Rewritten on every run: after an upgrade the ExecStart may point elsewhere.
-  const old = existsSync(p.unit) ? readFileSync(p.unit, 'utf8') : null;
+  // a unit that is a link (`systemctl mask` makes one to /dev/null) is refused, not replaced
+  const old = readIfThere(p.unit);
   if (old === input.unitText) actions.push({ kind: 'unchanged', path: p.unit });
   else {
-    writeAtomic(p.unit, input.unitText, 0o644);
+    writeAtomic(p.unit, input.unitText, 0o644, true);
     actions.push(old === null ? { kind: 'wrote', path: p.unit } : { kind: 'wrote', path: p.unit, note: 'replaced the previous unit' });
   }
 
   ensureDir(p.configDir, 0o700, actions);
   if (exists(p.configFile)) actions.push({ kind: 'kept', path: p.configFile, note: 'existing configuration is never overwritten' });
   else {
-    writeFileSync(p.configFile, input.configText, { mode: 0o600, flag: 'wx' });
+    writeAtomic(p.configFile, input.configText, 0o600, false);
     actions.push({ kind: 'created', path: p.configFile, note: 'commented defaults' });
   }
 
@@ -131,7 +136,13 @@ export function uninstallService(input: UninstallInput): Action[] {
 
   if (input.purge) remove(p.configDir, 'configuration');
   else if (exists(p.configFile)) {
-    if (readFileSync(p.configFile, 'utf8') === input.configText) remove(p.configFile, 'unchanged default');
+    let text: string | null = null;
+    try {
+      text = readIfThere(p.configFile);
+    } catch {
+      /* a link or something else that is not the file install-service wrote: kept */
+    }
+    if (text === input.configText) remove(p.configFile, 'unchanged default');
     else actions.push({ kind: 'kept', path: p.configFile, note: 'edited since install; --purge removes it' });
   }
   if (!input.purge && exists(p.configDir) && readdirSync(p.configDir).length === 0) {

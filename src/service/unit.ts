@@ -1,6 +1,6 @@
 // The systemd unit as installed: the shipped systemd/memrec.service with its ExecStart rewritten
 // for where node and memrec live on this machine. Pure text in, text out.
-import { readFileSync } from 'node:fs';
+import { readText, SMALL_FILE_MAX } from '../fs/read.js';
 import { fileURLToPath } from 'node:url';
 
 /** systemd/memrec.service inside the installed package (dist/src/service → package root). */
@@ -28,7 +28,7 @@ export interface ExecSpec {
 }
 
 export function readUnitTemplate(): string {
-  return readFileSync(UNIT_TEMPLATE_PATH, 'utf8');
+  return readText(UNIT_TEMPLATE_PATH, { maxBytes: SMALL_FILE_MAX });
 }
 
 /**

@@ -1,10 +1,10 @@
 // One collection of the node: memory as the kubelet sees it, the top N processes in full, and every
 // process counted per owner. Keeps what is safe to keep between calls: cgroup and exe per process identity
 // (re-validated now and then), the previous CPU ticks, the thresholds (re-discovered every few minutes).
-import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ParseError } from '../errors.js';
+import { readHead } from '../fs/read.js';
 import { attribute, ownerKey } from '../model/attribution.js';
 import { legacyV2Root } from '../model/kubelet-available.js';
 import { isKernelThread, type ProcCgroups, type ProcDetailsRaw } from '../model/process-raw.js';
@@ -63,17 +63,11 @@ const KERNEL: Owner = { kind: 'kernel' };
 
 /** KernelPageSize of the first mapping in /proc/self/smaps: the page size of the running kernel. */
 export function detectPageSize(procRoot = '/proc'): number {
-  let fd: number | null = null;
   try {
-    fd = openSync(path.join(procRoot, 'self/smaps'), 'r');
-    const buf = Buffer.alloc(4096);
-    const n = readSync(fd, buf, 0, buf.length, null);
-    const m = /KernelPageSize:\s+(\d+) kB/.exec(buf.toString('latin1', 0, n));
+    const m = /KernelPageSize:\s+(\d+) kB/.exec(readHead(path.join(procRoot, 'self/smaps'), 4096).toString('latin1'));
     return m ? Number(m[1]) * 1024 : 4096;
   } catch {
     return 4096;
-  } finally {
-    if (fd !== null) closeSync(fd);
   }
 }
 

@@ -1,9 +1,12 @@
 // /dev/kmsg without parking a libuv thread: non-blocking fd, drained synchronously on each watcher tick.
-import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
+import { FileError, fileKind, isRegular, notRegular } from '../fs/file-error.js';
+import { readText } from '../fs/read.js';
 import { parseKmsgRecord, type KmsgRecord } from '../model/oom.js';
 
 const BUF_SIZE = 8192;
+const MAX_CARRY = 64 * 1024;
 
 export class KmsgReader {
   private readonly fd: number;
@@ -23,7 +26,23 @@ export class KmsgReader {
     readonly file: string,
     private afterSeq: number | null = null,
   ) {
-    this.fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    // the kernel log device (char 1:11) or a regular file of records; anything else (/dev/zero, a FIFO)
+    // would feed the drain loop forever
+    let fd: number;
+    try {
+      fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch (err) {
+      throw FileError.fromErrno(file, err);
+    }
+    const st = fstatSync(fd);
+    const major = Number(st.rdev >> 8) & 0xfff;
+    const minor = (Number(st.rdev) & 0xff) | ((Number(st.rdev) >> 12) & 0xfff00);
+    const isKmsg = st.isCharacterDevice() && major === 1 && minor === 11;
+    if (!isKmsg && !isRegular(st.mode)) {
+      closeSync(fd);
+      throw st.isCharacterDevice() ? new FileError(file, 'ENOTREG', `${fileKind(st.mode)} ${major}:${minor}, not the kernel log (/dev/kmsg is 1:11)`) : notRegular(file, st.mode);
+    }
+    this.fd = fd;
   }
 
   /** Every record available now, oldest first. Never blocks. */
@@ -48,6 +67,8 @@ export class KmsgReader {
       // One read of /dev/kmsg is one record (plus ` KEY=value` continuation lines); a file holds many.
       const lines = text.split('\n');
       this.carry = lines.pop() ?? '';
+      // no record is this long (the kernel caps one at ~1 KiB): a file without newlines is not a log
+      if (this.carry.length > MAX_CARRY) this.carry = '';
       for (const line of lines) {
         if (line === '' || line.startsWith(' ')) continue;
         const r = parseKmsgRecord(line);
@@ -69,7 +90,7 @@ export class KmsgReader {
 /** /proc/sys/kernel/random/boot_id: kmsg sequence numbers are only unique within one boot. Null if unreadable. */
 export function readBootId(procRoot: string): string | null {
   try {
-    const id = readFileSync(path.join(procRoot, 'sys/kernel/random/boot_id'), 'utf8').trim();
+    const id = readText(path.join(procRoot, 'sys/kernel/random/boot_id'), { maxBytes: 4096 }).trim();
     return id === '' ? null : id;
   } catch {
     return null;
@@ -79,7 +100,7 @@ export function readBootId(procRoot: string): string | null {
 /** Seconds since boot from /proc/uptime, to turn kmsg µs timestamps into wall time. Null if unreadable. */
 export function readUptimeMs(procRoot: string): number | null {
   try {
-    const first = readFileSync(path.join(procRoot, 'uptime'), 'utf8').split(' ')[0] ?? '';
+    const first = readText(path.join(procRoot, 'uptime'), { maxBytes: 4096 }).split(' ')[0] ?? '';
     const s = Number(first);
     return Number.isFinite(s) ? Math.round(s * 1000) : null;
   } catch {

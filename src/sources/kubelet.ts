@@ -1,10 +1,13 @@
 // The kubelet's eviction thresholds, discovered from the running kubelet: its cmdline (or the command line
 // k3s and MicroK8s build for the kubelet they embed), its KubeletConfiguration file and drop-ins, or the
 // distribution's files when no kubelet process is visible. Also which distribution and kubelet version it is.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
+import { FileError } from '../fs/file-error.js';
+import { confinedPath } from '../fs/host-path.js';
+import { listDir, readText as readRegularText, SMALL_FILE_MAX } from '../fs/read.js';
 import {
   DEFAULT_HARD,
   kubeletMemoryThresholds,
@@ -73,10 +76,22 @@ export function kubeletFlags(args: string[]): Map<FlagName, string[]> {
   return out;
 }
 
+/** A /proc file of a process, or a host file at a confined path: null when gone, unreadable, or not a regular file. */
 function readText(file: string): string | null {
   try {
-    return readFileSync(file, 'utf8');
+    return readRegularText(file, { maxBytes: SMALL_FILE_MAX });
   } catch {
+    return null;
+  }
+}
+
+/** A host file, or null when absent; one memrec will not read (a FIFO, a device, too large) is a warning. */
+function readHostFile(roots: Roots, file: string, warnings: string[]): string | null {
+  try {
+    return readRegularText(hostPath(roots, file), { maxBytes: SMALL_FILE_MAX });
+  } catch (err) {
+    if (!(err instanceof FileError)) throw err;
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') warnings.push(`${file}: ${err.reason}; ignored`);
     return null;
   }
 }
@@ -126,9 +141,10 @@ function asStringMap(v: unknown): Map<string, string | null> | null | undefined 
 function readKubeletConfig(file: string, shown: string): Raw {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularText(file, { maxBytes: SMALL_FILE_MAX });
   } catch (err) {
-    throw new InputError(`kubelet config ${shown}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if (!(err instanceof FileError)) throw err;
+    throw new InputError(`kubelet config ${shown}: ${err.reason}`);
   }
   let doc: unknown;
   try {
@@ -170,23 +186,37 @@ function defaultHardMap(origin: string): Map<string, Sourced> {
   return new Map([['memory.available', { value: '100Mi', source: 'kubelet-default', origin }]]);
 }
 
-/** Drop-in files of --config-dir in the kubelet's order: *.conf, lexical, walking subdirectories. */
-function dropIns(dir: string): string[] {
+/** A --config-dir with more entries than this is not a drop-in directory: the walk stops there, with a warning. */
+const MAX_DROPIN_ENTRIES = 10_000;
+
+/**
+ * Drop-in files of --config-dir (`dir`, a confined path) in the kubelet's order: *.conf, lexical, walking
+ * subdirectories; their paths relative to `dir`. As filepath.WalkDir, a link to a directory is not walked
+ * (a link to `/` must not make memrec walk the node); a *.conf link is read by the caller, resolved in the root.
+ */
+function dropIns(dir: string, shownDir: string, warnings: string[]): string[] {
   const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
+  let entries = 0;
+  const walk = (rel: string): void => {
+    let names;
     try {
-      names = readdirSync(d).sort();
-    } catch {
+      names = listDir(path.join(dir, rel)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (err) {
+      if (!(err instanceof FileError)) throw err;
+      if (err.code !== 'ENOENT') warnings.push(`kubelet --config-dir ${path.join(shownDir, rel)}: ${err.reason}; ignored`);
       return;
     }
-    for (const n of names) {
-      const p = path.join(d, n);
-      if (isDir(p)) walk(p);
-      else if (path.extname(n) === '.conf') out.push(p);
+    for (const d of names) {
+      if (++entries > MAX_DROPIN_ENTRIES) {
+        if (entries === MAX_DROPIN_ENTRIES + 1) warnings.push(`kubelet --config-dir ${shownDir}: more than ${MAX_DROPIN_ENTRIES} entries; the rest ignored`);
+        return;
+      }
+      const p = path.join(rel, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (path.extname(d.name) === '.conf') out.push(p);
     }
   };
-  walk(dir);
+  walk('');
   return out;
 }
 
@@ -244,8 +274,9 @@ function settingsFromFiles(roots: Roots): KubeletSettings {
   }
   const files = standInFiles(distribution);
   const flagSets: FlagSet[] = [];
+  const warnings: string[] = [];
   for (const [file, key] of files.envFlags) {
-    const text = readText(hostPath(roots, file));
+    const text = readHostFile(roots, file, warnings);
     const args = text === null ? null : envFileArgs(text, key);
     if (args) flagSets.push({ args, origin: `${file} ${key}` });
   }
@@ -255,7 +286,7 @@ function settingsFromFiles(roots: Roots): KubeletSettings {
   }
   const defaultConfig = firstExisting(roots, files.config);
   const configDir = files.configDir !== null && isDir(hostPath(roots, files.configDir)) ? files.configDir : null;
-  return { ...base, flagSets, defaultConfig, configDir, fromFiles: flagSets.length > 0 || defaultConfig !== null || configDir !== null, warnings: [] };
+  return { ...base, flagSets, defaultConfig, configDir, fromFiles: flagSets.length > 0 || defaultConfig !== null || configDir !== null, warnings };
 }
 
 /** Versions are read once per kubelet process (pid and binary): dpkg's status file is megabytes. */
@@ -304,7 +335,8 @@ export function discoverThresholds(
   warnings.push(...settings.warnings);
   // paths the kubelet names are in its own filesystem: a kind node's, seen through /proc/<pid>/root
   const ownRoot = settings.proc?.ownRoot ?? null;
-  const local = (p: string): string => (ownRoot === null ? hostPath(roots, p) : path.join(ownRoot, path.resolve('/', p)));
+  // (resolved inside that root: a link there leads where it leads for the kubelet, never out of it)
+  const local = (p: string): string => (ownRoot === null ? hostPath(roots, p) : confinedPath(ownRoot, p));
   // and say so where they are named: the host's file of that name is another one
   const inNode = ownRoot === null ? '' : ` in kubelet pid ${settings.proc!.pid}'s root`;
 
@@ -337,11 +369,10 @@ export function discoverThresholds(
   const configDir = lastFlag('config-dir')?.value ?? settings.configDir ?? undefined;
   if (configDir !== undefined && configDir !== '') {
     const shownDir = resolveHost(configDir);
-    const realDir = local(shownDir);
-    for (const file of dropIns(realDir)) {
-      const shown = path.join(shownDir, path.relative(realDir, file)) + inNode;
+    for (const rel of dropIns(local(shownDir), shownDir + inNode, warnings)) {
+      const shown = path.join(shownDir, rel) + inNode;
       try {
-        applyConfig(maps, readKubeletConfig(file, shown), shown, 'dropin');
+        applyConfig(maps, readKubeletConfig(local(path.join(shownDir, rel)), shown), shown, 'dropin');
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
         warnings.push(`${err.message}; ignored`);

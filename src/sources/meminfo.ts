@@ -1,7 +1,8 @@
 // /proc/meminfo: the node's memory as `free` sees it.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ParseError } from '../errors.js';
+import { FileError } from '../fs/file-error.js';
+import { readText, SMALL_FILE_MAX } from '../fs/read.js';
 import type { MemInfo } from '../model/types.js';
 import type { Roots } from './roots.js';
 
@@ -45,9 +46,10 @@ export function readMeminfo(roots: Roots): MemInfo {
   const file = path.join(roots.procRoot, 'meminfo');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readText(file, { maxBytes: SMALL_FILE_MAX });
   } catch (err) {
-    throw new ParseError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if (err instanceof FileError) throw new ParseError(file, err.reason);
+    throw err;
   }
   return parseMeminfo(text, file);
 }

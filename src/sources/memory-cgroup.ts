@@ -1,7 +1,9 @@
 // The files of one memory cgroup (the root, kubepods, a nested node's cgroup).
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ParseError } from '../errors.js';
+import { FileError } from '../fs/file-error.js';
+import { readTextIfExists, SMALL_FILE_MAX } from '../fs/read.js';
 import type { CgroupMode, MemoryCgroupRaw } from '../model/types.js';
 import type { Roots } from './roots.js';
 
@@ -18,10 +20,10 @@ export function memoryCgroupDir(roots: Roots, mode: CgroupMode, cgroupPath: stri
 
 function readOptional(file: string): string | null {
   try {
-    return readFileSync(file, 'utf8');
+    return readTextIfExists(file, { maxBytes: SMALL_FILE_MAX });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ParseError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if (err instanceof FileError) throw new ParseError(file, err.reason);
+    throw err;
   }
 }
 

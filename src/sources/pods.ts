@@ -1,7 +1,8 @@
 // Pod UID → namespace/name without the API server: the kubelet keeps one log directory per pod,
 // /var/log/pods/<namespace>_<name>_<uid>/, and neither namespaces nor names may contain '_'.
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { statSync } from 'node:fs';
+import { resolveInRoot } from '../fs/host-path.js';
+import { listDir } from '../fs/read.js';
 
 export interface PodName {
   namespace: string;
@@ -19,19 +20,19 @@ export function parsePodLogDir(entry: string): (PodName & { uid: string }) | nul
 
 /** A cached index of <hostRoot>/var/log/pods, re-read only when the directory's mtime changes. */
 export class PodDirectory {
-  private readonly dir: string;
   private mtimeMs: number | null = null;
   private byUid = new Map<string, PodName>();
 
-  constructor(hostRoot: string) {
-    this.dir = path.join(hostRoot, 'var/log/pods');
-  }
+  constructor(private readonly hostRoot: string) {}
 
   /** Re-read if the directory changed (a pod came or went). A missing directory means no pods known. */
   refresh(): void {
+    let dir: string;
     let mtimeMs: number;
     try {
-      mtimeMs = statSync(this.dir).mtimeMs;
+      // resolved inside the host root: a /var/log/pods link cannot lead out of it
+      dir = resolveInRoot(this.hostRoot, '/var/log/pods');
+      mtimeMs = statSync(dir).mtimeMs;
     } catch {
       this.mtimeMs = null;
       this.byUid = new Map();
@@ -40,8 +41,8 @@ export class PodDirectory {
     if (mtimeMs === this.mtimeMs) return;
     const byUid = new Map<string, PodName>();
     try {
-      for (const entry of readdirSync(this.dir)) {
-        const p = parsePodLogDir(entry);
+      for (const entry of listDir(dir)) {
+        const p = parsePodLogDir(entry.name);
         if (p) byUid.set(p.uid, { namespace: p.namespace, name: p.name });
       }
     } catch {

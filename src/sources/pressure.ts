@@ -1,7 +1,8 @@
 // /proc/pressure/memory (PSI): how long tasks stalled on memory. Absent before 4.20 or with psi=0.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ParseError } from '../errors.js';
+import { FileError } from '../fs/file-error.js';
+import { readText, SMALL_FILE_MAX } from '../fs/read.js';
 import type { Psi } from '../model/types.js';
 import type { Roots } from './roots.js';
 
@@ -38,11 +39,11 @@ export function readPsi(roots: Roots): Psi | null {
   const file = path.join(roots.procRoot, 'pressure', 'memory');
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readText(file, { maxBytes: SMALL_FILE_MAX });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EOPNOTSUPP' || code === 'ENOTSUP') return null;
-    throw new ParseError(file, `cannot read (${code ?? String(err)})`);
+    if (!(err instanceof FileError)) throw err;
+    if (err.code === 'ENOENT' || err.code === 'EOPNOTSUPP' || err.code === 'ENOTSUP') return null;
+    throw new ParseError(file, err.reason);
   }
   return parsePsi(text, file);
 }

@@ -1,5 +1,6 @@
 // Where the node's files are: the host's / (default), a DaemonSet's /host mount, or a fixture tree.
 import path from 'node:path';
+import { confinedPath } from '../fs/host-path.js';
 
 export interface Roots {
   /** the host's `/`: kubelet files and /var/log/pods are read under it */
@@ -20,7 +21,10 @@ export function resolveRoots(o: { hostRoot?: string | undefined; procRoot?: stri
   };
 }
 
-/** A host path (`/var/log/pods`) as seen from here: under hostRoot. */
+/**
+ * A host path (`/var/log/pods`) as seen from here: under hostRoot, its links resolved inside it
+ * (confinedPath: a link in the host's tree never leads out of it).
+ */
 export function hostPath(roots: Roots, absPath: string): string {
-  return path.join(roots.hostRoot, path.resolve('/', absPath));
+  return confinedPath(roots.hostRoot, absPath);
 }

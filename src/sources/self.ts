@@ -1,5 +1,6 @@
 // memrec's own process: it must outlive the culprit, so as root it asks the OOM killer to spare it.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readText } from '../fs/read.js';
 
 /**
  * Set this process's oom_score_adj. Lowering it needs root (CAP_SYS_RESOURCE); returns the value in
@@ -16,7 +17,7 @@ export function setOwnOomScoreAdj(value: number): { ok: true; value: number } | 
 
 export function readOwnOomScoreAdj(): number | null {
   try {
-    return Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
+    return Number(readText('/proc/self/oom_score_adj', { maxBytes: 4096 }).trim());
   } catch {
     return null;
   }

@@ -1,5 +1,5 @@
 // /proc/vmstat `oom_kill`: a counter the watcher polls to notice OOM kills cheaply.
-import { readFileSync } from 'node:fs';
+import { readText, SMALL_FILE_MAX } from '../fs/read.js';
 import path from 'node:path';
 import type { Roots } from './roots.js';
 
@@ -12,7 +12,7 @@ export function parseOomKillCount(text: string): number | null {
 /** Kills since boot, or null (unknown) when vmstat is unreadable or has no oom_kill line. */
 export function readOomKillCount(roots: Roots): number | null {
   try {
-    return parseOomKillCount(readFileSync(path.join(roots.procRoot, 'vmstat'), 'utf8'));
+    return parseOomKillCount(readText(path.join(roots.procRoot, 'vmstat'), { maxBytes: SMALL_FILE_MAX }));
   } catch {
     return null;
   }

@@ -1,7 +1,8 @@
 // Numbered SQL migrations, applied in order in one transaction and recorded with their sha256, so that a
 // database from a newer memrec, or one whose history differs from the files shipped, is refused untouched.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readText, SMALL_FILE_MAX } from '../fs/read.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
@@ -35,7 +36,7 @@ export function loadMigrations(dir: string = defaultMigrationsDir()): Migration[
     if (m === null) throw new MemrecError(`${path.join(dir, n)}: migration files are named NNNN_name.sql`);
     const version = Number(m[1]);
     if (version !== out.length + 1) throw new MemrecError(`${path.join(dir, n)}: expected migration number ${out.length + 1}, migrations are numbered without gaps`);
-    const sql = readFileSync(path.join(dir, n), 'utf8');
+    const sql = readText(path.join(dir, n), { maxBytes: SMALL_FILE_MAX });
     out.push({ version, name: n.slice(0, -4), sql, sha256: createHash('sha256').update(sql).digest('hex') });
   }
   if (out.length === 0) throw new MemrecError(`no migrations in ${dir}`);

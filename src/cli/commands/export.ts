@@ -1,7 +1,10 @@
-import { existsSync, openSync, closeSync, writeSync, renameSync, rmSync, chmodSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { MemrecError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { checkOutput, writeOutput, type OutputOptions } from '../../fs/write.js';
+import { shownPath } from '../../fs/file-error.js';
+import { resolveDbPath } from '../../config/paths.js';
 import { formatBytes } from '../../model/quantity.js';
 import { EXPORT_FORMATS, buildBundle, bundleCsv, bundleJson, bundleNdjson } from '../../report/export.js';
 import { renderHtml } from '../../report/html/report.js';
@@ -27,24 +30,6 @@ function formatOfName(file: string): (typeof EXPORT_FORMATS)[number] {
   const ext = path.extname(file).slice(1).toLowerCase();
   if (ext === 'db' || ext === 'sqlite' || ext === 'sqlite3') return 'sqlite';
   return (EXPORT_FORMATS as readonly string[]).includes(ext) ? (ext as (typeof EXPORT_FORMATS)[number]) : 'html';
-}
-
-/** Write chunks to a new private file (0600), created exclusively. */
-function writePrivate(file: string, chunks: Iterable<string>): void {
-  const fd = openSync(file, 'wx', 0o600);
-  try {
-    let buf = '';
-    for (const c of chunks) {
-      buf += c;
-      if (buf.length >= 1 << 20) {
-        writeSync(fd, buf);
-        buf = '';
-      }
-    }
-    if (buf.length > 0) writeSync(fd, buf);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export const command: Command = {
@@ -81,36 +66,32 @@ Examples:
     const format = formatFlag('export', v.format, EXPORT_FORMATS, formatOfName(out));
     const top = intFlag('export', 'top', v.top, 20, 1, 10_000);
     const { range, zone } = rangeOf('export', v, io);
-    if (existsSync(out)) {
-      if (!v.force) throw new UsageError(`memrec export: ${out} already exists; pass --force to replace it`);
-      if (statSync(out).isDirectory()) throw new UsageError(`memrec export: ${out} is a directory; expected a file name`);
-    }
-    const dir = path.dirname(path.resolve(out));
-    if (!existsSync(dir)) throw new UsageError(`memrec export: directory ${dir} does not exist`);
-    // Written beside the target and renamed over it: a reader never sees half a file, a failure leaves none.
-    const tmp = path.join(dir, `.${path.basename(out)}.${process.pid}.tmp`);
-    const store = await openReadonly('export', v.db, io);
+    // Refused before the database is opened: a device, FIFO, directory or link at --out, an existing file
+    // without --force, or the database being read (its -wal and -shm too), however it is spelled.
+    const target: OutputOptions = {
+      label: 'memrec export: --out',
+      mode: 0o600,
+      replace: v.force === true,
+      existsHint: '; pass --force to replace it',
+      protect: [resolveDbPath(v.db, io.env, process.getuid?.() ?? 0)],
+    };
+    checkOutput(out, target);
+    // the export hands the evidence on: every page is checked first (quick_check)
+    const store = await openReadonly('export', v.db, io, 'full');
     try {
       if (format === 'sqlite') {
-        store.exportRange(range, tmp);
-        chmodSync(tmp, 0o600);
+        writeOutput(out, (tmp) => store.exportRange(range, tmp), target);
       } else {
         const { bundle, processes } = buildBundle(store, range, { generator: `memrec ${version()}`, host: hostname(), generatedAt: io.now(), zone, top });
         const chunks =
           format === 'html' ? [renderHtml(bundle, formatBytes)] : format === 'json' ? bundleJson(bundle, processes) : format === 'ndjson' ? bundleNdjson(bundle, processes) : bundleCsv(processes);
-        writePrivate(tmp, chunks);
+        writeOutput(out, chunks, target);
       }
-      renameSync(tmp, out);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      for (const suffix of ['-wal', '-shm', '-journal']) rmSync(tmp + suffix, { force: true });
-      if (e instanceof MemrecError) throw e;
-      throw new MemrecError(`memrec export: cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     } finally {
       store.close();
     }
     const size = statSync(out).size;
-    await writeAll(io.stderr, [`memrec export: wrote ${out} (${format}, ${formatBytes(size)}) for ${formatLocal(range.since, zone)} → ${formatLocal(range.until, zone)} (${zone})\n`]);
+    await writeAll(io.stderr, [`memrec export: wrote ${shownPath(out)} (${format}, ${formatBytes(size)}) for ${formatLocal(range.since, zone)} → ${formatLocal(range.until, zone)} (${zone})\n`]);
     return 0;
   },
 };
