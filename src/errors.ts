@@ -30,3 +30,26 @@ export class ParseError extends MemrecError {
     super(`${file}: ${detail}${line === undefined ? '' : `: ${JSON.stringify(line.length > 120 ? line.slice(0, 120) + '…' : line)}`}`);
   }
 }
+
+/** A memrec database whose pages or tables are damaged. Exit 1: the input is the right kind, its content is broken. */
+export class DamagedDatabaseError extends MemrecError {
+  override readonly name = 'DamagedDatabaseError';
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
+    super(`database ${file} is damaged: ${detail}`);
+  }
+}
+
+/** A write the store could not make: the disk is full, an I/O error. The recorder makes room and retries. */
+export class StoreWriteError extends MemrecError {
+  override readonly name = 'StoreWriteError';
+  constructor(
+    message: string,
+    /** SQLite's code: SQLITE_FULL, SQLITE_IOERR_WRITE, ... */
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}

@@ -9,6 +9,8 @@ export interface RetentionOptions {
   retainMs: number;
   maxBytes: number;
   now: number;
+  /** by size, delete snapshots only, never events (making room on a full disk: events are small and say what happened) */
+  keepEvents?: boolean;
 }
 
 export interface RetentionResult {
@@ -38,7 +40,7 @@ export function fileBytes(file: string): number {
  * Bytes the data occupies, not counting free pages: what the file shrinks to once reclaimed. This is
  * what --max-db-size limits; the WAL adds at most journal_size_limit (16 MiB) between checkpoints.
  */
-function usedBytes(db: Database.Database): number {
+export function usedBytes(db: Database.Database): number {
   const pages = db.pragma('page_count', { simple: true }) as number;
   const free = db.pragma('freelist_count', { simple: true }) as number;
   return (pages - free) * (db.pragma('page_size', { simple: true }) as number);
@@ -88,7 +90,7 @@ export function applyRetention(db: Database.Database, file: string, o: Retention
       collect();
     }
   }
-  for (let round = 0; round < 20 && usedBytes(db) > o.maxBytes; round++) {
+  for (let round = 0; !o.keepEvents && round < 20 && usedBytes(db) > o.maxBytes; round++) {
     const total = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
     if (total === 0) break;
     const n = Math.max(1, Math.ceil(total / 4));
@@ -114,5 +116,11 @@ function reclaim(db: Database.Database): void {
   }
   // the file shrinks when the WAL is checkpointed. TRUNCATE waits (busy_timeout at most) for readers
   // to move past old pages but never blocks them; if one stays, the next checkpoint finishes the job
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  checkpoint(db);
+}
+
+/** Copy the WAL into the database and truncate it to 0 bytes. False when a reader kept it from finishing. */
+export function checkpoint(db: Database.Database): boolean {
+  const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+  return r !== undefined && r.busy === 0;
 }

@@ -1,12 +1,14 @@
 // The store: Snapshot and RecorderEvent in, the shared types out, one SQLite file. Synchronous
 // (better-sqlite3): one transaction per snapshot, WAL so that reports read while the recorder writes.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statfsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
-import { InputError, MemrecError } from '../errors.js';
+import { InputError, MemrecError, StoreWriteError } from '../errors.js';
+import { shownPath } from '../fs/file-error.js';
 import type { EventType, Owner, OwnerAggregate, OwnerKind, ProcessSample, RecorderEvent, Snapshot, SnapshotKind } from '../model/types.js';
 import { copyRange } from './export-range.js';
-import { openDatabase, sqliteInputError, type OpenOptions } from './open-db.js';
-import { applyRetention, fileBytes, type RetentionResult } from './retention.js';
+import { damageError, openDatabase, sqliteInputError, type OpenOptions } from './open-db.js';
+import { applyRetention, checkpoint, fileBytes, usedBytes, type RetentionResult } from './retention.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { describeSnapshot, SnapshotWriter } from './snapshot-writer.js';
 
@@ -122,12 +124,77 @@ export class Store {
   private failed(e: unknown, what: string): unknown {
     this.writer?.clearCaches();
     if (e instanceof Database.SqliteError) {
-      if (e.code === 'SQLITE_FULL') return new MemrecError(`database ${this.file} is full (disk full or size limit): ${what} was not stored; earlier snapshots are intact`);
-      if (e.code.startsWith('SQLITE_READONLY')) return new MemrecError(`database ${this.file} is read-only: ${what} was not stored`);
-      if (e.code.startsWith('SQLITE_IOERR')) return new MemrecError(`database ${this.file}: I/O error (${e.message}): ${what} was not stored`);
+      const file = shownPath(this.file);
+      if (e.code === 'SQLITE_FULL') return new StoreWriteError(`database ${file} is full (disk full or size limit): ${what} was not stored; earlier snapshots are intact`, e.code);
+      if (e.code.startsWith('SQLITE_READONLY')) return new MemrecError(`database ${file} is read-only: ${what} was not stored`);
+      if (e.code.startsWith('SQLITE_IOERR')) return new StoreWriteError(`database ${file}: I/O error (${e.message}): ${what} was not stored`, e.code);
       return sqliteInputError(e, this.file);
     }
     return e;
+  }
+
+  /** A read: damage met on the way (SQLITE_CORRUPT) is said as "database <file> is damaged: ...". */
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw damageError(e, this.file);
+    }
+  }
+
+  /**
+   * For a disk that is full or nearly: checkpoint the WAL into the database and truncate it (the WAL keeps
+   * its size after a rollback, and on a small disk it never reaches the automatic checkpoint), then, if
+   * `shrinkTo` is given, delete the oldest snapshots down to that many bytes of data in retention's order
+   * (scheduled, manual, then burst and oom; events are kept) and hand the pages back. Never throws.
+   */
+  makeRoom(o: { retainMs: number; now: number; shrinkTo?: number }): { checkpointed: boolean; deletedSnapshots: number; error: string | null } {
+    this.write();
+    let checkpointed = false;
+    let deletedSnapshots = 0;
+    let error: string | null = null;
+    try {
+      checkpointed = checkpoint(this.db);
+      if (o.shrinkTo !== undefined) {
+        const r = applyRetention(this.db, this.file, { retainMs: o.retainMs, maxBytes: Math.min(o.shrinkTo, usedBytes(this.db)), now: o.now, keepEvents: true });
+        deletedSnapshots = r.deletedSnapshots;
+        checkpointed = checkpoint(this.db);
+      }
+    } catch (e) {
+      error = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    } finally {
+      this.writer?.clearCaches();
+      this.reader.clearCaches();
+    }
+    return { checkpointed, deletedSnapshots, error };
+  }
+
+  /**
+   * Room on the database's file system and the WAL's size now: a checkpoint copies the WAL into the
+   * database and may need that much room, so the recorder checkpoints early when room runs short.
+   */
+  space(): { freeBytes: number | null; fsBytes: number | null; walBytes: number } {
+    let freeBytes: number | null = null;
+    let fsBytes: number | null = null;
+    try {
+      const fs = statfsSync(path.dirname(this.file));
+      freeBytes = fs.bavail * fs.bsize;
+      fsBytes = fs.blocks * fs.bsize;
+    } catch {
+      /* unknown */
+    }
+    let walBytes = 0;
+    try {
+      walBytes = statSync(`${this.file}-wal`).size;
+    } catch {
+      /* no WAL yet */
+    }
+    return { freeBytes, fsBytes, walBytes };
+  }
+
+  /** Bytes the data occupies (pages in use), what --max-db-size limits. */
+  usedBytes(): number {
+    return this.read(() => usedBytes(this.db));
   }
 
   /** One transaction: the snapshot, its processes and owner aggregates, all or nothing. Returns its id. */
@@ -162,7 +229,7 @@ export class Store {
 
   /** The highest kmsg sequence number of a stored oom_kill in this boot, so a restart skips older records. */
   lastKmsgSeq(bootId: string): number | null {
-    return (this.db.prepare(`SELECT max(kmsg_seq) FROM events WHERE boot_id = ? AND type = 'oom_kill'`).pluck().get(bootId) as number | null) ?? null;
+    return this.read(() => (this.db.prepare(`SELECT max(kmsg_seq) FROM events WHERE boot_id = ? AND type = 'oom_kill'`).pluck().get(bootId) as number | null) ?? null);
   }
 
   applyRetention(o: { retainMs: number; maxBytes: number; now: number }): RetentionResult {
@@ -179,35 +246,39 @@ export class Store {
   }
 
   snapshots(range: TimeRange, opts: { kinds?: SnapshotKind[] } = {}): StoredSnapshot[] {
-    return this.reader.snapshots(range, opts.kinds);
+    return this.read(() => this.reader.snapshots(range, opts.kinds));
   }
 
   /** takenAt ascending, then RSS descending. */
   processRows(range: TimeRange, filter: ProcessFilter = {}): ProcessRow[] {
-    return this.reader.processRows(range, filter);
+    return this.read(() => this.reader.processRows(range, filter));
   }
 
   /** takenAt ascending, then as the collector ordered them (largest RSS first). */
   ownerRows(range: TimeRange): OwnerRow[] {
-    return this.reader.ownerRows(range);
+    return this.read(() => this.reader.ownerRows(range));
   }
 
   /** Per process and per owner key in the range, first seen first: what `culprits` ranks, without a row per sample. */
   peaks(range: TimeRange): RangePeaks {
-    return this.reader.peaks(range);
+    return this.read(() => this.reader.peaks(range));
   }
 
   /** The snapshot with the lowest kubelet memory.available in the range, the earliest of equals. */
   lowestSnapshot(range: TimeRange): StoredSnapshot | null {
-    return this.reader.lowestSnapshot(range);
+    return this.read(() => this.reader.lowestSnapshot(range));
   }
 
   /** at ascending. */
   events(range: TimeRange, types?: EventType[]): StoredEvent[] {
-    return this.reader.events(range, types);
+    return this.read(() => this.reader.events(range, types));
   }
 
   stats(): StoreStats {
+    return this.read(() => this.statsNow());
+  }
+
+  private statsNow(): StoreStats {
     const snapshotsByKind: Record<SnapshotKind, number> = { scheduled: 0, burst: 0, manual: 0, oom: 0 };
     for (const r of this.db.prepare('SELECT kind, count(*) AS n FROM snapshots GROUP BY kind').all() as { kind: SnapshotKind; n: number }[]) snapshotsByKind[r.kind] = r.n;
     const span = this.db.prepare('SELECT min(taken_at) AS first, max(taken_at) AS last FROM snapshots').get() as { first: number | null; last: number | null };

@@ -1,4 +1,6 @@
 // `memrec snapshot`: one collection now: the memory as `memrec memory` shows it, the top N processes, every owner.
+import { jsonDocument } from '../../report/format/json.js';
+import { cleanText } from '../../report/format/text.js';
 import type { Command } from '../command.js';
 import { commonOptions, intFlag, nodeOptions, parse } from '../args.js';
 import { write, type Io } from '../io.js';
@@ -68,7 +70,9 @@ function cut(c: string, w: number): string {
  * container names can be long) gives way first so that the last one (the command line) keeps ~24 characters,
  * then the whole line is cut. Pipes get everything whole.
  */
-function table(header: string[], rows: string[][], rightAligned: Set<number>, width: number | undefined, shrink?: number): string {
+function table(header: string[], rawRows: string[][], rightAligned: Set<number>, width: number | undefined, shrink?: number): string {
+  // command lines, owners and comms are recorded strings: escaped before they are measured and shown
+  const rows = rawRows.map((r) => r.map(cleanText));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   if (width !== undefined && shrink !== undefined) {
     const others = widths.reduce((n, w, i) => (i === shrink || i === widths.length - 1 ? n : n + w + 2), 0);
@@ -131,27 +135,28 @@ export const command: Command = {
     const { values } = parse('snapshot', argv, options);
     const top = intFlag('snapshot', 'top', values.top, DEFAULT_TOP, 0, 100_000);
     const { roots, memoryCgroup, overrides } = nodeFlags('snapshot', values);
-    const collector = new Collector({ roots, top, memoryCgroup, overrides });
-    const snapshot = takeSnapshot(collector, io.now());
+    // The database is opened (and checked) first: a --db that is not a memrec database is refused before
+    // anything is collected, and left as it was.
+    const store = values['no-store'] ? null : Store.open(resolveDbPath(values.db, io.env, process.getuid?.() ?? 0));
     let stored = 0;
-    if (!values['no-store']) {
-      // Stored beside the recorder's snapshots; a database that cannot take it does not hide the snapshot.
-      const db = resolveDbPath(values.db, io.env, process.getuid?.() ?? 0);
-      try {
-        const store = Store.open(db);
+    try {
+      const collector = new Collector({ roots, top, memoryCgroup, overrides });
+      const snapshot = takeSnapshot(collector, io.now());
+      if (store !== null) {
+        // Stored beside the recorder's snapshots; a database that cannot take it (a full disk) does not hide the snapshot.
         try {
           store.writeSnapshot(snapshot);
-        } finally {
-          store.close();
+        } catch (err) {
+          await write(io.stderr, `memrec snapshot: not stored in ${cleanText(store.file)}: ${cleanText(err instanceof Error ? err.message : String(err))}\n`);
+          stored = 1;
         }
-      } catch (err) {
-        await write(io.stderr, `memrec snapshot: not stored in ${db}: ${err instanceof Error ? err.message : String(err)}\n`);
-        stored = 1;
       }
+      for (const w of collector.warnings) await write(io.stderr, `memrec snapshot: warning: ${cleanText(w)}\n`);
+      const d = collector.thresholdDiscovery!;
+      await write(io.stdout, values.json ? jsonDocument(snapshotJson(snapshot, d)) : snapshotText(snapshot, d, io.columns));
+    } finally {
+      store?.close();
     }
-    for (const w of collector.warnings) await write(io.stderr, `memrec snapshot: warning: ${w}\n`);
-    const d = collector.thresholdDiscovery!;
-    await write(io.stdout, values.json ? JSON.stringify(snapshotJson(snapshot, d), null, 2) + '\n' : snapshotText(snapshot, d, io.columns));
     return stored;
   },
 };
