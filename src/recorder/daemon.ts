@@ -6,6 +6,7 @@ import type { Collected, RecorderEvent, Snapshot, SnapshotKind, Thresholds } fro
 import { OomReportAssembler, withOwners, type KmsgRecord, type OwnerLookup } from '../model/oom.js';
 import { formatBytes } from '../model/quantity.js';
 import type { RecordConfig } from '../config/schema.js';
+import { StoreWriteError } from '../errors.js';
 import { BurstController, resolveBurstPolicy, type Reading } from './burst.js';
 import type { Logger } from './log.js';
 
@@ -25,6 +26,12 @@ export interface RecorderStore {
   writeEvent(e: RecorderEvent): number | null;
   lastKmsgSeq(bootId: string): number | null;
   applyRetention(o: { retainMs: number; maxBytes: number; now: number }): { deletedSnapshots: number; deletedEvents: number };
+  /** after a write failed for lack of room: checkpoint and truncate the WAL; with shrinkTo, delete the oldest data down to it */
+  makeRoom(o: { retainMs: number; now: number; shrinkTo?: number }): { checkpointed: boolean; deletedSnapshots: number; error: string | null };
+  /** bytes the data occupies */
+  usedBytes(): number;
+  /** room on the database's file system and its size (null: unknown), and the WAL's size */
+  space(): { freeBytes: number | null; fsBytes: number | null; walBytes: number };
   close(): void;
 }
 
@@ -80,6 +87,35 @@ const KMSG_SETTLE_MS = 50;
 // (~0.8 s on a 30-day database, measured), during which the watcher waits. An hour of overshoot is
 // under 1% of the default 14 days.
 const RETENTION_EVERY_MS = 60 * 60_000;
+/** Events not stored (a full disk) wait here and are written once there is room; beyond this, the oldest go. */
+const MAX_PENDING_EVENTS = 1000;
+/** A full disk frees at most this share of the data per episode, oldest scheduled snapshots first. */
+const FULL_DISK_SHRINK = 0.9;
+/** Room kept free on the database's file system, so that a checkpoint and the deletes that make room can still be written. */
+const HEADROOM_MAX = 16 * 1024 * 1024;
+const HEADROOM_SHARE = 0.1;
+
+/** The database could not take a write for lack of room (or an I/O error): what happened since. */
+interface FullDisk {
+  since: number;
+  /** whether this episode already deleted old data to make room (once per episode) */
+  shrunk: boolean;
+  /** snapshots lost in this episode (the first is stored as snapshot_failed at once, the count on recovery) */
+  lost: number;
+  /** when a snapshot last failed: with no event waiting to probe the disk, the watcher tries a snapshot every few seconds */
+  lastTry: number;
+}
+
+function fullDisk(now: number): FullDisk {
+  return { since: now, shrunk: false, lost: 0, lastTry: now };
+}
+
+/** How often the watcher tries a snapshot on a full disk when no event is waiting to try it. */
+const FULL_DISK_RETRY_MS = 5000;
+
+function isRoomError(err: unknown): boolean {
+  return err instanceof StoreWriteError;
+}
 
 export class Recorder {
   readonly counters: RecorderCounters = { snapshots: { scheduled: 0, burst: 0, manual: 0, oom: 0 }, failures: 0, skipped: 0, oomKills: 0 };
@@ -93,6 +129,11 @@ export class Recorder {
   private retentionTimer: NodeJS.Timeout | null = null;
   private inFlight = false;
   private stopping = false;
+  /** events that could not be stored yet, oldest first (recorder_start on a full disk, an OOM kill) */
+  private pending: RecorderEvent[] = [];
+  private full: FullDisk | null = null;
+  /** free bytes on the database's file system after the last snapshot, to see what one takes */
+  private lastFree: number | null = null;
   private resolveDone!: () => void;
   /** settles once stop() has closed everything */
   readonly done = new Promise<void>((r) => (this.resolveDone = r));
@@ -136,7 +177,9 @@ export class Recorder {
     if (this.task) await this.task.destroy();
     const c = this.counters;
     const total = c.snapshots.scheduled + c.snapshots.burst + c.snapshots.manual + c.snapshots.oom;
+    this.flushPending();
     this.event({ type: 'recorder_stop', at: this.d.now(), details: { reason, snapshots: total, failures: c.failures } }, false);
+    if (this.pending.length > 0) this.d.log('error', 'events not stored: the database has no room', { events: this.pending.length, types: [...new Set(this.pending.map((e) => e.type))].join(',') });
     this.d.log('info', 'recorder stopped', { reason, snapshots: total, failures: c.failures, skipped: c.skipped });
     this.kmsg?.close();
     this.d.store.close();
@@ -147,7 +190,10 @@ export class Recorder {
   /** One watcher tick: cheap reading → burst controller; OOM kills from kmsg; then schedule the next tick. */
   private tick = (): void => {
     if (this.stopping) return;
+    // a full disk: every tick tries again, so recording resumes within a tick of room coming back
     const now = this.d.now();
+    if (this.pending.length > 0 && this.flushPending() && this.full !== null) this.recovered(true);
+    else if (this.full !== null && this.pending.length === 0 && now - this.full.lastTry >= FULL_DISK_RETRY_MS) this.snapshot('scheduled', 'database was full: trying again');
     try {
       const w = this.d.watch();
       const r: Reading = { at: now, availableBytes: w.availableBytes, memAvailableBytes: w.memAvailableBytes, oomKillCount: w.oomKillCount, psiFullAvg10: w.psiFullAvg10 };
@@ -222,7 +268,9 @@ export class Recorder {
     try {
       const c = this.d.collect(this.d.now());
       const s: Snapshot = { ...c, kind, trigger };
-      const id = this.d.store.writeSnapshot(s);
+      const id = this.withRoom(() => this.d.store.writeSnapshot(s), true);
+      if (this.full !== null) this.recovered(false);
+      this.keepHeadroom();
       this.counters.snapshots[kind]++;
       // The snapshot read the thresholds in force: a kubelet restarted with new flags moves burst-at too.
       this.burst.setPolicy(resolveBurstPolicy(this.d.config, c.thresholds, c.kubelet.capacityBytes));
@@ -237,6 +285,12 @@ export class Recorder {
     } catch (err) {
       this.counters.failures++;
       this.d.log('error', 'snapshot failed', { kind, trigger, error: message(err), failures: this.counters.failures });
+      if (isRoomError(err)) {
+        // one snapshot_failed per full-disk episode, not one a second through a burst; recovered() adds the count
+        const full = (this.full ??= fullDisk(this.d.now()));
+        full.lastTry = this.d.now();
+        if (++full.lost > 1) return null;
+      }
       this.event({ type: 'snapshot_failed', at: this.d.now(), details: { error: `${kind}: ${message(err)}` } }, false);
       return null;
     } finally {
@@ -256,13 +310,118 @@ export class Recorder {
   /** Store an event and log it (oom_kill and snapshot_failed log themselves). Null when stored before or failed. */
   private event(e: RecorderEvent, log = true): number | null {
     let id: number | null = null;
-    try {
-      id = this.d.store.writeEvent(e);
-    } catch (err) {
-      this.d.log('error', 'storing an event failed', { type: e.type, error: message(err) });
+    if (this.pending.length > 0) this.queue(e); // keep the order: it is written after the ones waiting
+    else {
+      try {
+        id = this.withRoom(() => this.d.store.writeEvent(e), false);
+      } catch (err) {
+        this.d.log('error', 'storing an event failed; kept to store later', { type: e.type, error: message(err) });
+        if (isRoomError(err)) this.full ??= fullDisk(this.d.now());
+        this.queue(e);
+      }
     }
     if (log) this.d.log('info', e.type.replace(/_/g, ' '), eventFields(e));
     return id;
+  }
+
+  private queue(e: RecorderEvent): void {
+    this.pending.push(e);
+    if (this.pending.length > MAX_PENDING_EVENTS) {
+      // a very long outage: lose a snapshot_failed before anything else, else the oldest
+      const i = this.pending.findIndex((x) => x.type === 'snapshot_failed');
+      this.pending.splice(i >= 0 ? i : 0, 1);
+    }
+  }
+
+  /** Write the events waiting, oldest first; stops at the first that still fails. True when none is left. */
+  private flushPending(): boolean {
+    while (this.pending.length > 0) {
+      try {
+        this.withRoom(() => this.d.store.writeEvent(this.pending[0]!), false);
+      } catch {
+        return false;
+      }
+      this.pending.shift();
+    }
+    return true;
+  }
+
+  /**
+   * Run a write; when it fails for lack of room, checkpoint and truncate the WAL (after a rollback it keeps
+   * its size, and on a small disk it never reaches the automatic checkpoint) and try again. A snapshot may
+   * then, once per full-disk episode, delete the oldest data (retention's order: scheduled snapshots first,
+   * evidence last) down to FULL_DISK_SHRINK of it, and try a last time.
+   */
+  private withRoom<T>(write: () => T, mayShrink: boolean): T {
+    try {
+      return write();
+    } catch (err) {
+      if (!isRoomError(err)) throw err;
+      this.d.store.makeRoom({ retainMs: this.d.config.retain, now: this.d.now() });
+      try {
+        return write();
+      } catch (err2) {
+        if (!isRoomError(err2) || !mayShrink) throw err2;
+        const full = (this.full ??= fullDisk(this.d.now()));
+        if (full.shrunk) throw err2;
+        full.shrunk = true;
+        let shrinkTo: number;
+        try {
+          shrinkTo = Math.floor(this.d.store.usedBytes() * FULL_DISK_SHRINK);
+        } catch {
+          throw err2;
+        }
+        const r = this.d.store.makeRoom({ retainMs: this.d.config.retain, now: this.d.now(), shrinkTo });
+        this.d.log('warn', 'database full: deleted the oldest snapshots to make room', { 'deleted-snapshots': r.deletedSnapshots, error: r.error });
+        return write();
+      }
+    }
+  }
+
+  /**
+   * SQLite on a full disk can do nothing, not even the checkpoint or the deletes that would make room:
+   * a checkpoint needs room for what the WAL holds, a delete needs room in the WAL. So memrec keeps
+   * headroom on the database's file system (10% of it, at most 16 MiB; at least four times what the last
+   * snapshot took, and twice the WAL): when less is free it checkpoints, and if that is not enough it
+   * deletes its oldest snapshots as retention does at --max-db-size (scheduled first, burst and oom last;
+   * events stay).
+   */
+  private keepHeadroom(): void {
+    try {
+      let sp = this.d.store.space();
+      if (sp.freeBytes === null || sp.fsBytes === null) return;
+      const took = this.lastFree === null ? 0 : Math.max(0, this.lastFree - sp.freeBytes);
+      this.lastFree = sp.freeBytes;
+      const floor = Math.max(Math.min(HEADROOM_MAX, Math.floor(sp.fsBytes * HEADROOM_SHARE)), 4 * took);
+      if (sp.freeBytes >= Math.max(floor, 2 * sp.walBytes)) return;
+      if (sp.walBytes > 0) {
+        this.d.store.makeRoom({ retainMs: this.d.config.retain, now: this.d.now() });
+        sp = this.d.store.space();
+        if (sp.freeBytes === null || sp.freeBytes >= floor) return;
+      }
+      const used = this.d.store.usedBytes();
+      // to half again the headroom, so that it is not done again at the very next snapshot
+      const r = this.d.store.makeRoom({ retainMs: this.d.config.retain, now: this.d.now(), shrinkTo: Math.max(0, used - (1.5 * floor - sp.freeBytes)) });
+      this.lastFree = this.d.store.space().freeBytes;
+      if (r.deletedSnapshots > 0 || r.error !== null) {
+        this.d.log(r.error === null ? 'info' : 'warn', 'disk nearly full: deleted the oldest snapshots to keep room', { 'deleted-snapshots': r.deletedSnapshots, free: formatBytes(sp.freeBytes), kept: formatBytes(floor), error: r.error });
+      }
+    } catch {
+      /* best effort: the next write says what is wrong */
+    }
+  }
+
+  /** The database took a write again after a full-disk episode: say so, store what was lost, and (unless a snapshot was just stored) take one now. */
+  private recovered(snapshotNow: boolean): void {
+    const full = this.full;
+    if (full === null) return;
+    this.full = null;
+    const now = this.d.now();
+    this.d.log('info', 'database writable again', { 'full-for': `${Math.round((now - full.since) / 1000)}s`, 'snapshots-lost': full.lost });
+    if (full.lost > 1) {
+      this.event({ type: 'snapshot_failed', at: now, details: { error: `${full.lost} snapshots not stored from ${new Date(full.since).toISOString()}: the database had no room` } }, false);
+    }
+    if (snapshotNow && !this.inFlight) this.snapshot('scheduled', 'database writable again');
   }
 }
 
