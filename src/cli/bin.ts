@@ -5,6 +5,10 @@
 // (no ?., no ??, no top-level await) so that Node 12 and later can parse it and print that line.
 const REQUIRED_MAJOR = 20;
 
+// First of all: with a JavaScript listener for SIGUSR1, node never opens its inspector (a debugger that
+// runs any code it is sent, in a root process). run.ts loads signal-guard.ts, which says more.
+process.on('SIGUSR1', function () {});
+
 const match = /^v?(\d+)\./.exec(process.versions.node);
 const major = match ? Number(match[1]) : NaN;
 if (!(major >= REQUIRED_MAJOR)) {

@@ -1,4 +1,6 @@
 // The CLI as a process, loaded by bin.ts once the Node version is known to be good.
+// first: from here on SIGUSR1 cannot open a debugger (signal-guard.ts says why)
+import './signal-guard.js';
 import { processIo } from './io.js';
 import { main } from './main.js';
 

@@ -5,11 +5,41 @@ import { loadConfig } from '../../config/load.js';
 import { envName, flagSpec, OPTIONS } from '../../config/schema.js';
 import { Store } from '../../store/store.js';
 import { Recorder } from '../../recorder/daemon.js';
-import { streamLogger } from '../../recorder/log.js';
+import { streamLogger, type Logger } from '../../recorder/log.js';
 import { nodeDeps } from '../../recorder/node-deps.js';
 import { writeTextfile } from '../../recorder/textfile.js';
 import { renderMetrics } from '../../report/prometheus.js';
 import { setOwnOomScoreAdj } from '../../sources/self.js';
+import { StoreWriteError, UsageError } from '../../errors.js';
+import { closeInspector, inspectorCause } from '../signal-guard.js';
+
+/**
+ * The database, or, when the disk has no room to open it (its -shm cannot be made), wait for room: a
+ * recorder that exits would be restarted by systemd until its start limit, then stay down. Null when a
+ * stop signal came while waiting.
+ */
+async function openWaitingForRoom(db: string, log: Logger): Promise<Store | null> {
+  let stop = false;
+  const onStop = (): void => {
+    stop = true;
+  };
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, onStop);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return Store.open(db);
+      } catch (err) {
+        if (!(err instanceof StoreWriteError)) throw err;
+        if (attempt % 30 === 0) log('error', 'cannot open the database; waiting for room', { db, error: err.message });
+      }
+      for (let i = 0; i < 20 && !stop; i++) await new Promise((r) => setTimeout(r, 100));
+      if (stop) return null;
+    }
+  } finally {
+    for (const sig of signals) process.off(sig, onStop);
+  }
+}
 
 const optionLines = OPTIONS.map((o) => `  --${o.name.padEnd(20)} ${o.doc}`).join('\n');
 
@@ -22,7 +52,9 @@ Records the node's memory as the kubelet sees it plus the top processes, every m
 and a snapshot every --burst-interval while memory.available is at or below --burst-at, MemAvailable
 is at or below the hard threshold, the kernel killed a process for memory, or PSI memory "full avg10"
 reaches --burst-psi. OOM kills are read from /dev/kmsg and stored as events. Logs one line per event
-(logfmt) on stdout/stderr. SIGTERM or SIGINT finish the snapshot in flight and close the database.
+(logfmt) on stdout/stderr. SIGTERM, SIGINT or SIGHUP finish the snapshot in flight, store recorder_stop
+and close the database (under systemd or in the DaemonSet it is started again, configuration re-read).
+SIGUSR1 and SIGUSR2 are logged and ignored: the recorder never opens a debugger.
 
 Options (also as YAML keys in /etc/memrec/memrec.yaml and as MEMREC_<NAME> variables; flags win):
 ${optionLines}
@@ -38,13 +70,21 @@ Examples:
 `,
   async run(argv, io) {
     const { values } = parse('record', argv, { ...commonOptions, ...flagSpec() });
+    // The recorder runs as root: a Node inspector would run any code it is sent. bin.ts keeps SIGUSR1 from
+    // opening one; an --inspect flag (also smuggled in through NODE_OPTIONS) is refused here.
+    const debuggerCause = inspectorCause();
+    if (debuggerCause !== null) {
+      closeInspector();
+      throw new UsageError(`memrec record: ${debuggerCause}; the recorder runs as root and never runs with a debugger (remove the flag)`);
+    }
     const cfg = loadConfig({ command: 'record', flags: values, env: io.env, uid: process.getuid?.() ?? 0 });
     const log = streamLogger(io.stdout, io.stderr);
     if (process.getuid?.() === 0) {
       const r = setOwnOomScoreAdj(cfg.values.oomScoreAdj);
       if (!r.ok) log('warn', 'cannot lower own oom_score_adj', { wanted: cfg.values.oomScoreAdj, error: r.error, current: r.value });
     }
-    const store = Store.open(cfg.values.db);
+    const store = await openWaitingForRoom(cfg.values.db, log);
+    if (store === null) return 0; // stopped by a signal while waiting
     let recorder: Recorder;
     try {
       const deps = nodeDeps(cfg, store, log, version(), io.now);
@@ -56,15 +96,24 @@ Examples:
       store.close();
       throw err;
     }
+    // SIGHUP stops cleanly like SIGTERM: a terminal that hangs up ends it, and under systemd
+    // (Restart=always) or in the DaemonSet it comes back with its configuration read again.
     const onSignal = (sig: NodeJS.Signals) => void recorder.stop(sig);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    const stopSignals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+    for (const sig of stopSignals) process.once(sig, onSignal);
+    // Ignored but said. These listeners stay: without one, SIGUSR2's default action kills the recorder
+    // without a recorder_stop, and SIGUSR1 would open a debugger (see signal-guard.ts).
+    const onIgnored = (sig: NodeJS.Signals) => log('warn', 'signal ignored', { signal: sig, why: sig === 'SIGUSR1' ? 'memrec never opens a debugger' : 'no meaning to the recorder' });
+    process.on('SIGUSR1', onIgnored);
+    process.on('SIGUSR2', onIgnored);
     try {
       recorder.start();
       await recorder.done;
     } finally {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      for (const sig of stopSignals) process.off(sig, onSignal);
+      // stopped: the process ends now (signal-guard's SIGUSR1 listener stays regardless)
+      process.off('SIGUSR1', onIgnored);
+      process.off('SIGUSR2', onIgnored);
     }
     return 0;
   },
