@@ -237,6 +237,19 @@ export async function benchStore(opts: { days?: number; processes?: number; top?
     const ret = store.applyRetention({ retainMs: (days - 1) * DAY, maxBytes: 1024 * MiB, now: now + 1000 * n });
     const retentionMs = performance.now() - tr;
     store.close();
+    // what a writer's open costs (quick_check reads every page), from the page cache and from disk
+    const quickCheck = (): number => {
+      const t = performance.now();
+      const d = new Database(file, { readonly: true });
+      d.pragma('quick_check');
+      d.close();
+      return performance.now() - t;
+    };
+    const quickCheckWarmMs = timeIt(quickCheck);
+    const quickCheckColdMs = dropFromPageCache(file) ? quickCheck() : Number.NaN;
+    const tOpen = performance.now();
+    Store.open(file).close();
+    const writerOpenMs = performance.now() - tOpen;
     const hourInProcess = timeIt(() => runQuery(file, 'hour', now));
     const dayInProcess = timeIt(() => runQuery(file, 'day', now));
     return {
@@ -253,6 +266,9 @@ export async function benchStore(opts: { days?: number; processes?: number; top?
       'store.write_snapshot_ms_fsync': round(writeMs, 2),
       'store.retention_1day_ms': Math.round(retentionMs),
       'store.retention_deleted': ret.deletedSnapshots,
+      'store.quick_check_ms_cached': Math.round(quickCheckWarmMs),
+      'store.quick_check_ms_from_disk': Math.round(quickCheckColdMs),
+      'store.open_writer_ms_cached': Math.round(writerOpenMs),
       'store.query_1h_ms_in_process': round(hourInProcess, 1),
       'store.query_1day_ms_in_process': round(dayInProcess, 1),
       'store.query_1h_ms_node_start': Math.round(endToEndMs(file, 'hour', now)),
@@ -261,6 +277,11 @@ export async function benchStore(opts: { days?: number; processes?: number; top?
   } finally {
     if (opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Drop the file's pages from the page cache (GNU dd's nocache: posix_fadvise DONTNEED); false when it cannot. */
+function dropFromPageCache(file: string): boolean {
+  return spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']).status === 0;
 }
 
 function timeIt(fn: () => unknown): number {
