@@ -5,13 +5,12 @@
 // for mode as it was, with no -wal or -shm left beside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../src/store/store.js';
+import { fileState, mkfifo } from './helpers/files.js';
 import { fixture } from './helpers/paths.js';
 import { runCli } from './helpers/run.js';
 import { snapshot } from './helpers/snapshots.js';
@@ -41,17 +40,6 @@ function damageTable(file: string, table: string): void {
   const bytes = readFileSync(file);
   bytes[(root - 1) * pageSize] = 0x00;
   writeFileSync(file, bytes);
-}
-
-function mkfifo(p: string): void {
-  assert.equal(spawnSync('mkfifo', [p]).status, 0);
-}
-
-/** bytes, mode, owner, mtime: all that must not change. */
-function state(p: string): string {
-  const st = lstatSync(p);
-  const bytes = st.isFile() ? createHash('sha256').update(readFileSync(p)).digest('hex') : '';
-  return JSON.stringify({ mode: st.mode, uid: st.uid, gid: st.gid, size: st.size, mtime: st.mtimeMs, rdev: st.rdev, bytes });
 }
 
 /** What lies beside the file (a directory: in it): a file refused at open gets no -wal or -shm left next to it. */
@@ -121,7 +109,7 @@ test('every command refuses every kind of bad --db in one line, and leaves the f
   for (const c of cases()) {
     for (const cmd of COMMANDS) {
       await t.test(`${cmd.name} --db ${c.name}`, () => {
-        const before = state(c.file);
+        const before = fileState(c.file);
         const besideBefore = beside(c.file);
         const r = runCli(cmd.argv(c.file), { timeoutMs: 20_000 });
         assert.equal(r.signal, null, 'ended by itself (no hang)');
@@ -131,7 +119,7 @@ test('every command refuses every kind of bad --db in one line, and leaves the f
         assert.match(lines[0]!, c.line);
         assert.doesNotMatch(r.stderr, /\n\s+at |Error:/, 'no stack trace');
         assert.equal(r.stdout, '', 'no output, not even a partial one');
-        assert.equal(state(c.file), before, 'bytes, mode, owner and mtime unchanged');
+        assert.equal(fileState(c.file), before, 'bytes, mode, owner and mtime unchanged');
         const added = beside(c.file).filter((n) => !besideBefore.includes(n));
         if (c.readerOpens && cmd.name !== 'snapshot' && cmd.name !== 'export') {
           for (const n of added) assert.ok([`${path.basename(c.file)}-wal`, `${path.basename(c.file)}-shm`].includes(n), n);
@@ -146,7 +134,7 @@ test('every command refuses every kind of bad --db in one line, and leaves the f
 test('a damaged page outside what a reader reads: the reader answers, export (which checks every page) and the writer refuse', () => {
   const file = memrecDb(path.join(dir, 'events-damaged.db'));
   damageTable(file, 'events');
-  const before = state(file);
+  const before = fileState(file);
   const q = runCli(['query', ...RANGE, '--db', file, '--format', 'csv']);
   assert.equal(q.status, 0, q.stderr);
   assert.equal(q.stdout.trim().split('\r\n').length, 1 + 3 * snapshot(0).processes.length);
@@ -155,7 +143,7 @@ test('a damaged page outside what a reader reads: the reader answers, export (wh
     assert.equal(r.status, 1, `${argv[0]}: ${r.stderr}`);
     assert.match(r.stderr, /^database .*events-damaged\.db is damaged: .+\n$/);
   }
-  assert.equal(state(file), before);
+  assert.equal(fileState(file), before);
 });
 
 test('modes are tightened only on a file memrec created or a sound memrec database, -wal and -shm with it', () => {

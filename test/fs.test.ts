@@ -2,7 +2,6 @@
 // mkfifo, /dev/zero and /dev/full, directories, links to / and out of a fixture root, 100 KB paths.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,21 +10,11 @@ import { readHostText, resolveInRoot } from '../src/fs/host-path.js';
 import { readHead, readText, readTextIfExists, SMALL_FILE_MAX } from '../src/fs/read.js';
 import { checkOutput, writeOutput, type OutputOptions } from '../src/fs/write.js';
 import { MemrecError, UsageError } from '../src/errors.js';
+import { fileState, mkfifo } from './helpers/files.js';
 import { repoRoot } from './helpers/paths.js';
 
 function temp(): string {
   return mkdtempSync(path.join(tmpdir(), 'memrec-fs-'));
-}
-
-function mkfifo(p: string): void {
-  const r = spawnSync('mkfifo', [p]);
-  assert.equal(r.status, 0, `mkfifo: ${r.stderr}`);
-}
-
-/** mode, owner, size, mtime and kind: what "left exactly as it was" means. */
-function fingerprint(p: string): string {
-  const st = lstatSync(p);
-  return JSON.stringify([st.mode, st.uid, st.gid, st.size, st.mtimeMs, st.rdev, st.ino]);
 }
 
 function refusedRead(fn: () => unknown, code: string, re: RegExp): void {
@@ -169,7 +158,7 @@ test('writeOutput refuses devices, FIFOs, directories and links, and leaves each
     symlinkSync(target, link);
     const sub = path.join(dir, 'sub');
     mkdirSync(sub);
-    const before = [fifo, target, link, sub, '/dev/full', '/dev/null'].map(fingerprint);
+    const before = [fifo, target, link, sub, '/dev/full', '/dev/null'].map(fileState);
     for (const replace of [false, true]) {
       refusedWrite(() => writeOutput('/dev/full', ['x'], out({ replace })), /^memrec export: --out \/dev\/full: is a character device, not a regular file; memrec replaces only regular files$/);
       refusedWrite(() => writeOutput('/dev/null', ['x'], out({ replace })), /\/dev\/null: is a character device/);
@@ -178,7 +167,7 @@ test('writeOutput refuses devices, FIFOs, directories and links, and leaves each
       refusedWrite(() => writeOutput(link, ['x'], out({ replace })), /link\.html: is a symbolic link; memrec writes no file through a link/);
     }
     refusedWrite(() => writeOutput(path.join(dir, 'none', 'x.html'), ['x'], out()), /x\.html: directory .*none does not exist$/);
-    assert.deepEqual([fifo, target, link, sub, '/dev/full', '/dev/null'].map(fingerprint), before);
+    assert.deepEqual([fifo, target, link, sub, '/dev/full', '/dev/null'].map(fileState), before);
     assert.equal(readFileSync(target, 'utf8'), 'keep me');
     assert.deepEqual(readdirSync(dir).sort(), ['link.html', 'out.fifo', 'real.html', 'sub']);
   } finally {
@@ -195,12 +184,12 @@ test('writeOutput never writes the database being read: same file, a hard link, 
     const hard = path.join(dir, 'hard.db');
     linkSync(db, hard);
     symlinkSync(dir, path.join(dir, 'again'));
-    const before = fingerprint(db);
+    const before = fileState(db);
     const o = out({ replace: true, protect: [db] });
     for (const p of [db, hard, path.join(dir, 'again', 'memrec.db'), path.join(dir, '.', 'memrec.db'), `${db}-wal`, `${db}-shm`, path.join(dir, 'again', 'memrec.db-wal')]) {
       refusedWrite(() => checkOutput(p, o), /: is the database being read \(.*memrec\.db(-wal|-shm)?\); write the output elsewhere$/);
     }
-    assert.equal(fingerprint(db), before);
+    assert.equal(fileState(db), before);
     assert.deepEqual(readdirSync(dir).sort(), ['again', 'hard.db', 'memrec.db']);
     checkOutput(path.join(dir, 'other.db'), o);
   } finally {

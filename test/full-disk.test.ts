@@ -7,14 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config/load.js';
 import type { Collected } from '../src/model/types.js';
 import { Recorder } from '../src/recorder/daemon.js';
 import type { Fields, Level } from '../src/recorder/log.js';
 import { Store } from '../src/store/store.js';
 import { fixture } from './helpers/paths.js';
-import { RecorderProcess, until } from './helpers/recorder.js';
+import { integrityCheck, RecorderProcess, until, withStore } from './helpers/recorder.js';
 import { runCli } from './helpers/run.js';
 import { processSample, owners, snapshot } from './helpers/snapshots.js';
 
@@ -49,15 +48,6 @@ function fill(mnt: string): string {
   }
   assert.equal(statfsSync(mnt).bavail, 0, 'the file system is full');
   return f;
-}
-
-function integrity(file: string): string {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare('PRAGMA integrity_check').pluck().get() as string;
-  } finally {
-    db.close();
-  }
 }
 
 test('a recorder that fills its own small disk keeps room: it deletes the oldest snapshots and never fails a write', { skip }, async () => {
@@ -106,7 +96,7 @@ test('a recorder that fills its own small disk keeps room: it deletes the oldest
     } finally {
       store.close();
     }
-    assert.equal(integrity(db), 'ok');
+    assert.equal(integrityCheck(db), 'ok');
   });
 });
 
@@ -120,23 +110,14 @@ function recorder(db: string): RecorderProcess {
   return new RecorderProcess(['--db', db, '--config', emptyConfig, '--host-root', fixture('v1-cgroupfs'), '--schedule', '* * * * * *', '--kmsg', path.join(emptyConfigDir, 'no-kmsg')]);
 }
 
-function readStore<T>(db: string, fn: (s: Store) => T): T {
-  const s = Store.open(db, { readonly: true });
-  try {
-    return fn(s);
-  } finally {
-    s.close();
-  }
-}
-
 test('filled by another process: snapshots fail and are counted, recording resumes once there is room, nothing stored before is lost', { skip }, async () => {
   await withTmpfs('4m', async (mnt) => {
     const db = path.join(mnt, 'memrec.db');
     const rec = recorder(db);
     try {
       await rec.waitFor(/msg="recorder started"/);
-      await until('three snapshots', () => readStore(db, (s) => (s.snapshots(ALL).length >= 3 ? true : undefined)));
-      const before = readStore(db, (s) => s.snapshots(ALL).map((x) => x.id));
+      await until('three snapshots', () => withStore(db, (s) => (s.snapshots(ALL).length >= 3 ? true : undefined)));
+      const before = withStore(db, (s) => s.snapshots(ALL).map((x) => x.id));
       const filler = fill(mnt);
       await rec.waitFor(/msg="snapshot failed".*is full/, 20_000);
       // and it stays down while the disk is full: wait for a second failure
@@ -144,11 +125,11 @@ test('filled by another process: snapshots fail and are counted, recording resum
       const freedAt = Date.now();
       rmSync(filler);
       await rec.waitFor(/msg="database writable again" .*snapshots-lost=\d+/, 20_000);
-      const after = await until('a snapshot taken after the room came back', () => readStore(db, (s) => s.snapshots({ since: freedAt, until: Number.MAX_SAFE_INTEGER })[0]), 20_000);
+      const after = await until('a snapshot taken after the room came back', () => withStore(db, (s) => s.snapshots({ since: freedAt, until: Number.MAX_SAFE_INTEGER })[0]), 20_000);
       assert.ok(after.takenAt >= freedAt);
-      const ids = readStore(db, (s) => s.snapshots(ALL).map((x) => x.id));
+      const ids = withStore(db, (s) => s.snapshots(ALL).map((x) => x.id));
       for (const id of before) assert.ok(ids.includes(id), `snapshot ${id} from before the full disk is kept`);
-      const failed = readStore(db, (s) => s.events(ALL, ['snapshot_failed']));
+      const failed = withStore(db, (s) => s.events(ALL, ['snapshot_failed']));
       assert.ok(failed.length >= 1 && failed.length <= 2, `one snapshot_failed when it happened, one with the count on recovery: ${failed.length}`);
       assert.match((failed[0]!.details as { error: string }).error, /is full \(disk full or size limit\)/);
       const st = runCli(['status', '--db', db]);
@@ -157,7 +138,7 @@ test('filled by another process: snapshots fail and are counted, recording resum
     } finally {
       await rec.stop();
     }
-    assert.equal(integrity(db), 'ok');
+    assert.equal(integrityCheck(db), 'ok');
   });
 });
 
@@ -167,7 +148,7 @@ test('started on a full disk: it waits for room to open the database, or stores 
     // a database recorded before, stopped cleanly
     const first = recorder(db);
     await first.waitFor(/msg="recorder started"/);
-    await until('a snapshot', () => readStore(db, (s) => (s.snapshots(ALL).length >= 1 ? true : undefined)));
+    await until('a snapshot', () => withStore(db, (s) => (s.snapshots(ALL).length >= 1 ? true : undefined)));
     await first.stop();
 
     // 1. a reader holds the database open, so its -shm exists: the recorder opens it, recorder_start cannot be stored
@@ -196,13 +177,13 @@ test('started on a full disk: it waits for room to open the database, or stores 
       assert.equal(third.child.exitCode, null, 'still running');
       rmSync(filler);
       await third.waitFor(/msg="recorder started"/, 20_000);
-      await until('the third recorder_start', () => readStore(db, (s) => (s.events(ALL, ['recorder_start']).length === 3 ? true : undefined)), 20_000);
+      await until('the third recorder_start', () => withStore(db, (s) => (s.events(ALL, ['recorder_start']).length === 3 ? true : undefined)), 20_000);
       const st = runCli(['status', '--db', db]);
       assert.match(st.stdout, new RegExp(`^recorder: +running, pid ${third.pid},`, 'm'), st.stdout + st.stderr);
     } finally {
       await third.stop();
     }
     assert.ok(existsSync(db));
-    assert.equal(integrity(db), 'ok');
+    assert.equal(integrityCheck(db), 'ok');
   });
 });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileError } from '../src/fs/file-error.js';
 import { KmsgReader } from '../src/sources/kmsg.js';
+import { mkfifo } from './helpers/files.js';
 import { fixture } from './helpers/paths.js';
 import { runCli } from './helpers/run.js';
 
@@ -23,10 +24,6 @@ function node(): string {
   const root = path.join(base, `node-${++n}`);
   cpSync(fixture('v2-systemd-containerd'), root, { recursive: true, verbatimSymlinks: true });
   return root;
-}
-
-function mkfifo(p: string): void {
-  assert.equal(spawnSync('mkfifo', [p]).status, 0);
 }
 
 interface MemoryJson {

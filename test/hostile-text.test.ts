@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Store } from '../src/store/store.js';
 import { fixture } from './helpers/paths.js';
-import { RecorderProcess, until } from './helpers/recorder.js';
+import { RecorderProcess, until, withStore } from './helpers/recorder.js';
 import { runCli } from './helpers/run.js';
 
 /** Characters no output may carry raw (LF is allowed between lines, CR LF at the end of a CSV row). */
@@ -92,14 +92,7 @@ test('hostile text in every recorded string reaches no output raw, in any comman
   const rec = new RecorderProcess(['--db', db, '--config', cfg, '--host-root', root, '--kmsg', kmsg, '--schedule', '* * * * * *']);
   try {
     await rec.waitFor(/msg="oom kill"/);
-    await until('three snapshots', () => {
-      const s = Store.open(db, { readonly: true });
-      try {
-        return s.snapshots({ since: 0, until: Number.MAX_SAFE_INTEGER }).length >= 3 ? true : undefined;
-      } finally {
-        s.close();
-      }
-    });
+    await until('three snapshots', () => withStore(db, (s) => (s.snapshots({ since: 0, until: Number.MAX_SAFE_INTEGER }).length >= 3 ? true : undefined)));
   } finally {
     await rec.stop();
   }

@@ -4,12 +4,11 @@
 // never a temporary file's name, and the path's file left exactly as it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Store } from '../src/store/store.js';
+import { fileState, mkfifo } from './helpers/files.js';
 import { fixture } from './helpers/paths.js';
 import { RecorderProcess } from './helpers/recorder.js';
 import { runCli } from './helpers/run.js';
@@ -27,14 +26,8 @@ const db = path.join(dir, 'src.db');
   s.close();
 }
 
-function state(p: string): string {
-  const st = lstatSync(p);
-  const bytes = st.isFile() ? createHash('sha256').update(readFileSync(p)).digest('hex') : '';
-  return JSON.stringify([st.mode, st.uid, st.size, st.mtimeMs, st.rdev, st.ino, bytes]);
-}
-
 function refused(args: string[], re: RegExp, untouched: string[]): void {
-  const before = untouched.map(state);
+  const before = untouched.map(fileState);
   const listing = readdirSync(dir);
   const r = runCli(args, { timeoutMs: 20_000 });
   assert.equal(r.signal, null, 'no hang');
@@ -44,13 +37,13 @@ function refused(args: string[], re: RegExp, untouched: string[]): void {
   assert.match(lines[0]!, re);
   assert.ok(lines[0]!.length < 400, `short: ${lines[0]!.length}`);
   assert.doesNotMatch(lines[0]!, /\.memrec-\d+-|\.tmp\b/, 'no temporary name');
-  assert.deepEqual(untouched.map(state), before, 'left as it was');
+  assert.deepEqual(untouched.map(fileState), before, 'left as it was');
   assert.deepEqual(readdirSync(dir), listing, 'nothing created beside it');
 }
 
 test('export onto /dev/full, a FIFO, a directory or a link is refused, with or without --force', () => {
   const fifo = path.join(dir, 'out.fifo');
-  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  mkfifo(fifo);
   const sub = path.join(dir, 'sub');
   mkdirSync(sub);
   const target = path.join(dir, 'kept.html');

@@ -8,9 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Store } from '../src/store/store.js';
 import { fixture, memrecBin, repoRoot } from './helpers/paths.js';
-import { RecorderProcess, until } from './helpers/recorder.js';
+import { RecorderProcess, until, withStore } from './helpers/recorder.js';
 import { runCli } from './helpers/run.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'memrec-signals-'));
@@ -53,12 +52,7 @@ function listeningSockets(pid: number): string[] {
 }
 
 function snapshotsIn(db: string): number {
-  const s = Store.open(db, { readonly: true });
-  try {
-    return s.snapshots(ALL).length;
-  } finally {
-    s.close();
-  }
+  return withStore(db, (s) => s.snapshots(ALL).length);
 }
 
 test('the check can fail: plain node opens an inspector on SIGUSR1 and it is seen listening', async () => {
@@ -103,14 +97,9 @@ test('SIGHUP stops the recorder cleanly: recorder_stop stored with the signal, e
   rec.child.kill('SIGHUP');
   const end = await rec.exit();
   assert.deepEqual(end, { code: 0, signal: null });
-  const s = Store.open(db, { readonly: true });
-  try {
-    const last = s.events(ALL, ['recorder_start', 'recorder_stop']).at(-1);
-    assert.equal(last?.type, 'recorder_stop');
-    assert.equal((last?.details as { reason: string }).reason, 'SIGHUP');
-  } finally {
-    s.close();
-  }
+  const last = withStore(db, (s) => s.events(ALL, ['recorder_start', 'recorder_stop']).at(-1));
+  assert.equal(last?.type, 'recorder_stop');
+  assert.equal((last?.details as { reason: string }).reason, 'SIGHUP');
 });
 
 test('an inspector flag is refused, also through NODE_OPTIONS: exit 2, one line of memrec', async () => {

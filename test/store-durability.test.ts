@@ -7,24 +7,15 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { MemrecError } from '../src/errors.js';
 import { Store } from '../src/store/store.js';
 import { repoRoot } from './helpers/paths.js';
+import { integrityCheck } from './helpers/recorder.js';
 import { snapshot } from './helpers/snapshots.js';
 
 const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };
 const writerJs = path.join(repoRoot, 'dist', 'test', 'helpers', 'store-writer.js');
 const isRoot = process.getuid?.() === 0;
-
-function integrity(file: string): string {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare('PRAGMA integrity_check').pluck().get() as string;
-  } finally {
-    db.close();
-  }
-}
 
 /** The snapshot the writer helper stores at `takenAt`, read back whole. */
 function assertIntact(store: Store, id: number, takenAt: number): void {
@@ -71,9 +62,9 @@ test('a full disk (tiny tmpfs) rolls the snapshot back with a clear error; earli
     assert.equal(store.snapshots(ALL).length, committed.length + 1);
     assert.ok(id > 0);
     store.close();
-    assert.equal(integrity(file), 'ok');
+    assert.equal(integrityCheck(file), 'ok');
   } finally {
-    spawnSync('umount', [mnt]);
+    spawnSync('umount', ['-l', mnt]); // lazily: an open database must not keep the mount behind
     rmSync(mnt, { recursive: true, force: true });
   }
 });
@@ -153,7 +144,7 @@ test('kill -9 mid-write, many times: integrity ok and every committed snapshot i
       w.child.kill('SIGKILL');
       await w.exited;
       committed.push(...w.lines);
-      assert.equal(integrity(file), 'ok', `after kill ${run + 1}`);
+      assert.equal(integrityCheck(file), 'ok', `after kill ${run + 1}`);
     }
     const store = Store.open(file, { readonly: true });
     try {

@@ -1,6 +1,7 @@
 // `memrec record` as a real child process, for the real-kernel recorder tests: started on a temp
 // database, its log lines collected, always killed at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { Store } from '../../src/store/store.js';
 import { memrecBin } from './paths.js';
 
@@ -68,5 +69,15 @@ export function withStore<T>(db: string, fn: (s: Store) => T): T {
     return fn(s);
   } finally {
     s.close();
+  }
+}
+
+/** `PRAGMA integrity_check` of a database file: 'ok' when sound. */
+export function integrityCheck(file: string): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('PRAGMA integrity_check').pluck().get() as string;
+  } finally {
+    db.close();
   }
 }
