@@ -33,7 +33,8 @@ export interface InRootOptions {
 export function resolveInRoot(root: string, hostPath: string, opts: InRootOptions = {}): string {
   const followLast = opts.followLast ?? true;
   const absRoot = path.resolve(root);
-  if (absRoot === '/') return path.posix.normalize(`/${hostPath}`);
+  // the kernel resolves it the same way from /; not normalized here, since `a/..` is only `.` when `a` is no link
+  if (absRoot === '/') return hostPath.startsWith('/') ? hostPath : `/${hostPath}`;
   let todo = parts(hostPath);
   let done: string[] = [];
   let links = 0;

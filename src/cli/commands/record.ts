@@ -11,7 +11,7 @@ import { writeTextfile } from '../../recorder/textfile.js';
 import { renderMetrics } from '../../report/prometheus.js';
 import { setOwnOomScoreAdj } from '../../sources/self.js';
 import { StoreWriteError, UsageError } from '../../errors.js';
-import { closeInspector, inspectorCause } from '../signal-guard.js';
+import { inspectorCause } from '../signal-guard.js';
 
 /**
  * The database, or, when the disk has no room to open it (its -shm cannot be made), wait for room: a
@@ -72,9 +72,8 @@ Examples:
     const { values } = parse('record', argv, { ...commonOptions, ...flagSpec() });
     // The recorder runs as root: a Node inspector would run any code it is sent. bin.ts keeps SIGUSR1 from
     // opening one; an --inspect flag (also smuggled in through NODE_OPTIONS) is refused here.
-    const debuggerCause = inspectorCause();
+    const debuggerCause = await inspectorCause();
     if (debuggerCause !== null) {
-      closeInspector();
       throw new UsageError(`memrec record: ${debuggerCause}; the recorder runs as root and never runs with a debugger (remove the flag)`);
     }
     const cfg = loadConfig({ command: 'record', flags: values, env: io.env, uid: process.getuid?.() ?? 0 });
