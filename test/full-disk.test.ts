@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -106,8 +106,8 @@ writeFileSync(emptyConfig, '');
 test.after(() => rmSync(emptyConfigDir, { recursive: true, force: true }));
 
 /** memrec record on a fixture node (small, steady snapshots), one a second, no kernel log. */
-function recorder(db: string): RecorderProcess {
-  return new RecorderProcess(['--db', db, '--config', emptyConfig, '--host-root', fixture('v1-cgroupfs'), '--schedule', '* * * * * *', '--kmsg', path.join(emptyConfigDir, 'no-kmsg')]);
+function recorder(db: string, kmsg = path.join(emptyConfigDir, 'no-kmsg')): RecorderProcess {
+  return new RecorderProcess(['--db', db, '--config', emptyConfig, '--host-root', fixture('v1-cgroupfs'), '--schedule', '* * * * * *', '--kmsg', kmsg]);
 }
 
 test('filled by another process: snapshots fail and are counted, recording resumes once there is room, nothing stored before is lost', { skip }, async () => {
@@ -154,13 +154,19 @@ test('started on a full disk: it waits for room to open the database, or stores 
     // 1. a reader holds the database open, so its -shm exists: the recorder opens it, recorder_start cannot be stored
     const reader = Store.open(db, { readonly: true });
     let filler = fill(mnt);
-    const second = recorder(db);
+    // and the kernel killed a process meanwhile: evidence that must not be lost either
+    const kmsg = path.join(emptyConfigDir, 'kmsg');
+    writeFileSync(kmsg, readFileSync(fixture('kmsg', 'memcg-v1-6.18.kmsg')));
+    const second = recorder(db, kmsg);
     try {
       await second.waitFor(/msg="storing an event failed; kept to store later" type=recorder_start/, 20_000);
+      await second.waitFor(/msg="oom kill" pid=9019/, 20_000);
       assert.equal(reader.events(ALL, ['recorder_start']).length, 1, 'only the first run is stored yet');
+      assert.equal(reader.events(ALL, ['oom_kill']).length, 0);
       rmSync(filler);
       await second.waitFor(/msg="database writable again"/, 20_000);
       await until('the second recorder_start', () => (reader.events(ALL, ['recorder_start']).length === 2 ? true : undefined), 20_000);
+      await until('the OOM kill', () => (reader.events(ALL, ['oom_kill']).length === 1 ? true : undefined), 20_000);
       const st = runCli(['status', '--db', db]);
       assert.match(st.stdout, new RegExp(`^recorder: +running, pid ${second.pid},`, 'm'), st.stdout + st.stderr);
     } finally {

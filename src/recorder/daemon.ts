@@ -234,7 +234,7 @@ export class Recorder {
       const k = this.d.ownerOf === undefined ? found : withOwners(found, this.d.ownerOf);
       const at = this.d.bootTimeMs !== null && k.kmsgUsec !== null ? this.d.bootTimeMs + Math.round(k.kmsgUsec / 1000) : now;
       const id = this.event({ type: 'oom_kill', at, details: k }, false);
-      if (id === null) continue; // stored before a restart
+      if (id === null) continue; // stored before a restart ('queued': new, stored once there is room)
       this.counters.oomKills++;
       this.d.log('warn', 'oom kill', {
         pid: k.pid, comm: k.comm, uid: k.uid, constraint: k.constraint, memcg: k.oomMemcg, 'anon-rss': k.anonRssKb === null ? null : formatBytes(k.anonRssKb * 1024),
@@ -307,9 +307,12 @@ export class Recorder {
     }
   }
 
-  /** Store an event and log it (oom_kill and snapshot_failed log themselves). Null when stored before or failed. */
-  private event(e: RecorderEvent, log = true): number | null {
-    let id: number | null = null;
+  /**
+   * Store an event and log it (oom_kill and snapshot_failed log themselves). Its id; null when it was stored
+   * before (an OOM kill seen before a restart); 'queued' when it waits to be stored (a full disk).
+   */
+  private event(e: RecorderEvent, log = true): number | null | 'queued' {
+    let id: number | null | 'queued' = 'queued';
     if (this.pending.length > 0) this.queue(e); // keep the order: it is written after the ones waiting
     else {
       try {
