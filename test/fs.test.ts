@@ -6,7 +6,7 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, re
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileError } from '../src/fs/file-error.js';
-import { readHostText, resolveInRoot } from '../src/fs/host-path.js';
+import { confinedPath, resolveInRoot } from '../src/fs/host-path.js';
 import { readHead, readText, readTextIfExists, SMALL_FILE_MAX } from '../src/fs/read.js';
 import { checkOutput, writeOutput, type OutputOptions } from '../src/fs/write.js';
 import { MemrecError, UsageError } from '../src/errors.js';
@@ -91,9 +91,14 @@ test('resolveInRoot resolves links as openat2(RESOLVE_IN_ROOT): absolute targets
     assert.equal(resolveInRoot(root, '/etc/kubernetes/kl/config.yaml'), path.join(root, 'var/lib/kubelet/config.yaml'));
     assert.equal(resolveInRoot(root, '/etc/kubernetes/kl', { followLast: false }), path.join(root, 'etc/kubernetes/kl'));
     // what is read is the fixture's, never this machine's
-    assert.equal(readHostText(root, '/var/lib/kubelet/abs.yaml', { maxBytes: SMALL_FILE_MAX }), 'fixture passwd\n');
-    assert.equal(readHostText(root, '/var/lib/kubelet/up.yaml', { maxBytes: SMALL_FILE_MAX }), 'fixture passwd\n');
-    refusedRead(() => readHostText(root, '/etc/kubernetes/rootlink', { maxBytes: SMALL_FILE_MAX }), 'ENOTREG', /a directory, not a regular file$/);
+    const readIn = (p: string): string => readText(confinedPath(root, p), { maxBytes: SMALL_FILE_MAX });
+    assert.equal(readIn('/var/lib/kubelet/abs.yaml'), 'fixture passwd\n');
+    assert.equal(readIn('/var/lib/kubelet/up.yaml'), 'fixture passwd\n');
+    refusedRead(() => readIn('/etc/kubernetes/rootlink'), 'ENOTREG', /a directory, not a regular file$/);
+    // through a link to /, a file this machine has and the tree has not: not found, not this machine's
+    assert.equal(readTextIfExists(confinedPath(root, '/etc/kubernetes/rootlink/etc/hostname'), { maxBytes: SMALL_FILE_MAX }), null);
+    assert.equal(confinedPath(root, '/etc/kubernetes/rootlink/etc/hostname'), path.join(root, 'etc/hostname'));
+    assert.equal(confinedPath(root, '/etc/loop1/x'), '/dev/null/etc/loop1/x', 'a loop names nothing');
     refusedRead(() => resolveInRoot(root, '/etc/loop1'), 'ELOOP', /^\/etc\/loop1: cannot resolve under .*: more than 40 symbolic links$/);
     refusedRead(() => resolveInRoot(root, '/etc/none/x'), 'ENOENT', /^\/etc\/none\/x: cannot resolve under .*no such file or directory \(ENOENT\)$/);
     refusedRead(() => resolveInRoot(root, '/etc/passwd/x'), 'ENOTDIR', /\/etc\/passwd is not a directory$/);

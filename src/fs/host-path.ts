@@ -2,11 +2,11 @@
 // `/` for every step, so an absolute link target is re-anchored at the root and `..` stops at it. A link
 // in the host's tree (a DaemonSet's /host mount, a fixture) can therefore never lead out of it, however
 // it is written. Node has no openat2; this walks the path with lstat/readlink instead. The result has no
-// symbolic link left in it: read it with noFollow.
+// symbolic link left in it (a link swapped in between the walk and the open is a race memrec accepts: the host
+// tree is the node's own, mounted read-only in a DaemonSet).
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { FileError } from './file-error.js';
-import { readText } from './read.js';
 
 /** As the kernel's MAXSYMLINKS. */
 const MAX_LINKS = 40;
@@ -87,27 +87,5 @@ export function confinedPath(root: string, hostPath: string): string {
     const unresolved = (err as FileError & { unresolved?: string }).unresolved;
     // a loop of links is cut off: a path below /dev/null can name nothing
     return unresolved ?? path.join('/dev/null', hostPath);
-  }
-}
-
-/** Where to read a host path: resolved in the root, and whether the last component must not be followed (it was resolved already). */
-function hostTarget(root: string, hostPath: string): { file: string; noFollow: boolean } {
-  const file = resolveInRoot(root, hostPath);
-  return { file, noFollow: path.resolve(root) !== '/' };
-}
-
-/** A host file's text (a regular file under the size cap, resolved in the root). Throws FileError. */
-export function readHostText(root: string, hostPath: string, opts: { maxBytes: number }): string {
-  const t = hostTarget(root, hostPath);
-  return readText(t.file, { maxBytes: opts.maxBytes, noFollow: t.noFollow });
-}
-
-/** As readHostText, or null when the file (or a directory on its way) does not exist. */
-export function readHostTextIfExists(root: string, hostPath: string, opts: { maxBytes: number }): string | null {
-  try {
-    return readHostText(root, hostPath, opts);
-  } catch (err) {
-    if (err instanceof FileError && err.code === 'ENOENT') return null;
-    throw err;
   }
 }

@@ -10,6 +10,7 @@
 //   labels plus io.kubernetes.docker.type (podsandbox|container).
 // A container's name never changes: what was read is kept until the id is no longer seen.
 import path from 'node:path';
+import { confinedPath } from '../fs/host-path.js';
 import type { ContainerNameInfo, OwnerNames } from '../model/snapshot.js';
 import type { ContainerRuntime, ContainerType } from '../model/types.js';
 import { HostFileError, readHostText } from './host-file.js';
@@ -140,7 +141,8 @@ export class NodeNames implements OwnerNames {
     // ids come from cgroup paths; anything but hex would make a path of a name
     if (!/^[0-9a-fA-F]{12,128}$/.test(containerId)) return null;
     for (const { file, format } of configCandidates(containerId, runtime)) {
-      const local = path.join(this.hostRoot, file);
+      // resolved inside the host root: a link in the runtime's state never leads out of it
+      const local = confinedPath(this.hostRoot, file);
       let text: string | null;
       try {
         text = readHostText(local, CONFIG_MAX_BYTES);

@@ -1,8 +1,10 @@
 // The one door through which the runtime, distribution and version readers open host files (container
 // configs, k3s/MicroK8s/EKS files, package lists, the kubelet binary): regular files only, opened
-// non-blocking (a FIFO planted at a config path cannot hang the recorder), never more than a cap.
-// A shared safe reader for every source is being built; switching to it is this one function.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+// non-blocking (a FIFO planted at a config path cannot hang the recorder), never more than a cap: the
+// file layer's rules (src/fs/read.ts), in the HostFileError these readers speak.
+import { closeSync, readSync } from 'node:fs';
+import { errnoCode, FileError } from '../fs/file-error.js';
+import { openRegular, readBytes } from '../fs/read.js';
 
 /** A host file that could not be read: `code` is the errno (ENOENT, EACCES), or one of ours. */
 export class HostFileError extends Error {
@@ -32,37 +34,33 @@ export interface HostRead {
 }
 
 /**
- * The bytes of one host file. Throws HostFileError: a missing file is `ENOENT`, a directory, FIFO or device
- * `NOT_REGULAR`, a file over the cap `TOO_LARGE`. A range read past the end returns what is there.
+ * The bytes of one host file, through the file layer (src/fs/read.ts: regular files only, checked before the
+ * open and on the descriptor, non-blocking, a size cap). Throws HostFileError: a missing file is `ENOENT`, a
+ * directory, FIFO or device `NOT_REGULAR`, a file over the cap `TOO_LARGE`. A range read past the end returns
+ * what is there. `file` is a path to open: a host path goes through hostPath/confinedPath first.
  */
 export function readHostFile(file: string, opts: HostRead): Buffer {
-  let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw new HostFileError(file, (err as NodeJS.ErrnoException).code ?? String(err));
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new HostFileError(file, 'NOT_REGULAR');
-    const start = opts.range?.offset ?? 0;
-    const want = opts.range?.length ?? st.size;
-    if (want > opts.maxBytes) throw new HostFileError(file, 'TOO_LARGE');
-    // one byte more than asked: a file that grew past the cap since fstat is still refused
-    const buf = Buffer.allocUnsafe(Math.min(want, opts.maxBytes) + (opts.range ? 0 : 1));
-    let len = 0;
-    while (len < buf.length) {
-      const n = readSync(fd, buf, len, buf.length - len, start + len);
-      if (n === 0) break;
-      len += n;
+    if (opts.range === undefined) return readBytes(file, { maxBytes: opts.maxBytes });
+    const { offset, length } = opts.range;
+    if (length > opts.maxBytes) throw new HostFileError(file, 'TOO_LARGE');
+    const { fd } = openRegular(file);
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      let len = 0;
+      while (len < length) {
+        const n = readSync(fd, buf, len, length - len, offset + len);
+        if (n === 0) break;
+        len += n;
+      }
+      return buf.subarray(0, len);
+    } finally {
+      closeSync(fd);
     }
-    if (!opts.range && len > opts.maxBytes) throw new HostFileError(file, 'TOO_LARGE');
-    return buf.subarray(0, len);
   } catch (err) {
     if (err instanceof HostFileError) throw err;
-    throw new HostFileError(file, (err as NodeJS.ErrnoException).code ?? String(err));
-  } finally {
-    closeSync(fd);
+    if (err instanceof FileError) throw new HostFileError(file, err.code === 'ENOTREG' ? 'NOT_REGULAR' : err.code === 'EFBIG' ? 'TOO_LARGE' : err.code);
+    throw new HostFileError(file, errnoCode(err));
   }
 }
 

@@ -2,6 +2,7 @@
 // visible (a DaemonSet without hostPID, or a kubelet that is not running). Sources: the distributions' own
 // files, cited in test/fixtures/{eks,aks,gke,rke2,k3s,microk8s,kind}*/NOTES.md.
 import { existsSync } from 'node:fs';
+import { confinedPath } from '../fs/host-path.js';
 import type { KubeletProcess } from './kubelet-process.js';
 import { hostPath, type Roots } from './roots.js';
 
@@ -17,7 +18,7 @@ export function distributionOf(roots: Roots, proc: KubeletProcess): Distribution
   if (proc.host === 'kubelite') return 'MicroK8s';
   const paths = [proc.exe ?? '', ...proc.argv].join(' ');
   if (paths.includes('/var/lib/rancher/rke2/')) return 'RKE2';
-  if (proc.ownRoot !== null && existsSync(`${proc.ownRoot}/kind/version`)) return 'kind';
+  if (proc.ownRoot !== null && existsSync(confinedPath(proc.ownRoot, '/kind/version'))) return 'kind';
   if (paths.includes('/home/kubernetes/')) return 'GKE';
   if (paths.includes('/etc/kubernetes/kubelet/') || exists(roots, '/etc/eks')) return 'EKS';
   if (exists(roots, '/etc/kubernetes/azure.json')) return 'AKS';

@@ -1,6 +1,7 @@
 // Which process runs the kubelet: a `kubelet` (kubeadm, RKE2, EKS, AKS, GKE, kind), `k3s server`/`k3s agent`
 // (k3s runs the kubelet inside its own process), or MicroK8s' `kubelite`. Reads /proc only.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readText as readRegularText, SMALL_FILE_MAX } from '../fs/read.js';
 import path from 'node:path';
 import { readHostFile } from './host-file.js';
 
@@ -24,7 +25,7 @@ export interface KubeletProcess {
 
 function readText(file: string): string | null {
   try {
-    return readFileSync(file, 'utf8');
+    return readRegularText(file, { maxBytes: SMALL_FILE_MAX });
   } catch {
     return null;
   }

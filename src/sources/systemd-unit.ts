@@ -1,6 +1,7 @@
 // The ExecStart= command line of a systemd unit, for services that hide their flags from /proc (k3s sets
 // its process title to `k3s server`). Reads the unit file and its drop-ins where systemd looks for them.
 import path from 'node:path';
+import { confinedPath } from '../fs/host-path.js';
 import { readdirSync } from 'node:fs';
 import { HostFileError, readHostText } from './host-file.js';
 
@@ -98,7 +99,7 @@ export function readExecStart(hostRoot: string, unit: string): ExecStart | null 
   if (!/^[A-Za-z0-9@._:-]+\.service$/.test(unit)) return null;
   const files: string[] = [];
   for (const dir of UNIT_DIRS) {
-    if (readHostText(path.join(hostRoot, dir, unit), UNIT_MAX_BYTES) !== null) {
+    if (readHostText(confinedPath(hostRoot, path.join(dir, unit)), UNIT_MAX_BYTES) !== null) {
       files.push(path.join(dir, unit));
       break;
     }
@@ -107,7 +108,7 @@ export function readExecStart(hostRoot: string, unit: string): ExecStart | null 
   for (const dir of UNIT_DIRS) {
     let names: string[] = [];
     try {
-      names = readdirSync(path.join(hostRoot, dir, `${unit}.d`)).filter((n) => n.endsWith('.conf')).sort();
+      names = readdirSync(confinedPath(hostRoot, path.join(dir, `${unit}.d`))).filter((n) => n.endsWith('.conf')).sort();
     } catch {
       continue;
     }
@@ -116,7 +117,7 @@ export function readExecStart(hostRoot: string, unit: string): ExecStart | null 
   const env = new Map<string, string>();
   let exec: ExecStart | null = null;
   for (const file of files) {
-    const text = readHostText(path.join(hostRoot, file), UNIT_MAX_BYTES);
+    const text = readHostText(confinedPath(hostRoot, file), UNIT_MAX_BYTES);
     if (text === null) throw new HostFileError(file, 'ENOENT');
     let section = '';
     for (const line of unitLines(text)) {
@@ -142,7 +143,7 @@ export function readExecStart(hostRoot: string, unit: string): ExecStart | null 
 export function readUnitEnvironment(hostRoot: string, file: string, variable: string): string | null {
   let text: string | null;
   try {
-    text = readHostText(path.join(hostRoot, file), UNIT_MAX_BYTES);
+    text = readHostText(confinedPath(hostRoot, file), UNIT_MAX_BYTES);
   } catch (err) {
     if (err instanceof HostFileError) return null;
     throw err;
