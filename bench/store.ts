@@ -96,6 +96,7 @@ function population(n: number, rand: () => number, now: number): SimProc[] {
         swapBytes: kernel ? null : 0,
         vsizeBytes: baseKib * 1024 * 4,
         cpuTicks: pid,
+        peakRssBytes: baseKib * 1024 * 2,
         cpuPercent: null,
         threads: kernel ? 1 : 1 + (pid % 16),
         oomScoreAdj: kernel ? 0 : -997 + (pid % 1000),
@@ -109,6 +110,28 @@ function population(n: number, rand: () => number, now: number): SimProc[] {
     });
   }
   return out;
+}
+
+const BENCH_BOOT_ID = '0f3c2b1a-9d8e-4f70-a6b5-c4d3e2f1a0b9';
+
+/** The counters of an owner's own cgroup as a v2 node shows them (kernel threads have none): peaks and usage move, events mostly stay. */
+function ownerCounters(p: SimProc, n: number): OwnerAggregate['cgroup'] {
+  if (p.key === 'kernel') return null;
+  const o = p.sample.owner;
+  const path = o.kind === 'pod' ? p.sample.cgroup!.split('/').slice(0, 4).join('/') : p.sample.cgroup!;
+  const usage = (p.baseKib * 4 + (n % 97) * 4) * 1024;
+  return {
+    path,
+    usageBytes: usage,
+    peakBytes: usage * 2,
+    limitBytes: o.kind === 'pod' && o.qos !== 'besteffort' ? 2048 * MiB : null,
+    highBytes: null,
+    failcnt: null,
+    oomKills: 0,
+    highEvents: 0,
+    maxEvents: o.kind === 'pod' ? Math.floor(n / 1000) : 0,
+    oomEvents: 0,
+  };
 }
 
 /** Generate `days` of snapshots ending at `now` into a new database at `file`; one transaction per day. */
@@ -142,7 +165,7 @@ export function generateDatabase(file: string, opts: GenerateOptions): GenerateR
           const byOwner = new Map<string, OwnerAggregate>();
           for (const p of procs) {
             const a = byOwner.get(p.key);
-            if (a === undefined) byOwner.set(p.key, { key: p.key, owner: p.sample.owner, processCount: 1, rssBytes: p.baseKib * 1024, swapBytes: 0 });
+            if (a === undefined) byOwner.set(p.key, { key: p.key, owner: p.sample.owner, processCount: 1, rssBytes: p.baseKib * 1024, swapBytes: 0, cgroup: ownerCounters(p, written) });
             else {
               a.processCount++;
               a.rssBytes += p.baseKib * 1024 + (rand() < 0.5 ? 4096 : 0);
@@ -151,6 +174,7 @@ export function generateDatabase(file: string, opts: GenerateOptions): GenerateR
           const owners = [...byOwner.values()].sort((a, b) => b.rssBytes - a.rssBytes);
           const s: Snapshot = {
             takenAt,
+            bootId: BENCH_BOOT_ID,
             captureMs: 30 + rand() * 20,
             cgroupMode: 'v2',
             meminfo: { memTotalBytes: 64 * 1024 * MiB, memFreeBytes: Math.round(rand() * 4096) * MiB, memAvailableBytes: Math.round(rand() * 20000) * MiB, cachedBytes: 8000 * MiB, shmemBytes: 300 * MiB, slabBytes: 900 * MiB, sReclaimableBytes: 600 * MiB, swapTotalBytes: 0, swapFreeBytes: 0 },

@@ -126,9 +126,9 @@ test('culprits from the folds equals culprits from every row on a database the r
 
 test('the inline blob scans read what the full decoders read, and refuse a cut blob', () => {
   const samples = [
-    { procId: 1, state: 'S', rssBytes: 5 * 1024 ** 3, rssAnonBytes: null, rssFileBytes: 4096, rssShmemBytes: 0, swapBytes: null, vsizeBytes: 2 ** 40, cpuTicks: 123_456_789, cpuPercent: 12.34, threads: 300 },
-    { procId: 300_000, state: 'D', rssBytes: 10 * MiB + 123, rssAnonBytes: 1, rssFileBytes: null, rssShmemBytes: null, swapBytes: 7, vsizeBytes: 0, cpuTicks: 0, cpuPercent: null, threads: 1 },
-    { procId: 7, state: 'Zé', rssBytes: 0, rssAnonBytes: 0, rssFileBytes: 0, rssShmemBytes: 0, swapBytes: 0, vsizeBytes: 1, cpuTicks: 1, cpuPercent: 0, threads: 0 },
+    { procId: 1, state: 'S', rssBytes: 5 * 1024 ** 3, rssAnonBytes: null, rssFileBytes: 4096, rssShmemBytes: 0, swapBytes: null, vsizeBytes: 2 ** 40, cpuTicks: 123_456_789, cpuPercent: 12.34, threads: 300, peakRssBytes: 6 * 1024 ** 3 },
+    { procId: 300_000, state: 'D', rssBytes: 10 * MiB + 123, rssAnonBytes: 1, rssFileBytes: null, rssShmemBytes: null, swapBytes: 7, vsizeBytes: 0, cpuTicks: 0, cpuPercent: null, threads: 1, peakRssBytes: null },
+    { procId: 7, state: 'Zé', rssBytes: 0, rssAnonBytes: 0, rssFileBytes: 0, rssShmemBytes: 0, swapBytes: 0, vsizeBytes: 1, cpuTicks: 1, cpuPercent: 0, threads: 0, peakRssBytes: 0 },
   ];
   const pack = packSamples(samples, (f) => f);
   const ids: number[] = [9];
@@ -136,14 +136,26 @@ test('the inline blob scans read what the full decoders read, and refuse a cut b
   scanProcRss(pack, ids, rss);
   assert.deepEqual(ids, unpackSamples(pack).map((x) => x.procId));
   assert.deepEqual(rss, samples.map((x) => x.rssBytes));
+  const none = { usageBytes: null, peakBytes: null, limitBytes: null, highBytes: null, failcnt: null, oomKills: null, highEvents: null, maxEvents: null, oomEvents: null };
   const aggs = [
-    { ownerId: 3, processCount: 1000, rssBytes: 60 * 1024 ** 3, swapBytes: 0 },
-    { ownerId: 200_000, processCount: 1, rssBytes: 4097, swapBytes: 5 * MiB },
+    { ownerId: 3, processCount: 1000, rssBytes: 60 * 1024 ** 3, swapBytes: 0, cgroup: null },
+    { ownerId: 200_000, processCount: 1, rssBytes: 4097, swapBytes: 5 * MiB, cgroup: { ...none, pathId: 70_000, usageBytes: 3 * MiB, peakBytes: 9 * MiB + 1, limitBytes: 16 * MiB, failcnt: 0, oomKills: 2 } },
+    { ownerId: 5, processCount: 2, rssBytes: 0, swapBytes: 0, cgroup: { ...none, pathId: 1, peakBytes: 0, highBytes: 8 * MiB, highEvents: 12, maxEvents: 0, oomEvents: 1 } },
+    { ownerId: 6, processCount: 2, rssBytes: 0, swapBytes: 0, cgroup: { ...none, pathId: 2 } },
   ];
   const apack = packAggregates(aggs, 'test');
   const [oi, oc, or, os] = [[], [], [], []] as number[][];
-  scanAggregates(apack, oi!, oc!, or!, os!);
-  assert.deepEqual(unpackAggregates(apack), oi!.map((ownerId, i) => ({ ownerId, processCount: oc![i], rssBytes: or![i], swapBytes: os![i] })));
+  const sc = { pathIds: [9], usage: [9], peak: [9], limit: [9] };
+  scanAggregates(apack, oi!, oc!, or!, os!, sc);
+  assert.deepEqual(unpackAggregates(apack), aggs);
+  assert.deepEqual(unpackAggregates(apack), oi!.map((ownerId, i) => ({ ownerId, processCount: oc![i], rssBytes: or![i], swapBytes: os![i], cgroup: aggs[i]!.cgroup })));
+  const orNull = (v: number | null | undefined): number => v ?? -1;
+  assert.deepEqual(sc, {
+    pathIds: aggs.map((a) => orNull(a.cgroup?.pathId)),
+    usage: aggs.map((a) => orNull(a.cgroup?.usageBytes)),
+    peak: aggs.map((a) => orNull(a.cgroup?.peakBytes)),
+    limit: aggs.map((a) => orNull(a.cgroup?.limitBytes)),
+  });
   // a cut blob: where the full decoder throws, so does the scan; at a record boundary both read the prefix
   let cutsRefused = 0;
   for (let cut = 1; cut < pack.length; cut++) {
@@ -174,5 +186,6 @@ test('the inline blob scans read what the full decoders read, and refuse a cut b
       assert.deepEqual(oi, full);
     }
   }
-  assert.throws(() => scanProcRss(Buffer.from([2, 1]), ids, rss), /pack format 2/);
+  assert.throws(() => scanProcRss(Buffer.from([3, 1]), ids, rss), /pack format 3, this memrec reads 1 and 2/);
+  assert.throws(() => scanAggregates(Buffer.from([3, 1]), oi!, oc!, or!, os!), /pack format 3, this memrec reads 1 and 2/);
 });

@@ -48,6 +48,7 @@ Pid:\t2301
 PPid:\t1
 Uid:\t1000\t1000\t1000\t1000
 Gid:\t1000\t1000\t1000\t1000
+VmHWM:\t  512000 kB
 VmRSS:\t  204800 kB
 RssAnon:\t  200000 kB
 RssFile:\t    4700 kB
@@ -60,6 +61,7 @@ test('parseStatus: uid and memory lines in bytes; absent lines are null', () => 
   assert.deepEqual(parseStatus(STATUS), {
     uid: 1000,
     vmRssBytes: 204800 * 1024,
+    vmHwmBytes: 512000 * 1024,
     rssAnonBytes: 200000 * 1024,
     rssFileBytes: 4700 * 1024,
     rssShmemBytes: 100 * 1024,
@@ -70,6 +72,7 @@ test('parseStatus: uid and memory lines in bytes; absent lines are null', () => 
   assert.deepEqual(parseStatus('Name:\tkthreadd\nUid:\t0\t0\t0\t0\nKthread:\t1\n'), {
     uid: 0,
     vmRssBytes: null,
+    vmHwmBytes: null,
     rssAnonBytes: null,
     rssFileBytes: null,
     rssShmemBytes: null,
@@ -78,6 +81,7 @@ test('parseStatus: uid and memory lines in bytes; absent lines are null', () => 
   });
   assert.throws(() => parseStatus('Uid:\tx\n', '/proc/9/status'), /\/proc\/9\/status: expected "Uid/);
   assert.throws(() => parseStatus('VmRSS:\t12 MB\n', 'f'), /expected "<n> kB"/);
+  assert.throws(() => parseStatus('VmHWM:\t12\n', '/proc/9/status'), /\/proc\/9\/status: expected "<n> kB".*VmHWM/);
 });
 
 const V1 = `12:memory:/kubepods/burstable/pod0f1e/abc

@@ -15,6 +15,7 @@ const Mi = 1024 ** 2;
 function snapshot(over: Partial<Snapshot> = {}): Snapshot {
   return {
     takenAt: Date.UTC(2024, 4, 2, 2, 17, 5, 250),
+    bootId: null,
     captureMs: 84,
     cgroupMode: 'hybrid',
     meminfo: {
@@ -38,15 +39,15 @@ function snapshot(over: Partial<Snapshot> = {}): Snapshot {
     processCount: 1012,
     processes: [],
     owners: [
-      { key: 'service:mlocate.service', owner: { kind: 'service', unit: 'mlocate.service' }, processCount: 2, rssBytes: 18 * 1024 * Mi, swapBytes: 0 },
+      { key: 'service:mlocate.service', owner: { kind: 'service', unit: 'mlocate.service' }, processCount: 2, rssBytes: 18 * 1024 * Mi, swapBytes: 0, cgroup: null },
       {
         key: 'pod:0f2c4e1a-1111-2222-3333-444455556666',
         owner: { kind: 'pod', podUid: '0f2c4e1a-1111-2222-3333-444455556666', qos: 'burstable', containerId: null, runtime: 'containerd', namespace: 'ceph', podName: 'rook-ceph-osd-0', container: null, containerType: null },
-        processCount: 7, rssBytes: 2048 * Mi, swapBytes: 0,
+        processCount: 7, rssBytes: 2048 * Mi, swapBytes: 0, cgroup: null,
       },
-      { key: 'user:session-4.scope', owner: { kind: 'user', unit: 'we"ird\\unit\nname.scope', userUid: 1000, session: '4' }, processCount: 3, rssBytes: 90 * Mi, swapBytes: 0 },
-      { key: 'kernel', owner: { kind: 'kernel' }, processCount: 120, rssBytes: 0, swapBytes: 0 },
-      { key: 'other:null', owner: { kind: 'other', cgroup: null }, processCount: 1, rssBytes: 1 * Mi, swapBytes: 0 },
+      { key: 'user:session-4.scope', owner: { kind: 'user', unit: 'we"ird\\unit\nname.scope', userUid: 1000, session: '4' }, processCount: 3, rssBytes: 90 * Mi, swapBytes: 0, cgroup: null },
+      { key: 'kernel', owner: { kind: 'kernel' }, processCount: 120, rssBytes: 0, swapBytes: 0, cgroup: null },
+      { key: 'other:null', owner: { kind: 'other', cgroup: null }, processCount: 1, rssBytes: 1 * Mi, swapBytes: 0, cgroup: null },
     ],
     kind: 'burst',
     trigger: 'burst: memory.available 1.4Gi <= 3.2Gi',

@@ -4,6 +4,8 @@ import { mkdtempSync, mkdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ProcDetailsRaw } from '../src/model/process-raw.js';
+import { attribute } from '../src/model/attribution.js';
+import { ownerCgroupPath } from '../src/model/owner-cgroup.js';
 import { aggregateOwners, buildProcesses, cpuHistory, cpuPercent, startTimeMs } from '../src/model/snapshot.js';
 import type { ProcStatRaw } from '../src/model/types.js';
 import { parsePodLogDir, PodDirectory } from '../src/sources/pods.js';
@@ -15,7 +17,7 @@ function stat(pid: number, rssPages: number, ticks = 0, startTimeTicks = 1000): 
 function details(s: ProcStatRaw, cgroup: string, argv: string[] = ['x']): ProcDetailsRaw {
   return {
     stat: s,
-    status: { uid: 0, vmRssBytes: s.rssPages * 4096, rssAnonBytes: 0, rssFileBytes: 0, rssShmemBytes: 0, swapBytes: 0, kthread: null },
+    status: { uid: 0, vmRssBytes: s.rssPages * 4096, vmHwmBytes: s.rssPages * 4096 * 2, rssAnonBytes: 0, rssFileBytes: 0, rssShmemBytes: 0, swapBytes: 0, kthread: null },
     cgroups: { memory: cgroup, systemd: cgroup },
     cwd: '/',
     exe: '/bin/x',
@@ -78,22 +80,65 @@ test('buildProcesses: a kernel thread has owner kernel and no cmdline', () => {
   assert.equal(p!.cmdline, null);
 });
 
-test('aggregateOwners: every process per owner, pods at pod level, largest first', () => {
+test('aggregateOwners: every process per owner, pods at pod level, largest first; the largest process names the owner cgroup', () => {
   const uid = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
   const pod = (c: string) => ({ kind: 'pod', podUid: uid, qos: 'burstable', containerId: c, runtime: 'containerd', namespace: null, podName: null, container: `c-${c}`, containerType: 'container' }) as const;
-  const agg = aggregateOwners([
-    { owner: pod('a'), rssBytes: 100, swapBytes: 1 },
-    { owner: pod('b'), rssBytes: 50, swapBytes: null },
-    { owner: { kind: 'service', unit: 'x.service' }, rssBytes: 200, swapBytes: 0 },
-    { owner: { kind: 'kernel' }, rssBytes: 0, swapBytes: null },
-    { owner: { kind: 'kernel' }, rssBytes: 0, swapBytes: null },
-  ]);
+  const read: string[] = [];
+  const counters = (path: string) => {
+    read.push(path);
+    return path === '/gone' ? null : { path, usageBytes: 1, peakBytes: 2, limitBytes: null, highBytes: null, failcnt: 0, oomKills: 0, highEvents: null, maxEvents: null, oomEvents: null };
+  };
+  const agg = aggregateOwners(
+    [
+      { owner: pod('a'), rssBytes: 100, swapBytes: 1, ownerCgroup: `/kubepods/burstable/pod${uid}` },
+      { owner: pod('b'), rssBytes: 150, swapBytes: null, ownerCgroup: `/elsewhere/kubepods/burstable/pod${uid}` },
+      { owner: { kind: 'service', unit: 'x.service' }, rssBytes: 200, swapBytes: 0, ownerCgroup: '/gone' },
+      { owner: { kind: 'kernel' }, rssBytes: 0, swapBytes: null, ownerCgroup: null },
+      { owner: { kind: 'kernel' }, rssBytes: 0, swapBytes: null },
+      { owner: { kind: 'user', unit: 'session-1.scope', userUid: 0, session: 'session-1.scope' }, rssBytes: 7, swapBytes: 0 },
+    ],
+    counters,
+  );
   assert.deepEqual(agg, [
-    { key: 'service:x.service', owner: { kind: 'service', unit: 'x.service' }, processCount: 1, rssBytes: 200, swapBytes: 0 },
-    { key: `pod:${uid}`, owner: { ...pod('a'), containerId: null, runtime: null, container: null, containerType: null }, processCount: 2, rssBytes: 150, swapBytes: 1 },
-    { key: 'kernel', owner: { kind: 'kernel' }, processCount: 2, rssBytes: 0, swapBytes: 0 },
+    { key: `pod:${uid}`, owner: { ...pod('a'), containerId: null, runtime: null, container: null, containerType: null }, processCount: 2, rssBytes: 250, swapBytes: 1, cgroup: counters(`/elsewhere/kubepods/burstable/pod${uid}`) },
+    { key: 'service:x.service', owner: { kind: 'service', unit: 'x.service' }, processCount: 1, rssBytes: 200, swapBytes: 0, cgroup: null },
+    { key: 'user:session-1.scope', owner: { kind: 'user', unit: 'session-1.scope', userUid: 0, session: 'session-1.scope' }, processCount: 1, rssBytes: 7, swapBytes: 0, cgroup: null },
+    { key: 'kernel', owner: { kind: 'kernel' }, processCount: 2, rssBytes: 0, swapBytes: 0, cgroup: null },
   ]);
+  // one read per owner with a cgroup, none for the others
+  assert.deepEqual(read.slice(0, 2).sort(), [`/elsewhere/kubepods/burstable/pod${uid}`, '/gone']);
   assert.deepEqual(aggregateOwners([]), []);
+  // without a reader the counters stay unknown
+  assert.equal(aggregateOwners([{ owner: pod('a'), rssBytes: 1, swapBytes: 0, ownerCgroup: '/x' }])[0]!.cgroup, null);
+});
+
+test('ownerCgroupPath: the pod-level cgroup, the unit, the session scope; null where the memory path does not reach it', () => {
+  const uid = '5d3c8f2e-7b1a-4c9d-8e6f-0a1b2c3d4e5f';
+  const podOwner = (memory: string) => attribute(memory, memory, false);
+  const cases: Array<[string | null, string | null, string | null]> = [
+    // memory path, systemd path, expected owner cgroup
+    [`/kubepods/burstable/pod${uid}/25abdbf60c02`, null, `/kubepods/burstable/pod${uid}`],
+    [`/kubepods/pod${uid}/e34c05e44b7b`, null, `/kubepods/pod${uid}`],
+    [`/kind-node/kubelet/kubepods/besteffort/pod${uid}/39e963f0`, null, `/kind-node/kubelet/kubepods/besteffort/pod${uid}`],
+    [`/kubepods/burstable/pod${uid}`, null, `/kubepods/burstable/pod${uid}`],
+    [`/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid.replace(/-/g, '_')}.slice/cri-containerd-a0e7.scope`, null, `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid.replace(/-/g, '_')}.slice`],
+    [`/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod${uid.replace(/-/g, '_')}.slice:cri-containerd:abc123`, null, `/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod${uid.replace(/-/g, '_')}.slice`],
+    ['/system.slice/cron.service', null, '/system.slice/cron.service'],
+    ['/a.slice/system.slice/plocate-updatedb.service', null, '/a.slice/system.slice/plocate-updatedb.service'],
+    ['/user.slice/user-1000.slice/session-3.scope', null, '/user.slice/user-1000.slice/session-3.scope'],
+    ['/user.slice/user-1000.slice/user@1000.service/app.slice/x.service', null, '/user.slice/user-1000.slice/user@1000.service'],
+    // v1 without memory accounting below the slice: the owner is from the systemd path, the memory path does not reach its cgroup
+    ['/user.slice', '/user.slice/user-1000.slice/session-3.scope', null],
+    ['/', '/system.slice/cron.service', null],
+    ['/memrec-test-ab12', null, '/memrec-test-ab12'],
+    ['/', null, null],
+    [null, null, null],
+  ];
+  for (const [memory, systemd, want] of cases) {
+    const owner = systemd === null ? podOwner(memory!) : attribute(memory, systemd, false);
+    assert.equal(ownerCgroupPath(memory === null ? { kind: 'other', cgroup: null } : owner, memory), want, `${memory} / ${systemd}`);
+  }
+  assert.equal(ownerCgroupPath({ kind: 'kernel' }, '/'), null);
 });
 
 test('parsePodLogDir: <namespace>_<name>_<uid>, nothing else', () => {

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { InputError } from '../src/errors.js';
 import { defaultMigrationsDir, loadMigrations } from '../src/store/migrations.js';
 import { Store } from '../src/store/store.js';
+import { fixture as fixturePath } from './helpers/paths.js';
 import { snapshot } from './helpers/snapshots.js';
 
 const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };
@@ -146,4 +147,45 @@ test('a failing migration leaves the database as it was (one transaction)', () =
     assert.equal(db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).pluck().get(), 0);
     db.close();
   });
+});
+
+test('a schema 1 database with format 1 blobs (memrec 0.1.0) is upgraded in place; its rows read with the new fields null', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memrec-v1db-'));
+  try {
+    const file = path.join(dir, 'memrec.db');
+    const old = new Database(file);
+    old.exec(readFileSync(fixturePath('db', 'schema1-format1.sql'), 'utf8'));
+    old.close();
+    assert.throws(() => Store.open(file, { readonly: true }), /has schema version 1, this memrec needs \d+: run any writing command/);
+    const w = Store.open(file);
+    const t0 = Date.UTC(2026, 10, 27, 2, 0, 0);
+    // the rows 0.1.0 wrote: every process and owner of the helper's snapshot, with what 0.1.0 did not record as null
+    const expected = snapshot(t0);
+    const rows = w.processRows({ since: t0, until: t0 });
+    assert.equal(rows.length, expected.processes.length);
+    for (const r of rows) {
+      const p = expected.processes.find((x) => x.pid === r.pid)!;
+      assert.equal(r.rssBytes, p.rssBytes, `pid ${r.pid} rss`);
+      assert.equal(r.cpuPercent, p.cpuPercent, `pid ${r.pid} cpu`);
+      assert.equal(r.peakRssBytes, null, `pid ${r.pid}: format 1 has no peak RSS`);
+    }
+    const owners = w.ownerRows({ since: t0, until: t0 });
+    assert.deepStrictEqual(owners.map((o) => [o.key, o.rssBytes, o.cgroup]), expected.owners.map((o) => [o.key, o.rssBytes, null]));
+    assert.deepStrictEqual(w.snapshots(ALL).map((s) => s.bootId), [null, null, null]);
+    assert.deepStrictEqual(w.events(ALL).map((e) => [e.type, e.bootId]), [['recorder_start', null], ['oom_kill', 'b0a1c2d3-0000-4000-8000-000000000001']]);
+    // a new snapshot beside them is format 2; both read together, and retention's orphan sweep reads both
+    const next = snapshot(t0 + 10 * 60_000);
+    w.writeSnapshot(next);
+    const both = w.processRows(ALL);
+    assert.equal(both.length, 4 * expected.processes.length);
+    assert.deepStrictEqual(both.filter((r) => r.takenAt === next.takenAt).map((r) => r.peakRssBytes).sort(), next.processes.map((p) => p.peakRssBytes).sort());
+    assert.deepStrictEqual(w.ownerRows({ since: next.takenAt, until: next.takenAt }).map((o) => o.cgroup), next.owners.map((o) => o.cgroup));
+    assert.equal(w.peaks(ALL).snapshots, 4);
+    const r = w.applyRetention({ retainMs: 5 * 60_000, maxBytes: 1 << 30, now: next.takenAt + 1 });
+    assert.deepStrictEqual([r.deletedSnapshots, w.snapshots(ALL).length], [2, 2]); // the old scheduled ones go, the burst one is evidence
+    assert.deepStrictEqual(w.ownerRows({ since: next.takenAt, until: next.takenAt }).map((o) => o.cgroup), next.owners.map((o) => o.cgroup), 'owner cgroup paths survive the string sweep');
+    w.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -128,10 +128,10 @@ test('events round-trip; an oom_kill is stored once per (boot id, kmsg seq); las
     assert.equal(store.lastKmsgSeq('boot-b'), 538);
     assert.equal(store.lastKmsgSeq('boot-c'), null);
     assert.deepStrictEqual(store.events({ since: 1000, until: 2000 }), [
-      { ...start, id: ids[0] },
-      { ...burst, id: ids[1] },
+      { ...start, id: ids[0], bootId: null },
+      { ...burst, id: ids[1], bootId: null },
     ]);
-    assert.deepStrictEqual(store.events(ALL, ['oom_kill']).find((e) => e.id === ids[2]), { ...oom(538), id: ids[2] });
+    assert.deepStrictEqual(store.events(ALL, ['oom_kill']).find((e) => e.id === ids[2]), { ...oom(538), id: ids[2], bootId: 'boot-a' });
     assert.deepStrictEqual(store.events(ALL).map((e) => e.at), [1000, 2000, 5000, 5000, 5538, 5538, 5540], 'by time');
     assert.equal(store.events(ALL, ['oom_kill']).length, 5);
     assert.equal(store.stats().events, 7);
@@ -254,7 +254,7 @@ test('exportRange writes a standalone database with only the range, openable by 
       } finally {
         exSub.close();
       }
-      assert.deepStrictEqual(ex.events(ALL), [{ ...oom(7), id: evId }]);
+      assert.deepStrictEqual(ex.events(ALL), [{ ...oom(7), id: evId, bootId: 'boot-a' }]);
       assert.equal(statSync(out).mode & 0o777, 0o600);
       // what only an excluded snapshot used is not in the export
       const raw = new Database(sub, { readonly: true });

@@ -6,6 +6,8 @@ export interface ProcStatusRaw {
   /** real uid (first column of `Uid:`) */
   uid: number | null;
   vmRssBytes: number | null;
+  /** VmHWM: the highest RSS since the process started ("high water mark") */
+  vmHwmBytes: number | null;
   rssAnonBytes: number | null;
   rssFileBytes: number | null;
   rssShmemBytes: number | null;

@@ -1,5 +1,5 @@
 // Raw process reads -> ProcessSample and OwnerAggregate. Pure: the clock and the previous sample are passed in.
-import type { ContainerRuntime, ContainerType, Owner, OwnerAggregate, ProcessSample, ProcStatRaw } from './types.js';
+import type { ContainerRuntime, ContainerType, Owner, OwnerAggregate, OwnerCgroupCounters, ProcessSample, ProcStatRaw } from './types.js';
 import { isKernelThread, type ProcDetailsRaw } from './process-raw.js';
 import { attribute, ownerKey, processFlags, unitOf } from './attribution.js';
 import { DEFAULT_REDACT_RULES, redactArgs, type RedactRules } from './redact.js';
@@ -121,6 +121,7 @@ export function buildProcess(d: ProcDetailsRaw, ctx: BuildContext): ProcessSampl
     rssShmemBytes: d.status?.rssShmemBytes ?? null,
     swapBytes: d.status?.swapBytes ?? null,
     vsizeBytes: s.vsizeBytes,
+    peakRssBytes: d.status?.vmHwmBytes ?? null,
     cpuTicks: s.utimeTicks + s.stimeTicks,
     cpuPercent: cpuPercent(s, ctx.previous, ctx.now),
     threads: s.numThreads,
@@ -152,6 +153,8 @@ export interface OwnedProcess {
   key?: string;
   rssBytes: number;
   swapBytes: number | null;
+  /** the owner's own cgroup as this process's memory path shows it (ownerCgroupPath), when known */
+  ownerCgroup?: string | null;
 }
 
 /** A pod aggregate is about the pod, not one of its containers. */
@@ -159,19 +162,31 @@ function ownerLevel(o: Owner): Owner {
   return o.kind === 'pod' ? { ...o, containerId: null, runtime: null, container: null, containerType: null } : o;
 }
 
-/** All processes per owner: count, RSS and swap sums; largest RSS first, key breaks ties. */
-export function aggregateOwners(processes: Iterable<OwnedProcess>): OwnerAggregate[] {
-  const byKey = new Map<string, OwnerAggregate>();
+/**
+ * All processes per owner: count, RSS and swap sums; largest RSS first, key breaks ties. The owner's cgroup is
+ * the one its largest process names (the first of equals); `counters` reads it (the collector's I/O, passed in).
+ */
+export function aggregateOwners(processes: Iterable<OwnedProcess>, counters?: (cgroupPath: string) => OwnerCgroupCounters | null): OwnerAggregate[] {
+  const byKey = new Map<string, { agg: OwnerAggregate; cgroupPath: string | null; cgroupRss: number }>();
   for (const p of processes) {
     const key = p.key ?? ownerKey(p.owner);
-    let agg = byKey.get(key);
-    if (!agg) {
-      agg = { key, owner: ownerLevel(p.owner), processCount: 0, rssBytes: 0, swapBytes: 0 };
-      byKey.set(key, agg);
+    let a = byKey.get(key);
+    if (a === undefined) {
+      a = { agg: { key, owner: ownerLevel(p.owner), processCount: 0, rssBytes: 0, swapBytes: 0, cgroup: null }, cgroupPath: null, cgroupRss: -1 };
+      byKey.set(key, a);
     }
-    agg.processCount++;
-    agg.rssBytes += p.rssBytes;
-    agg.swapBytes += p.swapBytes ?? 0;
+    a.agg.processCount++;
+    a.agg.rssBytes += p.rssBytes;
+    a.agg.swapBytes += p.swapBytes ?? 0;
+    if (p.ownerCgroup !== undefined && p.ownerCgroup !== null && p.rssBytes > a.cgroupRss) {
+      a.cgroupPath = p.ownerCgroup;
+      a.cgroupRss = p.rssBytes;
+    }
   }
-  return [...byKey.values()].sort((a, b) => b.rssBytes - a.rssBytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const out: OwnerAggregate[] = [];
+  for (const { agg, cgroupPath } of byKey.values()) {
+    if (cgroupPath !== null && counters !== undefined) agg.cgroup = counters(cgroupPath);
+    out.push(agg);
+  }
+  return out.sort((a, b) => b.rssBytes - a.rssBytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

@@ -154,6 +154,8 @@ export interface ProcessSample {
   rssShmemBytes: number | null;
   swapBytes: number | null;
   vsizeBytes: number;
+  /** VmHWM of status: the highest RSS since the process started; null when not read (or not printed) */
+  peakRssBytes: number | null;
   /** utime + stime, ticks */
   cpuTicks: number;
   /** over the interval since the previous snapshot of the same process; null on first sight */
@@ -174,6 +176,32 @@ export interface ProcessSample {
   flags?: string[];
 }
 
+/**
+ * The kernel's own counters of an owner's memory cgroup (the pod-level cgroup of a pod, a service's, a
+ * session scope's), read without resetting them. The peak and the event counts see what happened between
+ * two snapshots. A counter this cgroup version or kernel does not offer is null, never 0.
+ */
+export interface OwnerCgroupCounters {
+  /** the cgroup path, as /proc/<pid>/cgroup shows it */
+  path: string;
+  /** memory.usage_in_bytes (v1), memory.current (v2) */
+  usageBytes: number | null;
+  /** the high-water mark since the cgroup was made: memory.max_usage_in_bytes (v1), memory.peak (v2, kernel 5.19+) */
+  peakBytes: number | null;
+  /** memory.limit_in_bytes (v1), memory.max (v2); null when unlimited */
+  limitBytes: number | null;
+  /** memory.high (v2); null when "max", and on v1 */
+  highBytes: number | null;
+  /** memory.failcnt (v1): how often usage hit the limit */
+  failcnt: number | null;
+  /** the `oom_kill` count of memory.oom_control (v1, kernel 4.13+) or memory.events (v2) */
+  oomKills: number | null;
+  /** memory.events (v2): `high` (throttled over memory.high), `max` (usage hit memory.max), `oom` (allocation failed at max) */
+  highEvents: number | null;
+  maxEvents: number | null;
+  oomEvents: number | null;
+}
+
 /** Every process counted per owner, so that nothing outside the top N is invisible. */
 export interface OwnerAggregate {
   /** stable key: `pod:<uid>`, `service:<unit>`, `user:<unit>`, `kernel`, `other:<cgroup>` */
@@ -182,6 +210,8 @@ export interface OwnerAggregate {
   processCount: number;
   rssBytes: number;
   swapBytes: number;
+  /** the owner's own memory cgroup's counters; null when it has none (kernel threads, a unit whose memory accounting stops at its slice) or it could not be read */
+  cgroup: OwnerCgroupCounters | null;
 }
 
 export type SnapshotKind = 'scheduled' | 'burst' | 'manual' | 'oom';
@@ -189,6 +219,8 @@ export type SnapshotKind = 'scheduled' | 'burst' | 'manual' | 'oom';
 /** What one collection of the node produces; the recorder adds kind and trigger. */
 export interface Collected {
   takenAt: number;
+  /** /proc/sys/kernel/random/boot_id of the boot the snapshot was taken in; null when unreadable (a tree without it) */
+  bootId: string | null;
   /** wall time the collection took, ms */
   captureMs: number;
   cgroupMode: CgroupMode;
@@ -316,8 +348,48 @@ export interface OomKill {
   lostRecords: number;
 }
 
+/** How the recording before this one ended, told by the recorder at its start. Times are ISO 8601 UTC. */
+export interface PreviousEndDetails {
+  /** the boot the previous recorder ran in; null when it was not recorded */
+  previousBootId: string | null;
+  /** this boot */
+  bootId: string | null;
+  previousPid: number | null;
+  previousStartAt: string;
+  /** the last snapshot stored before this start; null when there is none */
+  lastSnapshotAt: string | null;
+  /** ms from the last snapshot (or the previous start, without one) to this start: the time nothing was recorded */
+  gapMs: number;
+}
+
+/** A record of the previous kernel's log that /sys/fs/pstore kept (a panic, an oops, or a console log). */
+export interface PstoreDetails {
+  /** pstore file name: `dmesg-ramoops-0`, `dmesg-efi-172…`, `console-ramoops-0` */
+  file: string;
+  /** the dump reason of the header (`Panic`, `Oops`, `OOM`, `Emergency`, ...); null for a console log */
+  reason: string | null;
+  /** `Panic#1 Part1` as the header says it; null without one */
+  header: string | null;
+  /** the boot the record came from (the previous recorded boot); null when memrec did not record it */
+  bootId: string | null;
+  /** the file's time (when the kernel wrote the record), ISO 8601 UTC; null when it has none */
+  writtenAt: string | null;
+  /** the `Kernel panic - not syncing: ...` message, when there is one */
+  panic: string | null;
+  /** OOM kills the record tells of: pid, comm, seconds since that boot */
+  oomKills: { pid: number; comm: string; uptimeSec: number | null }[];
+  /** the OOM and panic lines, in order, without their priority prefix (at most 200) */
+  lines: string[];
+  sha256: string;
+}
+
 export type RecorderEvent =
   | { type: 'recorder_start'; at: number; details: { version: string; pid: number; config?: Record<string, unknown> } }
+  /** the previous recorder was killed or crashed: same boot, no recorder_stop */
+  | { type: 'unclean_stop'; at: number; details: PreviousEndDetails }
+  /** the node rebooted since the previous recording; cleanStop false: no recorder_stop, the node went down */
+  | { type: 'reboot'; at: number; details: PreviousEndDetails & { cleanStop: boolean; bootedAt: string | null } }
+  | { type: 'pstore'; at: number; details: PstoreDetails }
   | { type: 'recorder_stop'; at: number; details: { reason: string; snapshots: number; failures: number } }
   | { type: 'burst_start'; at: number; details: { reason: string; values: Record<string, number | null> } }
   | { type: 'burst_end'; at: number; details: { reason: string; durationMs: number; snapshots: number; values: Record<string, number | null> } }

@@ -4,11 +4,16 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Collected, RecorderEvent, Snapshot, SnapshotKind, Thresholds } from '../model/types.js';
 import { OomReportAssembler, withOwners, type KmsgRecord, type OwnerLookup } from '../model/oom.js';
+import type { BootSpan, EventMeta, PreviousRecording } from '../store/store.js';
 import { formatBytes } from '../model/quantity.js';
 import type { RecordConfig } from '../config/schema.js';
 import { StoreWriteError } from '../errors.js';
 import { BurstController, resolveBurstPolicy, type Reading } from './burst.js';
 import type { Logger } from './log.js';
+import { originBoot, saneTime } from './pstore-boot.js';
+import { previousEnd } from './previous-end.js';
+import { parsePstore } from '../model/pstore.js';
+import type { PstoreFile } from '../model/pstore.js';
 
 /** The cheap node files the watcher reads every tick. Unknown values are null. */
 export interface WatchReading {
@@ -22,8 +27,11 @@ export interface WatchReading {
 /** What the recorder needs of the store (Store satisfies it; tests may pass their own). */
 export interface RecorderStore {
   writeSnapshot(s: Snapshot): number;
-  /** null when the event was already stored (an OOM kill seen before a restart) */
-  writeEvent(e: RecorderEvent): number | null;
+  /** null when the event was already stored (an OOM kill seen before a restart, a pstore record) */
+  writeEvent(e: RecorderEvent, meta?: EventMeta): number | null;
+  /** what the database says of the recording before this one */
+  previousRecording(): PreviousRecording;
+  boots(): BootSpan[];
   lastKmsgSeq(bootId: string): number | null;
   applyRetention(o: { retainMs: number; maxBytes: number; now: number }): { deletedSnapshots: number; deletedEvents: number };
   /** after a write failed for lack of room: checkpoint and truncate the WAL; with shrinkTo, delete the oldest data down to it */
@@ -61,6 +69,8 @@ export interface DaemonDeps {
   pageSize?: number;
   /** the owner of a task named in an OOM report, asked when the report is read; absent: owners stay null */
   ownerOf?: OwnerLookup;
+  /** the previous kernel's log records /sys/fs/pstore holds (empty without pstore) */
+  readPstore?(): PstoreFile[];
   /** after each stored snapshot, e.g. the Prometheus textfile */
   afterSnapshot?(s: Snapshot, burst: boolean): void;
   log: Logger;
@@ -130,7 +140,7 @@ export class Recorder {
   private inFlight = false;
   private stopping = false;
   /** events that could not be stored yet, oldest first (recorder_start on a full disk, an OOM kill) */
-  private pending: RecorderEvent[] = [];
+  private pending: { e: RecorderEvent; meta: EventMeta }[] = [];
   private full: FullDisk | null = null;
   /** free bytes on the database's file system after the last snapshot, to see what one takes */
   private lastFree: number | null = null;
@@ -150,7 +160,19 @@ export class Recorder {
 
   start(): void {
     const { config, log } = this.d;
-    this.event({ type: 'recorder_start', at: this.d.now(), details: { version: this.d.version, pid: process.pid, config: { ...config } } }, false);
+    const startAt = this.d.now();
+    // before this start is stored: the last recorder_start in the database is the previous recording's
+    let prev: PreviousRecording | null = null;
+    try {
+      prev = this.d.store.previousRecording();
+    } catch (err) {
+      log('error', 'reading the previous recording failed', { error: message(err) });
+    }
+    const ended = prev === null ? null : previousEnd(prev, startAt, this.d.bootId, this.d.bootTimeMs);
+    if (ended !== null) this.event(ended, false);
+    this.event({ type: 'recorder_start', at: startAt, details: { version: this.d.version, pid: process.pid, config: { ...config } } }, false);
+    if (ended !== null) log('warn', ended.type.replace(/_/g, ' '), previousEndFields(ended));
+    this.storePstore();
     const p = this.burst.getPolicy();
     log('info', 'recorder started', {
       db: config.db, schedule: config.schedule, 'burst-at': formatBytes(p.burstAtBytes), hard: formatBytes(p.hardBytes),
@@ -179,7 +201,7 @@ export class Recorder {
     const total = c.snapshots.scheduled + c.snapshots.burst + c.snapshots.manual + c.snapshots.oom;
     this.flushPending();
     this.event({ type: 'recorder_stop', at: this.d.now(), details: { reason, snapshots: total, failures: c.failures } }, false);
-    if (this.pending.length > 0) this.d.log('error', 'events not stored: the database has no room', { events: this.pending.length, types: [...new Set(this.pending.map((e) => e.type))].join(',') });
+    if (this.pending.length > 0) this.d.log('error', 'events not stored: the database has no room', { events: this.pending.length, types: [...new Set(this.pending.map((p) => p.e.type))].join(',') });
     this.d.log('info', 'recorder stopped', { reason, snapshots: total, failures: c.failures, skipped: c.skipped });
     this.kmsg?.close();
     this.d.store.close();
@@ -298,6 +320,29 @@ export class Recorder {
     }
   }
 
+  /** The previous kernel's OOM and panic lines from pstore, as events of the boot they came from, once. */
+  private storePstore(): void {
+    if (this.d.readPstore === undefined) return;
+    try {
+      const files = this.d.readPstore();
+      if (files.length === 0) return;
+      const boots = this.d.store.boots();
+      for (const f of files) {
+        const rec = parsePstore(f.name, f.text);
+        if (rec === null) continue;
+        const origin = originBoot(boots, this.d.bootId, f.mtimeMs);
+        const writtenAt = saneTime(f.mtimeMs);
+        // when the record was written, else just after the last record of its boot, else now
+        const at = writtenAt ?? origin?.lastAt ?? this.d.now();
+        const details = { file: f.name, ...rec, bootId: origin?.bootId ?? null, writtenAt: writtenAt === null ? null : new Date(writtenAt).toISOString(), sha256: f.sha256 };
+        const id = this.event({ type: 'pstore', at, details }, false, { bootId: origin?.bootId ?? null, dedupeKey: f.sha256 });
+        if (id !== null) this.d.log('warn', 'pstore record', { file: f.name, header: rec.header, boot: origin?.bootId ?? null, panic: rec.panic, 'oom-kills': rec.oomKills.length });
+      }
+    } catch (err) {
+      this.d.log('error', 'reading pstore failed', { error: message(err) });
+    }
+  }
+
   private retention(): void {
     try {
       const r = this.d.store.applyRetention({ retainMs: this.d.config.retain, maxBytes: this.d.config.maxDbSize, now: this.d.now() });
@@ -311,27 +356,27 @@ export class Recorder {
    * Store an event and log it (oom_kill and snapshot_failed log themselves). Its id; null when it was stored
    * before (an OOM kill seen before a restart); 'queued' when it waits to be stored (a full disk).
    */
-  private event(e: RecorderEvent, log = true): number | null | 'queued' {
+  private event(e: RecorderEvent, log = true, meta: EventMeta = { bootId: this.d.bootId }): number | null | 'queued' {
     let id: number | null | 'queued' = 'queued';
-    if (this.pending.length > 0) this.queue(e); // keep the order: it is written after the ones waiting
+    if (this.pending.length > 0) this.queue(e, meta); // keep the order: it is written after the ones waiting
     else {
       try {
-        id = this.withRoom(() => this.d.store.writeEvent(e), false);
+        id = this.withRoom(() => this.d.store.writeEvent(e, meta), false);
       } catch (err) {
         this.d.log('error', 'storing an event failed; kept to store later', { type: e.type, error: message(err) });
         if (isRoomError(err)) this.full ??= fullDisk(this.d.now());
-        this.queue(e);
+        this.queue(e, meta);
       }
     }
     if (log) this.d.log('info', e.type.replace(/_/g, ' '), eventFields(e));
     return id;
   }
 
-  private queue(e: RecorderEvent): void {
-    this.pending.push(e);
+  private queue(e: RecorderEvent, meta: EventMeta): void {
+    this.pending.push({ e, meta });
     if (this.pending.length > MAX_PENDING_EVENTS) {
       // a very long outage: lose a snapshot_failed before anything else, else the oldest
-      const i = this.pending.findIndex((x) => x.type === 'snapshot_failed');
+      const i = this.pending.findIndex((x) => x.e.type === 'snapshot_failed');
       this.pending.splice(i >= 0 ? i : 0, 1);
     }
   }
@@ -340,7 +385,8 @@ export class Recorder {
   private flushPending(): boolean {
     while (this.pending.length > 0) {
       try {
-        this.withRoom(() => this.d.store.writeEvent(this.pending[0]!), false);
+        const { e, meta } = this.pending[0]!;
+        this.withRoom(() => this.d.store.writeEvent(e, meta), false);
       } catch {
         return false;
       }
@@ -439,6 +485,22 @@ function eventFields(e: RecorderEvent): Record<string, string | number | null> {
     default:
       return {};
   }
+}
+
+function previousEndFields(e: RecorderEvent): Record<string, string | number | boolean | null> {
+  if (e.type !== 'unclean_stop' && e.type !== 'reboot') return {};
+  const d = e.details;
+  return {
+    'previous-pid': d.previousPid,
+    'previous-boot': d.previousBootId,
+    'last-snapshot': d.lastSnapshotAt,
+    gap: formatGapMs(d.gapMs),
+    ...(e.type === 'reboot' ? { 'clean-stop': e.details.cleanStop } : {}),
+  };
+}
+
+function formatGapMs(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${Math.round(ms / 1000)}s`;
 }
 
 function message(err: unknown): string {

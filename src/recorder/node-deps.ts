@@ -7,6 +7,7 @@ import { Collector, detectPageSize } from '../sources/collector.js';
 import { KmsgReader, readBootId, readUptimeMs } from '../sources/kmsg.js';
 import { discoverThresholds, type ThresholdOverrides } from '../sources/kubelet.js';
 import { readNodeMemory } from '../sources/node-memory.js';
+import { readPstore } from '../sources/pstore.js';
 import { resolveRoots, type Roots } from '../sources/roots.js';
 import type { Store } from '../store/store.js';
 import type { DaemonDeps, WatchReading } from './daemon.js';
@@ -62,6 +63,7 @@ export function nodeDeps(cfg: LoadedConfig, store: Store, log: Logger, version: 
         return null;
       }
     },
+    readPstore: () => readPstore(roots.sysRoot),
     bootId: readBootId(roots.procRoot),
     bootTimeMs: uptime === null ? null : now() - uptime,
     // kmsg is the running kernel's, whatever root the node's files are read under

@@ -7,6 +7,7 @@ import { ParseError } from '../errors.js';
 import { readHead } from '../fs/read.js';
 import { attribute, ownerKey } from '../model/attribution.js';
 import { legacyV2Root } from '../model/kubelet-available.js';
+import { ownerCgroupPath } from '../model/owner-cgroup.js';
 import { isKernelThread, type ProcCgroups, type ProcDetailsRaw } from '../model/process-raw.js';
 import type { RedactRules } from '../model/redact.js';
 import {
@@ -23,6 +24,8 @@ import {
   type OwnedProcess,
 } from '../model/snapshot.js';
 import type { Collected, Owner, ProcStatRaw, Thresholds } from '../model/types.js';
+import { CgroupCounterReader } from './cgroup-counters.js';
+import { readBootId } from './kmsg.js';
 import { discoverThresholds, type ThresholdDiscovery, type ThresholdOverrides } from './kubelet.js';
 import { readNodeMemory, type NodeMemory } from './node-memory.js';
 import { NodeNames } from './container-names.js';
@@ -55,6 +58,8 @@ interface CacheEntry {
   /** attributed from cgroups (pod names are added per collect: /var/log/pods may change) */
   owner: Owner;
   ownerKey?: string;
+  /** the owner's own cgroup (ownerCgroupPath), whose counters the owner aggregate carries */
+  ownerCgroup: string | null;
   exe?: string | null;
   validUntil: number;
 }
@@ -83,6 +88,8 @@ export class Collector {
   private discovery: ThresholdDiscovery | null = null;
   private thresholdsAt = 0;
   private lastCapacity: number | null = null;
+  private counters: CgroupCounterReader | null = null;
+  private bootId: string | null | undefined;
   /** the last threshold discovery: thresholds, the kubelet pid they came from, its warnings */
   get thresholdDiscovery(): ThresholdDiscovery | null {
     return this.discovery;
@@ -147,9 +154,11 @@ export class Collector {
     };
     /** Remember what was read, if the process is old enough; a re-read entry keeps its expiry. */
     const remember = (s: ProcStatRaw, key: string, cgroups: ProcCgroups, exe: string | null | undefined, previous: CacheEntry | undefined): CacheEntry => {
+      const owner = attribute(cgroups.memory, cgroups.systemd, false);
       const e: CacheEntry = {
         cgroups,
-        owner: attribute(cgroups.memory, cgroups.systemd, false),
+        owner,
+        ownerCgroup: ownerCgroupPath(owner, cgroups.memory),
         ...(exe !== undefined ? { exe } : {}),
         validUntil: previous?.validUntil ?? now + ttlMs + (ttlMs > 0 ? (s.pid % 16) * 1000 : 0),
       };
@@ -197,9 +206,11 @@ export class Collector {
       if (entry !== undefined && !cache.has(key)) cache.set(key, entry);
       let owner: Owner;
       let ownerK: string | undefined;
+      let ownerCgroup: string | null;
       if (d !== undefined) {
         owner = entry?.owner ?? attribute(d.cgroups?.memory ?? null, d.cgroups?.systemd ?? null, false);
         ownerK = entry?.ownerKey;
+        ownerCgroup = entry !== undefined ? entry.ownerCgroup : ownerCgroupPath(owner, d.cgroups?.memory ?? null);
       } else {
         if (entry === undefined) {
           try {
@@ -212,6 +223,7 @@ export class Collector {
         }
         owner = entry?.owner ?? attribute(null, null, false);
         ownerK = entry?.ownerKey;
+        ownerCgroup = entry?.ownerCgroup ?? null;
       }
       // Swap per process lives in status only: read it for all only when the node has swap in use.
       let swapBytes: number | null = 0;
@@ -225,7 +237,7 @@ export class Collector {
       }
       const named = namePod(owner, this.names);
       seen.set(s.pid, { comm: s.comm, startTimeTicks: s.startTimeTicks, owner: named });
-      owned.push({ owner: named, ...(ownerK !== undefined ? { key: ownerK } : {}), rssBytes: d !== undefined ? rssBytes(d, this.pageSize) : s.rssPages * this.pageSize, swapBytes });
+      owned.push({ owner: named, ...(ownerK !== undefined ? { key: ownerK } : {}), rssBytes: d !== undefined ? rssBytes(d, this.pageSize) : s.rssPages * this.pageSize, swapBytes, ownerCgroup });
     }
     this.cache = cache;
     this.lastSeen = seen;
@@ -243,9 +255,17 @@ export class Collector {
       stats.filter((s) => !gone.has(s.pid)),
       now,
     );
+    // 4. each owner's own cgroup: its counters see what happened between two snapshots
+    this.counters ??= new CgroupCounterReader(this.o.roots, node.cgroupMode);
+    const counters = this.counters;
+    const owners = aggregateOwners(owned, (p) => counters.counters(p, now));
+    counters.endCollect();
+    warnings.push(...counters.takeWarnings());
+    this.bootId ??= readBootId(this.o.roots.procRoot);
     this.warnings = warnings;
     return {
       takenAt: now,
+      bootId: this.bootId,
       captureMs: Math.round((performance.now() - t0) * 10) / 10,
       cgroupMode: node.cgroupMode,
       meminfo: node.meminfo,
@@ -256,7 +276,7 @@ export class Collector {
       thresholds: discovery.thresholds,
       processCount: owned.length,
       processes,
-      owners: aggregateOwners(owned),
+      owners,
     };
   }
 

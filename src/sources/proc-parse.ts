@@ -55,7 +55,7 @@ function kb(file: string, line: string, value: string): number {
 
 /** /proc/<pid>/status: uid and the memory lines. Absent lines are null (older kernels lack RssAnon etc.). */
 export function parseStatus(text: string, file = 'status'): ProcStatusRaw {
-  const out: ProcStatusRaw = { uid: null, vmRssBytes: null, rssAnonBytes: null, rssFileBytes: null, rssShmemBytes: null, swapBytes: null, kthread: null };
+  const out: ProcStatusRaw = { uid: null, vmRssBytes: null, vmHwmBytes: null, rssAnonBytes: null, rssFileBytes: null, rssShmemBytes: null, swapBytes: null, kthread: null };
   for (const line of text.split('\n')) {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
@@ -70,6 +70,9 @@ export function parseStatus(text: string, file = 'status'): ProcStatusRaw {
       }
       case 'VmRSS':
         out.vmRssBytes = kb(file, line, value);
+        break;
+      case 'VmHWM':
+        out.vmHwmBytes = kb(file, line, value);
         break;
       case 'RssAnon':
         out.rssAnonBytes = kb(file, line, value);

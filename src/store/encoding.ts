@@ -119,12 +119,14 @@ export function sizeFromCode(v: number): number {
   return v % 2 === 0 ? (v / 2) * 1024 : (v - 1) / 2;
 }
 
-/** First byte of every packed blob, so a later memrec can change the layout and still read old rows. */
-export const PACK_FORMAT = 1;
-
-export function checkFormat(r: VarintReader, what: string): void {
+/**
+ * The first byte of every packed blob is its layout's format number, so a later memrec can change a layout
+ * and still read the rows an older one wrote. Returns the format, one of `known`.
+ */
+export function checkFormat(r: VarintReader, what: string, known: readonly number[]): number {
   const f = r.uint();
-  if (f !== PACK_FORMAT) throw new MemrecError(`${what} has pack format ${f}, this memrec reads ${PACK_FORMAT} (corrupt database?)`);
+  if (!known.includes(f)) throw new MemrecError(`${what} has pack format ${f}, this memrec reads ${known.join(' and ')} (corrupt database, or written by a newer memrec?)`);
+  return f;
 }
 
 /** Where the hot scans stand in a blob; one per scan, so the per-varint read allocates nothing. */

@@ -1,7 +1,7 @@
 // After snapshots are deleted, the strings, owners, thresholds and process attributes only they used
 // are deleted too, so retention bounds the whole file and not only the samples.
 import type Database from 'better-sqlite3';
-import { packedOwnerIds } from './owner-pack.js';
+import { packedOwnerRefs } from './owner-pack.js';
 import { packedProcIds } from './process-pack.js';
 
 export interface OrphanCounts {
@@ -16,14 +16,20 @@ export function deleteOrphans(db: Database.Database): OrphanCounts {
   // samples and aggregates are packed, so the ids they use are read out of the blobs
   const liveProcs = new Set<number>();
   const liveOwners = new Set<number>();
+  // owner cgroup paths are strings referenced from inside the owner blobs
+  const packedStrings = new Set<number>();
   for (const [p, o] of db.prepare('SELECT process_pack, owner_pack FROM snapshots').raw().iterate() as IterableIterator<[Buffer, Buffer]>) {
     for (const id of packedProcIds(p)) liveProcs.add(id);
-    for (const id of packedOwnerIds(o)) liveOwners.add(id);
+    const refs = packedOwnerRefs(o);
+    for (const id of refs.ownerIds) liveOwners.add(id);
+    for (const id of refs.stringIds) packedStrings.add(id);
   }
   const procs = db.prepare('DELETE FROM procs WHERE id NOT IN (SELECT value FROM json_each(?))').run(JSON.stringify([...liveProcs])).changes;
   for (const id of db.prepare('SELECT DISTINCT owner_id FROM procs').pluck().all() as number[]) liveOwners.add(id);
   const owners = db.prepare('DELETE FROM owners WHERE id NOT IN (SELECT value FROM json_each(?))').run(JSON.stringify([...liveOwners])).changes;
   const thresholds = db.prepare('DELETE FROM thresholds WHERE id NOT IN (SELECT thresholds_id FROM snapshots)').run().changes;
+  // a boot's events keep its id as text: only snapshots reference boots rows
+  db.prepare('DELETE FROM boots WHERE id NOT IN (SELECT boot FROM snapshots WHERE boot IS NOT NULL)').run();
   const stringRefs = [
     ['procs', 'comm_id'],
     ['procs', 'cgroup_id'],
@@ -37,6 +43,6 @@ export function deleteOrphans(db: Database.Database): OrphanCounts {
   ]
     .map(([t, c]) => `SELECT ${c} FROM ${t} WHERE ${c} IS NOT NULL`)
     .join(' UNION ');
-  const strings = db.prepare(`DELETE FROM strings WHERE id NOT IN (${stringRefs})`).run().changes;
+  const strings = db.prepare(`DELETE FROM strings WHERE id NOT IN (${stringRefs}) AND id NOT IN (SELECT value FROM json_each(?))`).run(JSON.stringify([...packedStrings])).changes;
   return { procs, owners, thresholds, strings };
 }

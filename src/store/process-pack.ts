@@ -1,20 +1,25 @@
 // The kept processes of one snapshot, packed into one blob in the collector's order. The attributes
 // that rarely change live in `procs` and are referenced by id; what changes every sample is here.
 // Layout: format byte, then per process: proc id, state, rss, rss anon?, rss file?, rss shmem?, swap?,
-// vsize, cpu ticks, cpuPercent × 100?, threads (varints; ? = nullable, 0 meaning null).
+// vsize, cpu ticks, cpuPercent × 100?, threads, and since format 2 peak rss? (VmHWM) (varints; ? = nullable,
+// 0 meaning null). Format 1 blobs (memrec before peak RSS) are still read; their peak RSS is null.
 import { MemrecError } from '../errors.js';
 import type { ProcessSample } from '../model/types.js';
-import { checkFormat, PACK_FORMAT, scanUvarint, sizeFromCode, VarintReader, VarintWriter, type ScanCursor } from './encoding.js';
+import { checkFormat, scanUvarint, sizeFromCode, VarintReader, VarintWriter, type ScanCursor } from './encoding.js';
+
+/** The layout written; PROCESS_PACK_FORMATS are those read. */
+export const PROCESS_PACK_FORMAT = 2;
+const PROCESS_PACK_FORMATS = [1, 2] as const;
 
 /** The per-sample fields of a process (the rest is interned in `procs` and referenced by procId). cpuPercent is kept to two decimals. */
 export type PackedSample = { procId: number } & Pick<
   ProcessSample,
-  'state' | 'rssBytes' | 'rssAnonBytes' | 'rssFileBytes' | 'rssShmemBytes' | 'swapBytes' | 'vsizeBytes' | 'cpuTicks' | 'cpuPercent' | 'threads'
+  'state' | 'rssBytes' | 'rssAnonBytes' | 'rssFileBytes' | 'rssShmemBytes' | 'swapBytes' | 'vsizeBytes' | 'cpuTicks' | 'cpuPercent' | 'threads' | 'peakRssBytes'
 >;
 
 export function packSamples(samples: readonly PackedSample[], what: (field: string, i: number) => string): Buffer {
   const w = new VarintWriter();
-  w.uint(PACK_FORMAT, 'format');
+  w.uint(PROCESS_PACK_FORMAT, 'format');
   for (const [i, s] of samples.entries()) {
     w.uint(s.procId, what('proc id', i));
     w.text(s.state, what('state', i));
@@ -27,13 +32,14 @@ export function packSamples(samples: readonly PackedSample[], what: (field: stri
     w.uint(s.cpuTicks, what('cpuTicks', i));
     w.optUint(s.cpuPercent === null ? null : Math.round(s.cpuPercent * 100), what('cpuPercent', i));
     w.uint(s.threads, what('threads', i));
+    w.optSize(s.peakRssBytes, what('peakRssBytes', i));
   }
   return w.result();
 }
 
 export function unpackSamples(buf: Buffer): PackedSample[] {
   const r = new VarintReader(buf);
-  checkFormat(r, 'a process blob');
+  const format = checkFormat(r, 'a process blob', PROCESS_PACK_FORMATS);
   const out: PackedSample[] = [];
   while (!r.done) {
     const procId = r.uint();
@@ -47,7 +53,8 @@ export function unpackSamples(buf: Buffer): PackedSample[] {
     const cpuTicks = r.uint();
     const pct = r.optUint();
     const threads = r.uint();
-    out.push({ procId, state, rssBytes, rssAnonBytes, rssFileBytes, rssShmemBytes, swapBytes, vsizeBytes, cpuTicks, cpuPercent: pct === null ? null : pct / 100, threads });
+    const peakRssBytes = format >= 2 ? r.optSize() : null;
+    out.push({ procId, state, rssBytes, rssAnonBytes, rssFileBytes, rssShmemBytes, swapBytes, vsizeBytes, cpuTicks, cpuPercent: pct === null ? null : pct / 100, threads, peakRssBytes });
   }
   return out;
 }
@@ -59,7 +66,9 @@ export function unpackSamples(buf: Buffer): PackedSample[] {
 export function scanProcRss(buf: Buffer, procIds: number[], rss: number[]): void {
   procIds.length = 0;
   rss.length = 0;
-  checkFormat(new VarintReader(buf.subarray(0, 1)), 'a process blob');
+  const format = checkFormat(new VarintReader(buf.subarray(0, 1)), 'a process blob', PROCESS_PACK_FORMATS);
+  // after rss: anon, file, shmem, swap, vsize, cpu ticks, cpu %, threads, and (format 2) peak rss
+  const skip = format >= 2 ? 9 : 8;
   const end = buf.length;
   const cur: ScanCursor = { pos: 1 };
   while (cur.pos < end) {
@@ -67,8 +76,7 @@ export function scanProcRss(buf: Buffer, procIds: number[], rss: number[]): void
     const stateLength = scanUvarint(buf, cur); // state: its length, then its bytes (read before adding: `cur.pos += scan()` would add to the old pos)
     cur.pos += stateLength;
     rss.push(sizeFromCode(scanUvarint(buf, cur)));
-    // anon, file, shmem, swap, vsize, cpu ticks, cpu %, threads
-    for (let k = 8; k > 0 && cur.pos <= end; ) if ((buf[cur.pos++] ?? 0) < 128) k--;
+    for (let k = skip; k > 0 && cur.pos <= end; ) if ((buf[cur.pos++] ?? 0) < 128) k--;
     if (cur.pos > end) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
   }
 }

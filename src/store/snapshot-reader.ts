@@ -9,6 +9,7 @@ import type {
   KubeletSignal,
   OomKill,
   Owner,
+  OwnerCgroupCounters,
   ProcessSample,
   SnapshotKind,
   Threshold,
@@ -20,7 +21,7 @@ import { completeOomKill } from '../model/oom.js';
 import { ownerFromRow, type OwnerRow } from './owner-columns.js';
 import { scanAggregates, unpackAggregates } from './owner-pack.js';
 import { scanProcRss, unpackSamples } from './process-pack.js';
-import type { OwnerPeak, OwnerRow as StoredOwnerRow, ProcessFilter, ProcessPeak, ProcessRow, RangePeaks, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
+import type { BootSpan, OwnerPeak, OwnerRow as StoredOwnerRow, ProcessFilter, ProcessPeak, ProcessRow, RangePeaks, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
 
 type Id = number;
 
@@ -66,6 +67,7 @@ type SnapshotRowDb = [
   oom_kill_count: number | null,
   thresholds_id: Id,
   process_count: number,
+  boot: Id | null,
 ];
 
 interface ThresholdsRowDb {
@@ -106,7 +108,7 @@ type ProcAttrs = Pick<ProcessSample, 'pid' | 'startTime' | 'ppid' | 'uid' | 'com
   ownerId: Id;
 };
 
-const SNAPSHOT_COLUMNS = 'id, taken_at, kind, trigger_id, capture_ms, cgroup_mode, mem_total, mem_free, mem_available, cached, shmem, slab, s_reclaimable, swap_total, swap_free, node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula, alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula, psi_some_avg10_x100, psi_some_avg60_x100, psi_some_avg300_x100, psi_some_total_us, psi_full_avg10_x100, psi_full_avg60_x100, psi_full_avg300_x100, psi_full_total_us, oom_kill_count, thresholds_id, process_count';
+const SNAPSHOT_COLUMNS = 'id, taken_at, kind, trigger_id, capture_ms, cgroup_mode, mem_total, mem_free, mem_available, cached, shmem, slab, s_reclaimable, swap_total, swap_free, node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula, alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula, psi_some_avg10_x100, psi_some_avg60_x100, psi_some_avg300_x100, psi_some_total_us, psi_full_avg10_x100, psi_full_avg60_x100, psi_full_avg300_x100, psi_full_total_us, oom_kill_count, thresholds_id, process_count, boot';
 
 /** One procs row (or owners row) over a range; seq numbers order samples as processRows would list them. */
 interface IdAgg {
@@ -186,6 +188,20 @@ function rssOrder(rss: number[]): number[] | null {
   return null;
 }
 
+interface EventRowDb {
+  id: Id;
+  at: number;
+  type: string;
+  details: string;
+  boot_id: string | null;
+}
+
+function eventFromRow(r: EventRowDb): StoredEvent {
+  const details = JSON.parse(r.details) as StoredEvent['details'];
+  // kills stored before memrec kept the whole report get its fields as not seen: one shape for every reader
+  return { id: r.id, at: r.at, type: r.type, details: r.type === 'oom_kill' ? completeOomKill(details as OomKill) : details, bootId: r.boot_id } as StoredEvent;
+}
+
 /** `?, ?, ?` for an IN list. */
 function marks(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
@@ -211,6 +227,7 @@ export class SnapshotReader {
   private readonly owners = new Map<Id, { owner: Owner; key: string | null }>();
   private readonly thresholds = new Map<Id, Thresholds>();
   private readonly procs = new Map<Id, ProcAttrs>();
+  private readonly bootIds = new Map<Id, string>();
   private readonly st;
 
   constructor(private readonly db: Database.Database) {
@@ -219,6 +236,7 @@ export class SnapshotReader {
       owner: db.prepare('SELECT * FROM owners WHERE id = ?'),
       thresholds: db.prepare('SELECT * FROM thresholds WHERE id = ?'),
       proc: db.prepare('SELECT * FROM procs WHERE id = ?'),
+      boot: db.prepare('SELECT boot_id FROM boots WHERE id = ?').pluck(),
     };
   }
 
@@ -228,6 +246,11 @@ export class SnapshotReader {
     this.owners.clear();
     this.thresholds.clear();
     this.procs.clear();
+    this.bootIds.clear();
+  }
+
+  private bootOf(id: Id | null): string | null {
+    return id === null ? null : cachedRow(this.bootIds, id, 'boots', (i) => this.st.boot.get(i) as string | undefined, (v) => v);
   }
 
   private string(id: Id): string {
@@ -291,10 +314,11 @@ export class SnapshotReader {
   }
 
   private snapshotFromRow(row: SnapshotRowDb): StoredSnapshot {
-    const [id, taken_at, kind, trigger_id, capture_ms, cgroup_mode, mem_total, mem_free, mem_available, cached, shmem, slab, s_reclaimable, swap_total, swap_free, node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula, alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula, psi_some_avg10_x100, psi_some_avg60_x100, psi_some_avg300_x100, psi_some_total_us, psi_full_avg10_x100, psi_full_avg60_x100, psi_full_avg300_x100, psi_full_total_us, oom_kill_count, thresholds_id, process_count] = row;
+    const [id, taken_at, kind, trigger_id, capture_ms, cgroup_mode, mem_total, mem_free, mem_available, cached, shmem, slab, s_reclaimable, swap_total, swap_free, node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula, alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula, psi_some_avg10_x100, psi_some_avg60_x100, psi_some_avg300_x100, psi_some_total_us, psi_full_avg10_x100, psi_full_avg60_x100, psi_full_avg300_x100, psi_full_total_us, oom_kill_count, thresholds_id, process_count, boot] = row;
     return {
       id: id,
       takenAt: taken_at,
+      bootId: this.bootOf(boot),
       kind: kind as SnapshotKind,
       trigger: this.stringOrNull(trigger_id),
       captureMs: capture_ms,
@@ -397,6 +421,7 @@ export class SnapshotReader {
           rssShmemBytes: x.rssShmemBytes,
           swapBytes: x.swapBytes,
           vsizeBytes: x.vsizeBytes,
+          peakRssBytes: x.peakRssBytes,
           cpuTicks: x.cpuTicks,
           cpuPercent: x.cpuPercent,
           threads: x.threads,
@@ -519,7 +544,13 @@ export class SnapshotReader {
     for (const [id, takenAt, pack] of rows as IterableIterator<[Id, number, Buffer]>) {
       for (const a of unpackAggregates(pack)) {
         const o = this.owner(a.ownerId);
-        out.push({ snapshotId: id, takenAt, key: o.key ?? '', owner: o.owner, processCount: a.processCount, rssBytes: a.rssBytes, swapBytes: a.swapBytes });
+        const c = a.cgroup;
+        let cgroup: OwnerCgroupCounters | null = null;
+        if (c !== null) {
+          const { pathId, ...counters } = c;
+          cgroup = { path: this.string(pathId), ...counters };
+        }
+        out.push({ snapshotId: id, takenAt, key: o.key ?? '', owner: o.owner, processCount: a.processCount, rssBytes: a.rssBytes, swapBytes: a.swapBytes, cgroup });
       }
     }
     return out;
@@ -528,12 +559,50 @@ export class SnapshotReader {
   events(range: TimeRange, types?: readonly EventType[]): StoredEvent[] {
     const typeSql = types === undefined ? '' : ` AND type IN (${marks(types.length)})`;
     const rows = this.db
-      .prepare(`SELECT id, at, type, details FROM events WHERE at BETWEEN ? AND ?${typeSql} ORDER BY at, id`)
-      .all(range.since, range.until, ...(types ?? [])) as { id: Id; at: number; type: string; details: string }[];
-    return rows.map((r) => {
-      const details = JSON.parse(r.details) as StoredEvent['details'];
-      // kills stored before memrec kept the whole report get its fields as not seen: one shape for every reader
-      return { id: r.id, at: r.at, type: r.type, details: r.type === 'oom_kill' ? completeOomKill(details as OomKill) : details } as StoredEvent;
-    });
+      .prepare(`SELECT id, at, type, details, boot_id FROM events WHERE at BETWEEN ? AND ?${typeSql} ORDER BY at, id`)
+      .all(range.since, range.until, ...(types ?? [])) as EventRowDb[];
+    return rows.map(eventFromRow);
+  }
+
+  /** The latest event of a type (by time, then id), or null. */
+  lastEvent(type: EventType): StoredEvent | null {
+    const r = this.db.prepare('SELECT id, at, type, details, boot_id FROM events WHERE type = ? ORDER BY at DESC, id DESC LIMIT 1').get(type) as EventRowDb | undefined;
+    return r === undefined ? null : eventFromRow(r);
+  }
+
+  /**
+   * Every boot recorded (by snapshots or events), the earliest first, with its first and last record. Each boot
+   * is a few index lookups: the distinct ids are walked in the boot indexes, never the rows.
+   */
+  boots(): BootSpan[] {
+    const spans = new Map<string, BootSpan>();
+    const add = (bootId: string, first: number, last: number, snapshots: number, events: number): void => {
+      const b = spans.get(bootId);
+      if (b === undefined) spans.set(bootId, { bootId, firstAt: first, lastAt: last, snapshots, events });
+      else {
+        b.firstAt = Math.min(b.firstAt, first);
+        b.lastAt = Math.max(b.lastAt, last);
+        b.snapshots += snapshots;
+        b.events += events;
+      }
+    };
+    const snap = this.db.prepare('SELECT min(taken_at), max(taken_at), count(*) FROM snapshots WHERE boot = ?').raw();
+    for (const [id, bootId] of this.db.prepare('SELECT id, boot_id FROM boots').raw().all() as [Id, string][]) {
+      const [first, last, n] = snap.get(id) as [number | null, number | null, number];
+      if (first !== null && last !== null) add(bootId, first, last, n, 0);
+    }
+    const next = this.db.prepare('SELECT boot_id FROM events WHERE boot_id > ? ORDER BY boot_id LIMIT 1').pluck();
+    const ev = this.db.prepare('SELECT min(at), max(at), count(*) FROM events WHERE boot_id = ?').raw();
+    for (let b = next.get('') as string | undefined; b !== undefined; b = next.get(b) as string | undefined) {
+      const [first, last, n] = ev.get(b) as [number, number, number];
+      add(b, first, last, 0, n);
+    }
+    return [...spans.values()].sort((x, y) => x.firstAt - y.firstAt || x.lastAt - y.lastAt);
+  }
+
+  /** The latest snapshot's time and boot, or null when there is none. */
+  lastSnapshotAt(): { at: number; bootId: string | null } | null {
+    const r = this.db.prepare('SELECT taken_at, boot FROM snapshots ORDER BY taken_at DESC, id DESC LIMIT 1').raw().get() as [number, Id | null] | undefined;
+    return r === undefined ? null : { at: r[0], bootId: this.bootOf(r[1]) };
   }
 }

@@ -24,6 +24,7 @@ export class SnapshotWriter {
   private readonly owners = new Map<string, Id>();
   private readonly thresholds = new Map<string, Id>();
   private readonly procs = new Map<string, Id>();
+  private readonly boots = new Map<string, Id>();
   private readonly st;
 
   constructor(private readonly db: Database.Database) {
@@ -35,6 +36,8 @@ export class SnapshotWriter {
         `INSERT INTO owners (ident, key, kind, pod_uid, qos, container_id, runtime, namespace, pod_name, container, container_type, unit, user_uid, session, cgroup)
          VALUES (@ident, @key, @kind, @pod_uid, @qos, @container_id, @runtime, @namespace, @pod_name, @container, @container_type, @unit, @user_uid, @session, @cgroup)`,
       ),
+      findBoot: db.prepare('SELECT id FROM boots WHERE boot_id = ?').pluck(),
+      addBoot: db.prepare('INSERT INTO boots (boot_id) VALUES (?)'),
       findThresholds: db.prepare('SELECT id FROM thresholds WHERE ident = ?').pluck(),
       addThresholds: db.prepare(
         `INSERT INTO thresholds (ident, hard_raw, hard_bytes, hard_source, hard_origin, hard_grace, soft_raw, soft_bytes, soft_source, soft_origin, soft_grace)
@@ -56,10 +59,10 @@ export class SnapshotWriter {
            node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula,
            alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula,
            psi_some_avg10_x100, psi_some_avg60_x100, psi_some_avg300_x100, psi_some_total_us, psi_full_avg10_x100, psi_full_avg60_x100, psi_full_avg300_x100, psi_full_total_us,
-           oom_kill_count, thresholds_id, process_count, process_pack, owner_pack)
-         VALUES (${Array.from({ length: 41 }, () => '?').join(', ')})`,
+           oom_kill_count, thresholds_id, process_count, process_pack, owner_pack, boot)
+         VALUES (${Array.from({ length: 42 }, () => '?').join(', ')})`,
       ),
-      addEvent: db.prepare('INSERT INTO events (at, type, details, boot_id, kmsg_seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      addEvent: db.prepare('INSERT INTO events (at, type, details, boot_id, kmsg_seq, dedupe_key) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     };
   }
 
@@ -69,6 +72,7 @@ export class SnapshotWriter {
     this.owners.clear();
     this.thresholds.clear();
     this.procs.clear();
+    this.boots.clear();
   }
 
   stringId(v: string): Id {
@@ -90,6 +94,16 @@ export class SnapshotWriter {
     if (id === undefined) {
       id = (this.st.findOwner.get(cols.ident) as Id | undefined) ?? Number(this.st.addOwner.run(cols).lastInsertRowid);
       boundedSet(this.owners, cols.ident, id);
+    }
+    return id;
+  }
+
+  private bootRef(bootId: string | null): Id | null {
+    if (bootId === null) return null;
+    let id = this.boots.get(bootId);
+    if (id === undefined) {
+      id = (this.st.findBoot.get(bootId) as Id | undefined) ?? Number(this.st.addBoot.run(bootId).lastInsertRowid);
+      boundedSet(this.boots, bootId, id);
     }
     return id;
   }
@@ -143,7 +157,16 @@ export class SnapshotWriter {
     const psi = s.psi;
     const at = describeSnapshot(s);
     const samples = s.processes.map((p) => ({ ...p, procId: this.procId(p) }));
-    const aggregates = s.owners.map((o) => ({ ownerId: this.ownerId(o.owner, o.key), processCount: o.processCount, rssBytes: o.rssBytes, swapBytes: o.swapBytes }));
+    const aggregates = s.owners.map((o) => {
+      const c = o.cgroup;
+      return {
+        ownerId: this.ownerId(o.owner, o.key),
+        processCount: o.processCount,
+        rssBytes: o.rssBytes,
+        swapBytes: o.swapBytes,
+        cgroup: c === null ? null : { ...c, pathId: this.stringId(c.path) },
+      };
+    });
     const snapshotId = Number(
       this.st.addSnapshot.run(
         s.takenAt,
@@ -187,17 +210,29 @@ export class SnapshotWriter {
         s.processCount,
         packSamples(samples, (field, i) => `${field} of pid ${s.processes[i]?.pid} in ${at}`),
         packAggregates(aggregates, `an owner aggregate of ${at}`),
+        this.bootRef(s.bootId),
       ).lastInsertRowid,
     );
     return snapshotId;
   }
 
-  /** Insert one event; null when it is an oom_kill already stored (same boot id and kmsg sequence). */
-  writeEvent(e: RecorderEvent): Id | null {
+  /**
+   * Insert one event; null when it was stored before: an oom_kill of the same boot id and kmsg sequence, or
+   * an event of the same type and dedupe key. An oom_kill's own boot id wins over `meta.bootId`.
+   */
+  writeEvent(e: RecorderEvent, meta: EventMeta): Id | null {
     const kmsg = e.type === 'oom_kill' ? e.details : null;
-    const r = this.st.addEvent.run(e.at, e.type, JSON.stringify(e.details), kmsg?.bootId ?? null, kmsg?.kmsgSeq ?? null);
+    const r = this.st.addEvent.run(e.at, e.type, JSON.stringify(e.details), kmsg?.bootId ?? meta.bootId, kmsg?.kmsgSeq ?? null, meta.dedupeKey ?? null);
     return r.changes === 0 ? null : Number(r.lastInsertRowid);
   }
+}
+
+/** What an event row holds beside the event: the boot it belongs to, and what makes it the same event again. */
+export interface EventMeta {
+  /** the boot the event belongs to (the recorder's, or the previous one for a pstore record); null when unknown */
+  bootId: string | null;
+  /** events of one type with the same key are stored once (a pstore file's name and content hash) */
+  dedupeKey?: string;
 }
 
 /** PSI averages are printed with two decimals: × 100 they are exact integers. */

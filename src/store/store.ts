@@ -10,7 +10,9 @@ import { copyRange } from './export-range.js';
 import { damageError, openDatabase, sqliteInputError, type OpenOptions } from './open-db.js';
 import { applyRetention, checkpoint, fileBytes, usedBytes, type RetentionResult } from './retention.js';
 import { SnapshotReader } from './snapshot-reader.js';
-import { describeSnapshot, SnapshotWriter } from './snapshot-writer.js';
+import { describeSnapshot, SnapshotWriter, type EventMeta } from './snapshot-writer.js';
+
+export type { EventMeta } from './snapshot-writer.js';
 
 export type { RetentionResult } from './retention.js';
 
@@ -33,7 +35,17 @@ export interface ProcessFilter {
 export type ProcessRow = ProcessSample & { snapshotId: number; takenAt: number; snapshotKind: SnapshotKind };
 export type StoredSnapshot = Omit<Snapshot, 'processes' | 'owners'> & { id: number };
 export type OwnerRow = OwnerAggregate & { snapshotId: number; takenAt: number };
-export type StoredEvent = RecorderEvent & { id: number };
+/** bootId: the boot the event belongs to; null for events stored before memrec kept it */
+export type StoredEvent = RecorderEvent & { id: number; bootId: string | null };
+
+/** One boot's recording: its first and last snapshot or event. */
+export interface BootSpan {
+  bootId: string;
+  firstAt: number;
+  lastAt: number;
+  snapshots: number;
+  events: number;
+}
 
 /** A sample's time and RSS. */
 export interface RssAt {
@@ -78,6 +90,15 @@ export interface OwnerPeak {
   samples: number;
   /** every owners row recorded under this key */
   owners: Owner[];
+}
+
+/** What the database says about the recording before this one: how it started, whether it stopped, its last snapshot. */
+export interface PreviousRecording {
+  /** the last recorder_start, with its boot (its row's, or its details' bootId) */
+  start: { at: number; bootId: string | null; pid: number | null } | null;
+  /** the last recorder_stop, when it came after that start */
+  stop: { at: number } | null;
+  lastSnapshot: { at: number; bootId: string | null } | null;
 }
 
 export interface StoreStats {
@@ -207,11 +228,11 @@ export class Store {
     }
   }
 
-  /** null for an oom_kill whose (bootId, kmsgSeq) is already stored. */
-  writeEvent(e: RecorderEvent): number | null {
+  /** null for an event stored before: an oom_kill of the same (bootId, kmsgSeq), or the same type and dedupe key. */
+  writeEvent(e: RecorderEvent, meta: EventMeta = { bootId: null }): number | null {
     const w = this.write();
     try {
-      return w.writeEvent(e);
+      return w.writeEvent(e, meta);
     } catch (err) {
       throw this.failed(err, `the ${e.type} event at ${new Date(e.at).toISOString()}`);
     }
@@ -272,6 +293,34 @@ export class Store {
   /** at ascending. */
   events(range: TimeRange, types?: EventType[]): StoredEvent[] {
     return this.read(() => this.reader.events(range, types));
+  }
+
+  /** The last recording's start, stop and snapshot, read before this recorder writes its own start. */
+  previousRecording(): PreviousRecording {
+    const start = this.reader.lastEvent('recorder_start');
+    const stop = this.reader.lastEvent('recorder_stop');
+    const d = start?.type === 'recorder_start' ? (start.details as { pid?: unknown; bootId?: unknown }) : null;
+    const after = start !== null && stop !== null && (stop.at > start.at || (stop.at === start.at && stop.id > start.id));
+    return {
+      start: start === null ? null : { at: start.at, bootId: typeof d?.bootId === 'string' ? d.bootId : start.bootId, pid: typeof d?.pid === 'number' ? d.pid : null },
+      stop: after ? { at: stop.at } : null,
+      lastSnapshot: this.reader.lastSnapshotAt(),
+    };
+  }
+
+  /** The latest event of a type, or null. */
+  lastEvent(type: EventType): StoredEvent | null {
+    return this.reader.lastEvent(type);
+  }
+
+  /** Every boot recorded, the earliest first (`--boot`). */
+  boots(): BootSpan[] {
+    return this.reader.boots();
+  }
+
+  /** The latest snapshot's time and boot. */
+  lastSnapshotAt(): { at: number; bootId: string | null } | null {
+    return this.reader.lastSnapshotAt();
   }
 
   stats(): StoreStats {

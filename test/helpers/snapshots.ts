@@ -1,6 +1,6 @@
 // Collected-looking snapshots built from the shared types, for store and report tests: the shapes a
 // collector produces on a kubeadm node (pods of every QoS, services, a user session, kernel threads).
-import type { Owner, OwnerAggregate, ProcessSample, Snapshot, SnapshotKind } from '../../src/model/types.js';
+import type { Owner, OwnerAggregate, OwnerCgroupCounters, ProcessSample, Snapshot, SnapshotKind } from '../../src/model/types.js';
 
 export const MiB = 1024 * 1024;
 
@@ -40,6 +40,7 @@ export function processSample(pid: number, rssMiB: number, owner: Owner, extra: 
     rssShmemBytes: 0,
     swapBytes: 0,
     vsizeBytes: rssMiB * MiB * 3,
+    peakRssBytes: rssMiB * MiB * 2,
     cpuTicks: pid * 7,
     cpuPercent: 1.25,
     threads: 4,
@@ -54,12 +55,31 @@ export function processSample(pid: number, rssMiB: number, owner: Owner, extra: 
   };
 }
 
-export function aggregate(key: string, owner: Owner, processCount: number, rssMiB: number, swapBytes = 0): OwnerAggregate {
-  return { key, owner, processCount, rssBytes: rssMiB * MiB, swapBytes };
+export function aggregate(key: string, owner: Owner, processCount: number, rssMiB: number, swapBytes = 0, cgroup: OwnerCgroupCounters | null = null): OwnerAggregate {
+  return { key, owner, processCount, rssBytes: rssMiB * MiB, swapBytes, cgroup };
 }
 
+/** An owner cgroup's counters: every field known (v1 style) unless `extra` nulls some. */
+export function counters(path: string, usageMiB: number, extra: Partial<OwnerCgroupCounters> = {}): OwnerCgroupCounters {
+  return {
+    path,
+    usageBytes: usageMiB * MiB,
+    peakBytes: usageMiB * MiB * 2,
+    limitBytes: null,
+    highBytes: null,
+    failcnt: 0,
+    oomKills: 0,
+    highEvents: null,
+    maxEvents: null,
+    oomEvents: null,
+    ...extra,
+  };
+}
+
+export const BOOT_ID = '6f1b9a0e-3c2d-4e5f-8a7b-1c2d3e4f5a6b';
+
 /** A full snapshot: every owner kind, unknown fields and flags, null PSI when asked. */
-export function snapshot(takenAt: number, opts: { kind?: SnapshotKind; psi?: boolean; allocatable?: boolean; processes?: ProcessSample[]; trigger?: string | null } = {}): Snapshot {
+export function snapshot(takenAt: number, opts: { kind?: SnapshotKind; psi?: boolean; allocatable?: boolean; processes?: ProcessSample[]; trigger?: string | null; bootId?: string | null } = {}): Snapshot {
   const processes = opts.processes ?? [
     processSample(4242, 18_000, owners.service, { cwd: '/var/lib/kubelet/pods/8f3c2a1e/volumes/kubernetes.io~csi/ceph/mount', flags: ['cwd-in-pod-volume-outside-kubepods'] }),
     processSample(100, 900, owners.podContainer, { cgroup: '/kubepods/burstable/pod8f3c2a1e-5b6d-4c7e-9f80-1a2b3c4d5e6f/' + 'a'.repeat(64), unit: null, cpuPercent: null }),
@@ -69,10 +89,11 @@ export function snapshot(takenAt: number, opts: { kind?: SnapshotKind; psi?: boo
     processSample(104, 50, owners.userNoUid),
     processSample(2, 0, owners.kernel, { comm: 'kthreadd', cmdline: null, exe: null, cgroup: '/', unit: null, rssAnonBytes: 0, vsizeBytes: 0, cpuPercent: 0 }),
     processSample(105, 10, owners.other, { rssBytes: 10 * MiB + 123, state: 'D' }),
-    processSample(106, 5, owners.otherNull, { cgroup: null, unknown: { cgroup: 'ESRCH' } }),
+    processSample(106, 5, owners.otherNull, { cgroup: null, unknown: { cgroup: 'ESRCH' }, peakRssBytes: null }),
   ];
   return {
     takenAt,
+    bootId: opts.bootId === undefined ? BOOT_ID : opts.bootId,
     captureMs: 41.5,
     cgroupMode: 'hybrid',
     meminfo: {
@@ -119,9 +140,10 @@ export function snapshot(takenAt: number, opts: { kind?: SnapshotKind; psi?: boo
     processCount: 1017,
     processes,
     owners: [
-      aggregate('service:updatedb.service', owners.service, 2, 18_000),
-      aggregate('pod:8f3c2a1e-5b6d-4c7e-9f80-1a2b3c4d5e6f', { ...owners.podContainer, containerId: null, runtime: null, container: null, containerType: null }, 12, 1200, 4096),
-      aggregate('pod:0123456789abcdef0123456789abcdef', owners.podLevel, 1, 300),
+      aggregate('service:updatedb.service', owners.service, 2, 18_000, 0, counters('/system.slice/updatedb.service', 18_100, { limitBytes: 20_480 * MiB, failcnt: 3, oomKills: 1 })),
+      aggregate('pod:8f3c2a1e-5b6d-4c7e-9f80-1a2b3c4d5e6f', { ...owners.podContainer, containerId: null, runtime: null, container: null, containerType: null }, 12, 1200, 4096,
+        counters('/kubepods/burstable/pod8f3c2a1e-5b6d-4c7e-9f80-1a2b3c4d5e6f', 1300, { peakBytes: 1300 * MiB + 123, limitBytes: 2048 * MiB, highBytes: 1536 * MiB, failcnt: null, oomKills: 0, highEvents: 7, maxEvents: 0, oomEvents: 0 })),
+      aggregate('pod:0123456789abcdef0123456789abcdef', owners.podLevel, 1, 300, 0, counters('/kubepods/pod0123456789abcdef0123456789abcdef', 310, { peakBytes: null, failcnt: null, oomKills: null })),
       aggregate('pod:11111111-2222-3333-4444-555555555555', owners.podCrio, 3, 200),
       aggregate('user:session-4.scope', owners.user, 5, 100),
       aggregate('user:user@0.service', owners.userNoUid, 2, 50),

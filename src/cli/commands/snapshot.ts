@@ -50,6 +50,7 @@ Examples:
 export function snapshotJson(s: Snapshot, d: ThresholdDiscovery): Record<string, unknown> {
   return {
     takenAt: s.takenAt,
+    bootId: s.bootId,
     captureMs: s.captureMs,
     kind: s.kind,
     trigger: s.trigger,
