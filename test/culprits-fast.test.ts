@@ -16,7 +16,7 @@ import { packSamples, scanProcRss, unpackSamples } from '../src/store/process-pa
 import { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups } from './helpers/cgroup.js';
 import { recordTestDatabase } from './helpers/report-db.js';
-import { aggregate, MiB, owners, processSample, snapshot } from './helpers/snapshots.js';
+import { aggregate, counters, MiB, owners, processSample, snapshot } from './helpers/snapshots.js';
 
 const ALL = { since: 0, until: Date.UTC(2100, 0, 1) };
 const POD_UID = '8f3c2a1e-5b6d-4c7e-9f80-1a2b3c4d5e6f';
@@ -60,11 +60,17 @@ function edgeSnapshot(i: number): Snapshot {
   const s = snapshot(t, { kind: i % 5 === 0 ? 'burst' : 'scheduled', processes: procs });
   // two snapshots hit the same lowest memory.available: the earlier one is "at lowest"
   s.kubelet = { ...s.kubelet, availableBytes: i === 12 || i === 20 ? 100 * MiB : (1000 + i) * MiB };
+  // the service's cgroup spikes unseen between snapshots 6 and 7 (peak 200 → 600 MiB, usage ~150 both times), its
+  // counter is reset at 20 (the unit restarted: a lower peak is no spike); the pod is limited; the session moves cgroup
+  const svcPeak = i < 7 ? 200 : i < 20 ? 600 : 160 + i;
+  const svc = counters('/system.slice/updatedb.service', 150, { peakBytes: svcPeak * MiB, usageBytes: (150 + (i % 3)) * MiB });
+  const pod = counters(`/kubepods/burstable/pod${POD_UID}`, 790 + i, { peakBytes: (800 + i) * MiB, limitBytes: 1024 * MiB, failcnt: i });
+  const session = counters(i < 15 ? '/user.slice/user-1000.slice/session-4.scope' : '/user.slice/user-1000.slice/session-5.scope', 60, { peakBytes: (i === 15 ? 900 : 70) * MiB });
   s.owners = [
-    aggregate(`pod:${POD_UID}`, i < 10 ? unnamedPod : owners.podContainer, 2, 800),
-    aggregate('service:updatedb.service', owners.service, 1, i < 15 ? 100 + i : 0),
+    aggregate(`pod:${POD_UID}`, i < 10 ? unnamedPod : owners.podContainer, 2, 800, 0, pod),
+    aggregate('service:updatedb.service', owners.service, 1, i < 15 ? 100 + i : 0, 0, svc),
     aggregate('kernel', owners.kernel, 1, 5),
-    aggregate('user:session-4.scope', owners.user, 1, 50 + i),
+    aggregate('user:session-4.scope', owners.user, 1, 50 + i, 0, session),
   ];
   return s;
 }
@@ -87,6 +93,13 @@ test('culprits from the folds equals culprits from every row: cwds beyond the ca
     assert.equal(walker.cwdCount, 30);
     assert.equal(walker.cwds.length, MAX_CWDS + 5);
     assert.deepEqual(walker.cgroups, ['/system.slice/updatedb.service', '/memrec-test']);
+    const svc = c.owners.find((o) => o.ownerKey === 'service:updatedb.service')!;
+    assert.deepEqual(svc.unseenPeak, { peakBytes: 600 * MiB, after: new Date(t0 + 6 * 60_000).toISOString(), before: new Date(t0 + 7 * 60_000).toISOString(), seenBytes: 151 * MiB });
+    assert.equal(svc.cgroup, '/system.slice/updatedb.service');
+    const pod = c.owners.find((o) => o.ownerKey === `pod:${POD_UID}`)!;
+    assert.deepEqual([pod.unseenPeak, pod.cgroupLimitBytes], [null, 1024 * MiB], 'a peak that rises with the usage is seen');
+    // a new cgroup path starts over: session-5's high first peak is not a rise
+    assert.deepEqual(c.owners.find((o) => o.ownerKey === 'user:session-4.scope')!.unseenPeak, null);
     const tied = c.processes.filter((p) => p.peakRssBytes === 400 * MiB).map((p) => p.pid);
     assert.deepEqual(tied, [600, 601]);
     assert.equal(c.processes.find((p) => p.pid === 701)!.firstRssBytes, 50 * MiB);

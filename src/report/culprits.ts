@@ -2,6 +2,8 @@
 // then owners ranked the same way, then who was biggest when memory.available was lowest.
 // Attribution is by cgroup only; the cwd is reported and, when it points into a pod, explained away.
 import { ownerKey, ownerLabel, podUidOfPath } from '../model/attribution.js';
+import { formatBytes } from '../model/quantity.js';
+import { UnseenPeaks } from '../model/unseen-peaks.js';
 import type { ContainerType, Owner, OwnerKind, SnapshotKind } from '../model/types.js';
 import type { OwnerPeak, OwnerRow, ProcessPeak, ProcessRow, ReportSource, SnapshotHeader, StoredEventRow } from './source.js';
 import { killLines, type KillLine } from './kills.js';
@@ -53,6 +55,11 @@ export interface CulpritOwner {
   processCountAtPeak: number;
   swapBytesAtPeak: number;
   samples: number;
+  /** the owner's own memory cgroup (pod-level, unit, session scope) and its limit; null when unknown or none */
+  cgroup: string | null;
+  cgroupLimitBytes: number | null;
+  /** the largest rise of that cgroup's peak counter between two snapshots above the usage both read: a spike no snapshot saw */
+  unseenPeak: { peakBytes: number; after: string; before: string; seenBytes: number } | null;
 }
 
 export interface AtLowest {
@@ -94,6 +101,16 @@ export function podNamesOf(owners: Iterable<Owner>): PodNames {
   return names;
 }
 
+/** How the owner's own cgroup bounds it: `limited to 512Mi by its cgroup`, or the absence of a pod limit. */
+export function cgroupLimitWording(limitBytes: number | null | undefined): string {
+  return limitBytes === null || limitBytes === undefined ? 'no pod limit applied' : `limited to ${formatBytes(limitBytes)} by its cgroup`;
+}
+
+/** `peaked at 1.2Gi between 02:41:00 and 02:42:00 (the snapshots saw at most 300Mi)`, times as the caller shows them. */
+export function unseenPeakWording(u: NonNullable<CulpritOwner['unseenPeak']>, time: (iso: string) => string): string {
+  return `peaked at ${formatBytes(u.peakBytes)} between ${time(u.after)} and ${time(u.before)} (the snapshots saw at most ${formatBytes(u.seenBytes)})`;
+}
+
 /**
  * One line saying why the process belongs to its owner, e.g. "cgroup /system.slice/plocate-updatedb.service:
  * a host service, not a pod, although its cwd was inside pod default/web-1's volume".
@@ -101,6 +118,8 @@ export function podNamesOf(owners: Iterable<Owner>): PodNames {
 export function explain(
   p: { owner: Owner; cgroup: string | null; cgroups: (string | null)[]; cwds: string[]; cwdCount: number },
   names: PodNames,
+  /** the memory limit of the owner's own cgroup, when it has one */
+  cgroupLimitBytes: number | null = null,
 ): string {
   const o = p.owner;
   const where = p.cgroup === null ? 'cgroup unknown' : `cgroup ${p.cgroup}`;
@@ -135,7 +154,7 @@ export function explain(
       const list = [...visited].map(([uid, vol]) => `pod ${podName(uid, names)}'s ${vol ? 'volume' : 'directory'}`);
       s += `, although its cwd was inside ${list.join(' and ')}`;
     }
-    if (o.kind !== 'kernel') s += ': no pod limit applied and eviction cannot remove it';
+    if (o.kind !== 'kernel') s += `: ${cgroupLimitWording(cgroupLimitBytes)} and eviction cannot remove it`;
   }
   if (p.cwdCount > 1) s += `; its cwd changed (${p.cwdCount} directories seen)`;
   const moved = p.cgroups.filter((c) => c !== p.cgroup);
@@ -175,7 +194,7 @@ function peakOf(r: ProcessRow): ProcessPeak['peak'] {
 }
 
 /** Processes ranked by peak RSS; ties go to the earlier peak, then to the first seen. */
-export function rankProcessPeaks(procs: readonly ProcessPeak[], names: PodNames, top: number): CulpritProcess[] {
+export function rankProcessPeaks(procs: readonly ProcessPeak[], names: PodNames, top: number, limits: ReadonlyMap<string, number | null> = new Map()): CulpritProcess[] {
   const ranked = [...procs].sort((x, y) => y.peak.rssBytes - x.peak.rssBytes || x.peak.takenAt - y.peak.takenAt).slice(0, top);
   return ranked.map((a, i) => {
     const p = a.peak;
@@ -211,29 +230,46 @@ export function rankProcessPeaks(procs: readonly ProcessPeak[], names: PodNames,
       cwds,
       cwdCount: a.cwds.length,
       cwdPods: p.owner.kind === 'pod' ? [] : cwdPods.map((u) => podName(u, names)),
-      explanation: explain({ owner: p.owner, cgroup: p.cgroup, cgroups: a.cgroups, cwds, cwdCount: a.cwds.length }, names),
+      explanation: explain({ owner: p.owner, cgroup: p.cgroup, cgroups: a.cgroups, cwds, cwdCount: a.cwds.length }, names, limits.get(ownerKey(p.owner)) ?? null),
     };
   });
 }
 
 /** Processes ranked by peak RSS from rows in processRows order. */
-export function rankProcesses(rows: Iterable<ProcessRow>, names: PodNames, top: number): CulpritProcess[] {
-  return rankProcessPeaks(foldProcesses(rows), names, top);
+export function rankProcesses(rows: Iterable<ProcessRow>, names: PodNames, top: number, limits?: ReadonlyMap<string, number | null>): CulpritProcess[] {
+  return rankProcessPeaks(foldProcesses(rows), names, top, limits);
+}
+
+/** Owner key → its own cgroup's memory limit, for the explanations. */
+export function cgroupLimits(owners: readonly OwnerPeak[]): Map<string, number | null> {
+  return new Map(owners.map((o) => [o.key, o.cgroupLimitBytes]));
 }
 
 /** ownerRows folded per owner key exactly as the store's peaks() does it. */
 export function foldOwners(rows: Iterable<OwnerRow>): OwnerPeak[] {
   const byKey = new Map<string, OwnerPeak>();
+  const cgroups = new Map<string, UnseenPeaks>();
   for (const r of rows) {
+    if (r.cgroup !== null) {
+      let t = cgroups.get(r.key);
+      if (t === undefined) cgroups.set(r.key, (t = new UnseenPeaks()));
+      t.add(r.takenAt, r.cgroup.path, r.cgroup.usageBytes, r.cgroup.peakBytes, r.cgroup.limitBytes);
+    }
     let a = byKey.get(r.key);
     if (a === undefined) {
-      a = { key: r.key, owner: r.owner, peakAt: r.takenAt, peakRssBytes: r.rssBytes, processCountAtPeak: r.processCount, swapBytesAtPeak: r.swapBytes, samples: 0, owners: [] };
+      a = { key: r.key, owner: r.owner, peakAt: r.takenAt, peakRssBytes: r.rssBytes, processCountAtPeak: r.processCount, swapBytesAtPeak: r.swapBytes, samples: 0, owners: [], cgroup: null, cgroupLimitBytes: null, unseenPeak: null };
       byKey.set(r.key, a);
     } else if (r.rssBytes > a.peakRssBytes) {
       Object.assign(a, { owner: r.owner, peakAt: r.takenAt, peakRssBytes: r.rssBytes, processCountAtPeak: r.processCount, swapBytesAtPeak: r.swapBytes });
     }
     a.samples++;
     if (!a.owners.includes(r.owner)) a.owners.push(r.owner);
+  }
+  for (const [key, t] of cgroups) {
+    const a = byKey.get(key)!;
+    a.cgroup = typeof t.cgroup === 'string' ? t.cgroup : null;
+    a.cgroupLimitBytes = t.limitBytes;
+    a.unseenPeak = t.largest;
   }
   return [...byKey.values()];
 }
@@ -254,6 +290,9 @@ export function rankOwnerPeaks(owners: readonly OwnerPeak[], top: number): Culpr
       processCountAtPeak: a.processCountAtPeak,
       swapBytesAtPeak: a.swapBytesAtPeak,
       samples: a.samples,
+      cgroup: a.cgroup,
+      cgroupLimitBytes: a.cgroupLimitBytes,
+      unseenPeak: a.unseenPeak === null ? null : { peakBytes: a.unseenPeak.peakBytes, after: isoUtc(a.unseenPeak.after), before: isoUtc(a.unseenPeak.before), seenBytes: a.unseenPeak.seenBytes },
     }));
 }
 
@@ -294,12 +333,13 @@ export function atLowestOf(low: SnapshotHeader, procs: ProcessRow[], owners: Own
 export function culpritsFrom(range: TimeRange, snaps: SnapshotHeader[], procs: ProcessRow[], owners: OwnerRow[], top: number, events: StoredEventRow[] = []): Culprits {
   const names = podNamesOf([...procs.map((r) => r.owner), ...owners.map((r) => r.owner)]);
   const low = lowestSnapshot(snaps);
+  const ownerPeaks = foldOwners(owners);
   return {
     since: isoUtc(range.since),
     until: isoUtc(range.until),
     snapshots: snaps.length,
-    processes: rankProcesses(procs, names, top),
-    owners: rankOwners(owners, top),
+    processes: rankProcesses(procs, names, top, cgroupLimits(ownerPeaks)),
+    owners: rankOwnerPeaks(ownerPeaks, top),
     atLowest: low === null ? null : atLowestOf(low, procs, owners, top),
     oomKills: killLines(events),
   };
@@ -318,7 +358,7 @@ export function culprits(store: ReportSource, range: TimeRange, top: number): Cu
     since: isoUtc(range.since),
     until: isoUtc(range.until),
     snapshots,
-    processes: rankProcessPeaks(procs, names, top),
+    processes: rankProcessPeaks(procs, names, top, cgroupLimits(owners)),
     owners: rankOwnerPeaks(owners, top),
     atLowest: low === null || at === null ? null : atLowestOf(low, store.processRows(at), store.ownerRows(at), top),
     oomKills: killLines(store.events(range, ['oom_kill'])),

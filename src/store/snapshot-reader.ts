@@ -19,7 +19,8 @@ import type {
 } from '../model/types.js';
 import { completeOomKill } from '../model/oom.js';
 import { ownerFromRow, type OwnerRow } from './owner-columns.js';
-import { scanAggregates, unpackAggregates } from './owner-pack.js';
+import { UnseenPeaks } from '../model/unseen-peaks.js';
+import { scanAggregates, unpackAggregates, type ScannedCounters } from './owner-pack.js';
 import { scanProcRss, unpackSamples } from './process-pack.js';
 import type { BootSpan, OwnerPeak, OwnerRow as StoredOwnerRow, ProcessFilter, ProcessPeak, ProcessRow, RangePeaks, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
 
@@ -453,6 +454,8 @@ export class SnapshotReader {
     const rss: number[] = [];
     const counts: number[] = [];
     const swap: number[] = [];
+    const counters: ScannedCounters = { pathIds: [], usage: [], peak: [], limit: [] };
+    const cgroups = new Map<string, UnseenPeaks>();
     let snapshots = 0;
     const rows = this.db
       .prepare('SELECT taken_at, process_pack, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id')
@@ -462,10 +465,19 @@ export class SnapshotReader {
       snapshots++;
       scanProcRss(row[1], ids, rss);
       procs.add(row[0], ids, rss, rssOrder(rss), null, null);
-      scanAggregates(row[2], ids, counts, rss, swap);
+      scanAggregates(row[2], ids, counts, rss, swap, counters);
       owners.add(row[0], ids, rss, null, counts, swap);
+      for (let i = 0; i < ids.length; i++) {
+        const pathId = counters.pathIds[i]!;
+        if (pathId < 0) continue;
+        const key = this.owner(ids[i]!).key ?? '';
+        let t = cgroups.get(key);
+        if (t === undefined) cgroups.set(key, (t = new UnseenPeaks()));
+        const known = (v: number): number | null => (v < 0 ? null : v);
+        t.add(row[0], pathId, known(counters.usage[i]!), known(counters.peak[i]!), known(counters.limit[i]!));
+      }
     }
-    return { snapshots, processes: this.processPeaks(procs.order), owners: this.ownerPeaks(owners.order) };
+    return { snapshots, processes: this.processPeaks(procs.order), owners: this.ownerPeaks(owners.order, cgroups) };
   }
 
   /** procs rows of one process (its cwd or cgroup changed) merged in first-seen order. */
@@ -504,14 +516,21 @@ export class SnapshotReader {
   }
 
   /** owners rows with the same key merged in first-seen order. */
-  private ownerPeaks(order: IdAgg[]): OwnerPeak[] {
+  private ownerPeaks(order: IdAgg[], cgroups: Map<string, UnseenPeaks>): OwnerPeak[] {
     const out = new Map<string, { p: OwnerPeak; peak: IdAgg }>();
     for (const a of order) {
       const o = this.owner(a.id);
       const key = o.key ?? '';
       let m = out.get(key);
       if (m === undefined) {
-        m = { p: { key, owner: o.owner, peakAt: 0, peakRssBytes: 0, processCountAtPeak: 0, swapBytesAtPeak: 0, samples: 0, owners: [] }, peak: a };
+        const c = cgroups.get(key);
+        m = {
+          p: {
+            key, owner: o.owner, peakAt: 0, peakRssBytes: 0, processCountAtPeak: 0, swapBytesAtPeak: 0, samples: 0, owners: [],
+            cgroup: typeof c?.cgroup === 'number' ? this.string(c.cgroup) : null, cgroupLimitBytes: c?.limitBytes ?? null, unseenPeak: c?.largest ?? null,
+          },
+          peak: a,
+        };
         out.set(key, m);
       } else if (peaksAbove(a, m.peak)) m.peak = a;
       m.p.samples += a.samples;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { InputError, MemrecError, StoreWriteError } from '../errors.js';
 import { shownPath } from '../fs/file-error.js';
+import type { UnseenPeak } from '../model/unseen-peaks.js';
 import type { EventType, Owner, OwnerAggregate, OwnerKind, ProcessSample, RecorderEvent, Snapshot, SnapshotKind } from '../model/types.js';
 import { copyRange } from './export-range.js';
 import { damageError, openDatabase, sqliteInputError, type OpenOptions } from './open-db.js';
@@ -90,6 +91,11 @@ export interface OwnerPeak {
   samples: number;
   /** every owners row recorded under this key */
   owners: Owner[];
+  /** the owner's own cgroup and its limit at its last sample with one; null when it has none */
+  cgroup: string | null;
+  cgroupLimitBytes: number | null;
+  /** the largest rise of the cgroup's peak counter between two snapshots above what both saw */
+  unseenPeak: UnseenPeak | null;
 }
 
 /** What the database says about the recording before this one: how it started, whether it stopped, its last snapshot. */

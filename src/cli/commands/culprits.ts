@@ -1,5 +1,5 @@
 import { formatBytes } from '../../model/quantity.js';
-import { culprits, type CulpritOwner, type CulpritProcess, type Culprits } from '../../report/culprits.js';
+import { culprits, unseenPeakWording, type CulpritOwner, type CulpritProcess, type Culprits } from '../../report/culprits.js';
 import { csvLines } from '../../report/format/csv.js';
 import { jsonDocument } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
@@ -68,6 +68,11 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
     { header: 'PROCS', cell: (o) => String(o.processCountAtPeak), align: 'right' },
   ];
   if (c.owners.length > 0) out.push('\nOwners (every process counted)\n', ...renderTable(ownerCols, c.owners, opts));
+  const spikes = c.owners.filter((o) => o.unseenPeak !== null);
+  if (spikes.length > 0) {
+    out.push("\nPeaks between snapshots (the owner cgroups' own high-water marks rose above what any snapshot saw)\n");
+    for (const o of spikes) out.push(...wrap(`${o.owner}: ${unseenPeakWording(o.unseenPeak!, at)}${o.cgroup === null ? '' : `; cgroup ${o.cgroup}`}`, '  '));
+  }
   const low = c.atLowest;
   if (low !== null) {
     out.push(
