@@ -34,7 +34,7 @@ function stored(s: Snapshot, id: number): StoredSnapshot {
 
 /** What processRows() must return: RSS descending (stable), with the snapshot's fields. */
 function rows(s: Snapshot, id: number): ProcessRow[] {
-  return [...s.processes].sort((a, b) => b.rssBytes - a.rssBytes).map((p) => ({ ...p, snapshotId: id, takenAt: s.takenAt, snapshotKind: s.kind }));
+  return [...s.processes].sort((a, b) => b.rssBytes - a.rssBytes).map((p) => ({ ...p, snapshotId: id, takenAt: s.takenAt, snapshotKind: s.kind, bootId: s.bootId }));
 }
 
 const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };

@@ -52,13 +52,28 @@ export interface QueryRow {
   exe: string | null;
   cmdline: string | null;
   flags: string[];
+  /** VmHWM: the highest RSS the process had since it started; null when not recorded */
+  peakRssBytes: number | null;
+  /** the boot the snapshot was taken in */
+  bootId: string | null;
 }
 
 export const QUERY_FIELDS: readonly (keyof QueryRow)[] = [
   'takenAt', 'snapshotId', 'snapshotKind', 'pid', 'ppid', 'startTime', 'uid', 'comm', 'state', 'rssBytes', 'rssAnonBytes',
   'rssFileBytes', 'rssShmemBytes', 'swapBytes', 'vsizeBytes', 'cpuPercent', 'threads', 'oomScoreAdj', 'owner', 'ownerKind',
   'ownerKey', 'podUid', 'podNamespace', 'podName', 'container', 'containerType', 'cgroup', 'unit', 'cwd', 'exe', 'cmdline', 'flags',
+  // at the end, so the csv columns before them keep their positions
+  'peakRssBytes', 'bootId',
 ];
+
+/** A peak this far above RSS is the process having been much bigger: worth a column. */
+export const PEAK_MIN_SHARE = 0.25;
+export const PEAK_MIN_BYTES = 16 * 1024 * 1024;
+
+/** Does the process's peak RSS (VmHWM) say more than its RSS: at least 25% and 16 MiB above it? */
+export function peakSaysMore(rssBytes: number, peakRssBytes: number | null): boolean {
+  return peakRssBytes !== null && peakRssBytes - rssBytes >= Math.max(PEAK_MIN_BYTES, rssBytes * PEAK_MIN_SHARE);
+}
 
 /** 36-character dashed or 32-hex (static pod) UIDs; anything else is a pod name. */
 export function looksLikePodUid(s: string): boolean {
@@ -108,6 +123,8 @@ export function toQueryRow(r: ProcessRow): QueryRow {
     exe: r.exe,
     cmdline: r.cmdline,
     flags: r.flags ?? [],
+    peakRssBytes: r.peakRssBytes,
+    bootId: r.bootId,
   };
 }
 

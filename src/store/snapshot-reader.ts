@@ -396,8 +396,9 @@ export class SnapshotReader {
     const owners = ownerWhere.length === 0 ? null : new Set(this.db.prepare(`SELECT id FROM owners WHERE ${ownerWhere.join(' AND ')}`).pluck().all(...ownerParams) as Id[]);
     const pidProcs = f.pid === undefined ? null : new Set(this.db.prepare('SELECT id FROM procs WHERE pid = ?').pluck().all(f.pid) as Id[]);
     const out: ProcessRow[] = [];
-    const rows = this.db.prepare(`SELECT id, taken_at, kind, process_pack FROM snapshots WHERE ${where.join(' AND ')} ORDER BY taken_at, id`).raw().all(...params) as [Id, number, string, Buffer][];
-    for (const [snapshotId, takenAt, kind, pack] of rows) {
+    const rows = this.db.prepare(`SELECT id, taken_at, kind, process_pack, boot FROM snapshots WHERE ${where.join(' AND ')} ORDER BY taken_at, id`).raw().all(...params) as [Id, number, string, Buffer, Id | null][];
+    for (const [snapshotId, takenAt, kind, pack, boot] of rows) {
+      const bootId = this.bootOf(boot);
       let kept = unpackSamples(pack);
       if (pidProcs !== null) kept = kept.filter((x) => pidProcs.has(x.procId));
       if (owners !== null) kept = kept.filter((x) => owners.has(this.proc(x.procId).ownerId));
@@ -410,6 +411,7 @@ export class SnapshotReader {
           snapshotId,
           takenAt,
           snapshotKind: kind as SnapshotKind,
+          bootId,
           pid: a.pid,
           startTime: a.startTime,
           ppid: a.ppid,

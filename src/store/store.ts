@@ -33,7 +33,7 @@ export interface ProcessFilter {
   topPerSnapshot?: number;
 }
 
-export type ProcessRow = ProcessSample & { snapshotId: number; takenAt: number; snapshotKind: SnapshotKind };
+export type ProcessRow = ProcessSample & { snapshotId: number; takenAt: number; snapshotKind: SnapshotKind; bootId: string | null };
 export type StoredSnapshot = Omit<Snapshot, 'processes' | 'owners'> & { id: number };
 export type OwnerRow = OwnerAggregate & { snapshotId: number; takenAt: number };
 /** bootId: the boot the event belongs to; null for events stored before memrec kept it */

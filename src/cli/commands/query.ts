@@ -7,7 +7,7 @@ import { jsonArrayLines } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, writeAll } from '../../report/format/output.js';
 import { renderTable, type TableColumn } from '../../report/format/table.js';
-import { QUERY_FIELDS, queryProcessRows, toQueryRow, type QueryOptions } from '../../report/query.js';
+import { peakSaysMore, QUERY_FIELDS, queryProcessRows, toQueryRow, type QueryOptions } from '../../report/query.js';
 import type { ProcessRow } from '../../report/source.js';
 import { formatLocal } from '../../report/time.js';
 import { commonOptions, intFlag, parse } from '../args.js';
@@ -31,7 +31,8 @@ const options = {
   format: { type: 'string' },
 } as const;
 
-function tableColumns(zone: string): TableColumn<ProcessRow>[] {
+/** The table's columns; PEAK (VmHWM) only when some row's peak says more than its RSS, and then only in those rows. */
+function tableColumns(zone: string, showPeak: boolean): TableColumn<ProcessRow>[] {
   // a snapshot's rows share one time: format it once
   let lastAt = Number.NaN;
   let lastText = '';
@@ -48,6 +49,7 @@ function tableColumns(zone: string): TableColumn<ProcessRow>[] {
     { header: 'PID', cell: (r) => String(r.pid), align: 'right' },
     { header: 'COMM', cell: (r) => r.comm, minWidth: 8, shrinkOrder: 2 },
     { header: 'RSS', cell: (r) => formatBytes(r.rssBytes), align: 'right' },
+    ...(showPeak ? [{ header: 'PEAK', cell: (r: ProcessRow) => (peakSaysMore(r.rssBytes, r.peakRssBytes) ? formatBytes(r.peakRssBytes) : ''), align: 'right' as const }] : []),
     { header: 'OWNER', cell: (r) => ownerLabel(r.owner), minWidth: 12, shrinkOrder: 3 },
     { header: 'CGROUP', cell: (r) => r.cgroup ?? '-', minWidth: 12, shrinkOrder: 4 },
     { header: 'CWD', cell: (r) => r.cwd ?? '-', minWidth: 8, shrinkOrder: 5 },
@@ -106,7 +108,8 @@ Examples:
           await writeAll(io.stderr, [`memrec query: no process samples between ${formatLocal(range.since, zone)} and ${formatLocal(range.until, zone)} (${zone}) that match\n`]);
           return 0;
         }
-        await writeAll(io.stdout, renderTable(tableColumns(zone), rows, { columns: io.columns, color: useColor(io) }));
+        const showPeak = rows.some((r) => peakSaysMore(r.rssBytes, r.peakRssBytes));
+        await writeAll(io.stdout, renderTable(tableColumns(zone, showPeak), rows, { columns: io.columns, color: useColor(io) }));
       } else {
         const out = rows.map(toQueryRow);
         const chunks = format === 'json' ? jsonArrayLines(out) : format === 'ndjson' ? ndjsonLines(out) : csvLines(QUERY_FIELDS, out as unknown as Record<string, unknown>[]);

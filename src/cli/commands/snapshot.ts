@@ -13,6 +13,7 @@ import { Collector } from '../../sources/collector.js';
 import type { ThresholdDiscovery } from '../../sources/kubelet.js';
 import { resolveDbPath } from '../../config/paths.js';
 import { Store } from '../../store/store.js';
+import { peakSaysMore } from '../../report/query.js';
 
 const options = { ...commonOptions, ...nodeOptions, json: { type: 'boolean' }, top: { type: 'string' }, db: { type: 'string' }, 'no-store': { type: 'boolean' } } as const;
 
@@ -93,19 +94,23 @@ function table(header: string[], rawRows: string[][], rightAligned: Set<number>,
 export function snapshotText(s: Snapshot, d: ThresholdDiscovery, columns: number | undefined): string {
   const parts: string[] = [memoryText(s, d)];
   parts.push(`\nTop ${s.processes.length} of ${s.processCount} processes by RSS\n`);
+  // PEAK (VmHWM since the process started) only where it says more than RSS
+  const showPeak = s.processes.some((p) => peakSaysMore(p.rssBytes, p.peakRssBytes));
+  const peakCell = (p: Snapshot['processes'][number]): string[] => (!showPeak ? [] : [peakSaysMore(p.rssBytes, p.peakRssBytes) ? formatBytes(p.peakRssBytes) : '']);
   parts.push(
     table(
-      ['PID', 'UID', 'RSS', 'SWAP', 'CPU%', 'OWNER', 'COMMAND'],
+      ['PID', 'UID', 'RSS', ...(showPeak ? ['PEAK'] : []), 'SWAP', 'CPU%', 'OWNER', 'COMMAND'],
       s.processes.map((p) => [
         String(p.pid),
         p.uid === null ? '?' : String(p.uid),
         formatBytes(p.rssBytes),
+        ...peakCell(p),
         p.swapBytes === null ? '?' : formatBytes(p.swapBytes),
         p.cpuPercent === null ? '-' : p.cpuPercent.toFixed(1),
         ownerLabel(p.owner) + (p.flags?.length ? ` [${p.flags.join(', ')}]` : ''),
         p.cmdline ?? `[${p.comm}]`,
       ]),
-      new Set([0, 1, 2, 3, 4]),
+      new Set(showPeak ? [0, 1, 2, 3, 4, 5] : [0, 1, 2, 3, 4]),
       columns,
       5,
     ),
