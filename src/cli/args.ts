@@ -25,13 +25,31 @@ export const nodeOptions = {
  */
 export function parse<T extends OptionSpec>(command: string, argv: string[], options: T, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals, strict: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     // Node's messages are multi-sentence; keep the first, which names the option.
     const first = msg.split(/\.\s|\n/)[0]!.replace(/\.$/, '');
     throw new UsageError(`memrec ${command}: ${first} (see memrec ${command} --help)`);
   }
+}
+
+/**
+ * `--boot -1` as `--boot=-1`: util.parseArgs takes a value that starts with `-` for an option and refuses it as
+ * ambiguous, but a negative number after a string option is its value (as journalctl -b -1 reads).
+ */
+export function joinNegativeValues(argv: readonly string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    const next = argv[i + 1];
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 /** A whole number within [min, max], or a UsageError naming the flag. */

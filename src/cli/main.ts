@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   timeline: () => import('./commands/timeline.js'),
   events: () => import('./commands/events.js'),
   export: () => import('./commands/export.js'),
+  postmortem: () => import('./commands/postmortem.js'),
   'install-service': () => import('./commands/install-service.js'),
   'uninstall-service': () => import('./commands/uninstall-service.js'),
 };

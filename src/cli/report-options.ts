@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import { shownPath } from '../fs/file-error.js';
 import { resolveDbPath } from '../config/paths.js';
 import type { ReportSource } from '../report/source.js';
+import { bootRange, parseBootSelector, type BootSelector } from '../report/boots.js';
 import { parseRange, resolveZone, type TimeRange } from '../report/time.js';
 import { choiceFlag, type OptionSpec } from './args.js';
 import type { Io } from './io.js';
@@ -14,12 +15,15 @@ export const rangeOptions = {
   until: { type: 'string' },
   tz: { type: 'string' },
   db: { type: 'string' },
+  boot: { type: 'string' },
 } as const satisfies OptionSpec;
 
-export const RANGE_HELP = `  --since T           start of the range (required): 02:00 (most recent past), yesterday 02:00, today,
+export const RANGE_HELP = `  --since T           start of the range (required without --boot): 02:00 (most recent past), yesterday 02:00, today,
                       yesterday, now, 2026-11-27, 2026-11-27 02:00[:ss], 2026-11-27T02:00:00+01:00,
                       90m, 2h, 3d, "2h ago", @<epoch seconds>
   --until T           end of the range, same forms (default: now)
+  --boot N            only that boot's recording, as journalctl -b: 0 the latest boot recorded, -1 the one
+                      before, 1 the first; or a boot id (8+ hex digits); with --since/--until, the overlap
   --tz ZONE           read and print wall times in UTC or an IANA zone (default: TZ, else the system zone);
                       on DST days a skipped time moves forward, a repeated time means its first occurrence
   --db FILE           the database (default: MEMREC_DB, else /var/lib/memrec/memrec.db as root,
@@ -39,12 +43,28 @@ export function localtimeZone(file = '/etc/localtime'): string | null {
 export interface RangeContext {
   range: TimeRange;
   zone: string;
+  /** --boot, parsed: resolved against the database by withBoot() */
+  boot?: { flag: string; selector: BootSelector; given: { since: boolean; until: boolean } };
 }
 
-export function rangeOf(command: string, v: { since?: string | undefined; until?: string | undefined; tz?: string | undefined }, io: Io, defaultSince?: string): RangeContext {
+type RangeFlags = { since?: string | undefined; until?: string | undefined; tz?: string | undefined; boot?: string | undefined };
+
+/** The flags' range. With --boot, --since is not required: withBoot() narrows the range to the boot once the database is open. */
+export function rangeOf(command: string, v: RangeFlags, io: Io, defaultSince?: string): RangeContext {
   const zone = resolveZone(command, v.tz, io.env, () => localtimeZone());
-  const opts = defaultSince === undefined ? { now: io.now(), zone } : { now: io.now(), zone, defaultSince };
-  return { range: parseRange(command, { since: v.since, until: v.until }, opts), zone };
+  const selector = v.boot === undefined ? null : parseBootSelector(command, v.boot);
+  const fallback = defaultSince ?? (selector !== null ? '@0' : undefined);
+  const opts = fallback === undefined ? { now: io.now(), zone } : { now: io.now(), zone, defaultSince: fallback };
+  const ctx: RangeContext = { range: parseRange(command, { since: v.since, until: v.until }, opts), zone };
+  if (selector !== null) ctx.boot = { flag: v.boot!, selector, given: { since: v.since !== undefined, until: v.until !== undefined } };
+  return ctx;
+}
+
+/** The range narrowed to the --boot's recording (unchanged without --boot). */
+export function withBoot(command: string, ctx: RangeContext, store: Pick<ReportSource, 'boots'>): RangeContext {
+  if (ctx.boot === undefined) return ctx;
+  const r = bootRange(command, store.boots(), ctx.boot.flag, ctx.boot.selector, ctx.range, ctx.boot.given, ctx.zone);
+  return { ...ctx, range: r.range };
 }
 
 export interface OpenedStore extends ReportSource {

@@ -294,6 +294,8 @@ export class Recorder {
       if (this.full !== null) this.recovered(false);
       this.keepHeadroom();
       this.counters.snapshots[kind]++;
+      // written after the commit returned: a line here is a snapshot that survives a crash (README, crash safety)
+      this.d.log('debug', 'snapshot stored', { id, kind, at: new Date(s.takenAt).toISOString() });
       // The snapshot read the thresholds in force: a kubelet restarted with new flags moves burst-at too.
       this.burst.setPolicy(resolveBurstPolicy(this.d.config, c.thresholds, c.kubelet.capacityBytes));
       if (this.d.afterSnapshot) {

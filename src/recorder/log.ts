@@ -4,7 +4,7 @@
 // escaped (cleanText) before quoting, so a line stays one line and a terminal shows it as written.
 import { cleanText } from '../model/text.js';
 
-export type Level = 'info' | 'warn' | 'error';
+export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type Fields = Record<string, string | number | boolean | null | undefined>;
 export type Logger = (level: Level, msg: string, fields?: Fields) => void;
 
@@ -19,7 +19,13 @@ export function logLine(level: Level, msg: string, fields: Fields = {}): string 
   return parts.join(' ');
 }
 
-/** Info to stdout, warnings and errors to stderr (journald tags them with their priority either way). */
-export function streamLogger(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Logger {
-  return (level, msg, fields) => (level === 'info' ? stdout : stderr).write(logLine(level, msg, fields) + '\n');
+/**
+ * Info (and debug, only with `debug`) to stdout, warnings and errors to stderr (journald tags them with their
+ * priority either way).
+ */
+export function streamLogger(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, opts: { debug?: boolean } = {}): Logger {
+  return (level, msg, fields) => {
+    if (level === 'debug' && opts.debug !== true) return;
+    (level === 'info' || level === 'debug' ? stdout : stderr).write(logLine(level, msg, fields) + '\n');
+  };
 }

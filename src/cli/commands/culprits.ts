@@ -11,7 +11,7 @@ import { formatLocal } from '../../report/time.js';
 import { commonOptions, intFlag, parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
-import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, useColor } from '../report-options.js';
+import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, withBoot, useColor } from '../report-options.js';
 
 const options = { ...commonOptions, ...rangeOptions, top: { type: 'string' }, format: { type: 'string' } } as const;
 
@@ -101,7 +101,7 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
 export const command: Command = {
   name: 'culprits',
   summary: 'who ate the memory: processes and owners ranked by peak RSS, with why each belongs where',
-  help: `Usage: memrec culprits --since T [--until T] [--top N] [--format table|json|ndjson|csv]
+  help: `Usage: memrec culprits (--since T [--until T] | --boot N) [--top N] [--format table|json|ndjson|csv]
 
 One row per process (pid and start time) ranked by peak RSS: peak and when, growth, first and last
 seen, owner, whether it ran inside kubepods, the cwds seen, and a one-line explanation of its
@@ -123,9 +123,10 @@ Examples:
     const { values: v } = parse('culprits', argv, options);
     const format = formatFlag('culprits', v.format, FORMATS, 'table');
     const top = intFlag('culprits', 'top', v.top, 10, 1, 10_000);
-    const { range, zone } = rangeOf('culprits', v, io);
+    const ctx = rangeOf('culprits', v, io);
     const store = await openReadonly('culprits', v.db, io);
     try {
+      const { range, zone } = withBoot('culprits', ctx, store);
       const c = culprits(store, range, top);
       if (format === 'table') await writeAll(io.stdout, culpritsText(c, zone, io, top));
       else if (format === 'json') await writeAll(io.stdout, [jsonDocument(c)]);

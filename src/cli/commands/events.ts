@@ -10,14 +10,14 @@ import { formatLocal } from '../../report/time.js';
 import { commonOptions, parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
-import { RANGE_HELP, formatFlag, listFlag, openReadonly, rangeOf, rangeOptions, useColor } from '../report-options.js';
+import { RANGE_HELP, formatFlag, listFlag, openReadonly, rangeOf, rangeOptions, withBoot, useColor } from '../report-options.js';
 
 const options = { ...commonOptions, ...rangeOptions, type: { type: 'string' }, format: { type: 'string' } } as const;
 
 export const command: Command = {
   name: 'events',
   summary: 'burst starts and ends, OOM kills, threshold crossings, recorder starts and stops',
-  help: `Usage: memrec events --since T [--until T] [--type TYPES] [--format table|json|ndjson|csv]
+  help: `Usage: memrec events (--since T [--until T] | --boot N) [--type TYPES] [--format table|json|ndjson|csv]
 
 What the recorder saw happen, oldest first. An OOM kill says whom the kernel killed (owner,
 oom_score_adj, size) and what the largest task was: the kernel picks by oom_score_adj first.
@@ -35,9 +35,10 @@ Examples:
     const { values: v } = parse('events', argv, options);
     const format = formatFlag('events', v.format, FORMATS, 'table');
     const types: EventType[] | undefined = listFlag('events', 'type', v.type, EVENT_TYPES);
-    const { range, zone } = rangeOf('events', v, io);
+    const ctx = rangeOf('events', v, io);
     const store = await openReadonly('events', v.db, io);
     try {
+      const { range, zone } = withBoot('events', ctx, store);
       const rows = events(store, range, types);
       if (format === 'table') {
         if (rows.length === 0) {

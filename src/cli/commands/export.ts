@@ -2,9 +2,9 @@ import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { checkOutput, writeOutput, type OutputOptions } from '../../fs/write.js';
+import { checkOutput, writeOutput } from '../../fs/write.js';
 import { shownPath } from '../../fs/file-error.js';
-import { resolveDbPath } from '../../config/paths.js';
+import { reportOutput } from '../report-file.js';
 import { formatBytes } from '../../model/quantity.js';
 import { EXPORT_FORMATS, buildBundle, bundleCsv, bundleJson, bundleNdjson } from '../../report/export.js';
 import { renderHtml } from '../../report/html/report.js';
@@ -13,7 +13,7 @@ import { commonOptions, intFlag, parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
 import { version } from '../main.js';
-import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions } from '../report-options.js';
+import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, withBoot } from '../report-options.js';
 import { writeAll } from '../../report/format/output.js';
 
 const options = {
@@ -35,7 +35,7 @@ function formatOfName(file: string): (typeof EXPORT_FORMATS)[number] {
 export const command: Command = {
   name: 'export',
   summary: 'the postmortem bundle for a range: html (one offline file), json, ndjson, csv or sqlite',
-  help: `Usage: memrec export --since T [--until T] --out FILE [--format html|json|ndjson|csv|sqlite] [--force]
+  help: `Usage: memrec export (--since T [--until T] | --boot N) --out FILE [--format html|json|ndjson|csv|sqlite] [--force]
 
 The postmortem bundle for a range, in one file readable only by you (mode 0600):
   html    one self-contained page that opens offline: kubelet memory.available vs free's MemAvailable
@@ -65,20 +65,17 @@ Examples:
     const out = v.out;
     const format = formatFlag('export', v.format, EXPORT_FORMATS, formatOfName(out));
     const top = intFlag('export', 'top', v.top, 20, 1, 10_000);
-    const { range, zone } = rangeOf('export', v, io);
+    const ctx = rangeOf('export', v, io);
+    const zone = ctx.zone;
     // Refused before the database is opened: a device, FIFO, directory or link at --out, an existing file
     // without --force, or the database being read (its -wal and -shm too), however it is spelled.
-    const target: OutputOptions = {
-      label: 'memrec export: --out',
-      mode: 0o600,
-      replace: v.force === true,
-      existsHint: '; pass --force to replace it',
-      protect: [resolveDbPath(v.db, io.env, process.getuid?.() ?? 0)],
-    };
+    const target = reportOutput('export', v.force === true, v.db, io);
     checkOutput(out, target);
     // the export hands the evidence on: every page is checked first (quick_check)
     const store = await openReadonly('export', v.db, io, 'full');
+    let range = ctx.range;
     try {
+      range = withBoot('export', ctx, store).range;
       if (format === 'sqlite') {
         writeOutput(out, (tmp) => store.exportRange(range, tmp), target);
       } else {

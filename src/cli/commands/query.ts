@@ -13,7 +13,7 @@ import { formatLocal } from '../../report/time.js';
 import { commonOptions, intFlag, parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
-import { RANGE_HELP, formatFlag, listFlag, openReadonly, rangeOf, rangeOptions, useColor } from '../report-options.js';
+import { RANGE_HELP, formatFlag, listFlag, openReadonly, rangeOf, rangeOptions, withBoot, useColor } from '../report-options.js';
 
 const OWNER_KINDS: readonly OwnerKind[] = ['pod', 'service', 'user', 'kernel', 'other'];
 const SNAPSHOT_KINDS: readonly SnapshotKind[] = ['scheduled', 'burst', 'manual', 'oom'];
@@ -60,7 +60,7 @@ function tableColumns(zone: string, showPeak: boolean): TableColumn<ProcessRow>[
 export const command: Command = {
   name: 'query',
   summary: 'the recorded processes in a time range (who was big, when, in which cgroup)',
-  help: `Usage: memrec query --since T [--until T] [options]
+  help: `Usage: memrec query (--since T [--until T] | --boot N) [options]
 
 The recorded process samples in the range, newest last: each snapshot's processes, largest first.
 
@@ -99,9 +99,10 @@ Examples:
     const kinds = listFlag('query', 'kind', v.kind, SNAPSHOT_KINDS);
     if (kinds !== undefined) q.kinds = kinds;
     if (v['outside-pods']) q.outsidePods = true;
-    const { range, zone } = rangeOf('query', v, io);
+    const ctx = rangeOf('query', v, io);
     const store = await openReadonly('query', v.db, io);
     try {
+      const { range, zone } = withBoot('query', ctx, store);
       const rows = queryProcessRows(store, range, q);
       if (format === 'table') {
         if (rows.length === 0) {

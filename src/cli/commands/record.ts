@@ -77,7 +77,8 @@ Examples:
       throw new UsageError(`memrec record: ${debuggerCause}; the recorder runs as root and never runs with a debugger (remove the flag)`);
     }
     const cfg = loadConfig({ command: 'record', flags: values, env: io.env, uid: process.getuid?.() ?? 0 });
-    const log = streamLogger(io.stdout, io.stderr);
+    // --debug also logs every stored snapshot (its id once the transaction is committed)
+    const log = streamLogger(io.stdout, io.stderr, { debug: values.debug === true });
     if (process.getuid?.() === 0) {
       const r = setOwnOomScoreAdj(cfg.values.oomScoreAdj);
       if (!r.ok) log('warn', 'cannot lower own oom_score_adj', { wanted: cfg.values.oomScoreAdj, error: r.error, current: r.value });

@@ -6,14 +6,14 @@ import { renderChart, timeline, TIMELINE_FIELDS } from '../../report/timeline.js
 import { commonOptions, intFlag, parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
-import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions } from '../report-options.js';
+import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, withBoot } from '../report-options.js';
 
 const options = { ...commonOptions, ...rangeOptions, format: { type: 'string' }, height: { type: 'string' } } as const;
 
 export const command: Command = {
   name: 'timeline',
   summary: "memory.available (the kubelet's view) and free's MemAvailable over time, against the thresholds",
-  help: `Usage: memrec timeline --since T [--until T] [--format chart|csv|json]
+  help: `Usage: memrec timeline (--since T [--until T] | --boot N) [--format chart|csv|json]
 
 The kubelet's memory.available and free's MemAvailable over time against the hard and soft eviction
 thresholds, with burst periods and OOM kills marked, the kills then listed one line each. The chart fits
@@ -32,9 +32,10 @@ Examples:
     const { values: v } = parse('timeline', argv, options);
     const format = formatFlag('timeline', v.format, ['chart', 'csv', 'json'] as const, 'chart');
     const height = intFlag('timeline', 'height', v.height, 16, 4, 200);
-    const { range, zone } = rangeOf('timeline', v, io);
+    const ctx = rangeOf('timeline', v, io);
     const store = await openReadonly('timeline', v.db, io);
     try {
+      const { range, zone } = withBoot('timeline', ctx, store);
       const t = timeline(store, range);
       if (format === 'json') await writeAll(io.stdout, [jsonDocument(t)]);
       else if (format === 'csv') await writeAll(io.stdout, csvLines(TIMELINE_FIELDS, t.points as unknown as Record<string, unknown>[]));
