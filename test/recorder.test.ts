@@ -186,6 +186,10 @@ test('kill -9 in the middle of a burst, 10 times: integrity ok, every committed 
     const life = s.events(ALL, ['recorder_start', 'recorder_stop']);
     assert.equal(life.filter((e) => e.type === 'recorder_start').length, 11);
     assert.equal(life[life.length - 1]?.type, 'recorder_stop', 'the clean stop was recorded');
+    // each kill was told at the next start, with the last snapshot before it
+    const ends = s.events(ALL, ['unclean_stop', 'reboot']);
+    assert.deepEqual(ends.map((e) => e.type), Array.from({ length: 10 }, () => 'unclean_stop'));
+    for (const e of ends) if (e.type === 'unclean_stop') assert.ok(e.details.lastSnapshotAt !== null && Date.parse(e.details.lastSnapshotAt) < e.at && e.details.gapMs >= 0);
   });
 });
 

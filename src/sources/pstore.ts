@@ -26,7 +26,7 @@ function readRegular(file: string): { text: string; mtimeMs: number } | null {
       if (n === 0) break;
       len += n;
     }
-    return { text: buf.toString('utf8', 0, len), mtimeMs: st.mtimeMs };
+    return { text: buf.toString('utf8', 0, len), mtimeMs: Math.round(st.mtimeMs) }; // ms with a fraction; times are whole ms
   } catch {
     return null;
   } finally {

@@ -618,7 +618,11 @@ export class SnapshotReader {
       const [first, last, n] = ev.get(b) as [number, number, number];
       add(b, first, last, 0, n);
     }
-    return [...spans.values()].sort((x, y) => x.firstAt - y.firstAt || x.lastAt - y.lastAt);
+    const sorted = [...spans.values()].sort((x, y) => x.firstAt - y.firstAt || x.lastAt - y.lastAt);
+    // a boot ends before the next one begins: a record dated later (a pstore file with a wrong time, a clock
+    // stepped back) must not pull the next boot's rows into this one's range
+    for (let i = 0; i + 1 < sorted.length; i++) sorted[i]!.lastAt = Math.max(sorted[i]!.firstAt, Math.min(sorted[i]!.lastAt, sorted[i + 1]!.firstAt - 1));
+    return sorted;
   }
 
   /** The latest snapshot's time and boot, or null when there is none. */

@@ -13,6 +13,7 @@ import { events, formatGap, type EventRow } from '../../report/events.js';
 import { buildBundle } from '../../report/export.js';
 import { writeAll } from '../../report/format/output.js';
 import { renderTable, truncate, type TableColumn } from '../../report/format/table.js';
+import { wrapWords } from '../../report/format/wrap.js';
 import { cleanText } from '../../report/format/text.js';
 import { renderHtml } from '../../report/html/report.js';
 import { bootEnd, lastUncleanEnd, type RecordingEnd } from '../../report/postmortem.js';
@@ -116,8 +117,8 @@ Examples:
       const window: TimeRange = { since: end.endAt - windowMs, until: end.endAt };
       const at = (t: number): string => formatLocal(t, zone);
       const out: string[] = [
-        `Postmortem ${at(window.since)} → ${at(window.until)} (${zone}), the last ${formatDuration(windowMs)} of the recording\n`,
-        `${cleanText(endLine(end, zone))}\n`,
+        ...wrapWords(`Postmortem ${at(window.since)} → ${at(window.until)} (${zone}), the last ${formatDuration(windowMs)} of the recording`, io.columns, '  '),
+        ...wrapWords(endLine(end, zone), io.columns),
       ];
       // what the kernel said: pstore records of that boot (written after the last snapshot), and the OOM kills
       const kernel = events(store, { since: end.boot?.firstAt ?? window.since, until: Math.max(end.boot?.lastAt ?? window.until, window.until) }, ['pstore']).filter(
@@ -136,7 +137,7 @@ Examples:
         if (kernel.length === 0) out.push('none stored: the node has no pstore, or it held no OOM or panic lines of this boot\n');
         const cut = (s: string): string => (io.columns === undefined ? s : truncate(s, io.columns));
         for (const e of kernel) {
-          out.push(...renderTable(eventCols, [e], opts).slice(1));
+          out.push(...wrapWords(e.summary, io.columns, '    ', `${at(Date.parse(e.at))}  `));
           const d = e.details as { lines?: string[] };
           for (const l of (d.lines ?? []).slice(-12)) out.push(`${cut(`    ${cleanText(l)}`)}\n`);
         }
