@@ -2,7 +2,9 @@
 // `ps -eo pid,ppid,uid,rss,vsz,cgroup,args` over the same N idle processes, medians of several runs.
 // memrec is measured in a fresh node process (process.cpuUsage around each collect, after warm-up),
 // so the bench's own 1000 ChildProcess objects don't weigh on its heap; ps through bash's `times`
-// (user+sys of its children, ms resolution); the two alternate, run by run. Standalone: node dist/bench/collector.js [--procs N]
+// (user+sys of its children, ms resolution); the two alternate, run by run. --baseline DIR measures another
+// build's collector (DIR/dist) too, alternately with this one, so a change is compared under the same load.
+// Standalone: node dist/bench/collector.js [--procs N] [--baseline DIR]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,6 +43,8 @@ export interface CollectorBench {
    * 0 where memory cgroups cannot be made (not root, no v1 memory hierarchy).
    */
   pods: number;
+  /** the same collect by another memrec build (--baseline DIR), measured in the same runs; null without one */
+  baseline: { dir: string; memrecMs: number; ratio: number } | null;
 }
 
 const V1_MEMORY = '/sys/fs/cgroup/memory';
@@ -149,9 +153,9 @@ export function psCpuMs(runs = 7): number {
  * The in-process measurement, in its own node process: one collect per `collect` line on stdin, its CPU ms
  * on stdout, so the parent can alternate memrec and ps and both meet the same machine load.
  */
-const MEASURE = (top: number, hostRoot: string | null): string => `
-  import { Collector } from ${JSON.stringify(pathToFileURL(path.resolve(here, '../src/sources/collector.js')).href)};
-  import { resolveRoots } from ${JSON.stringify(pathToFileURL(path.resolve(here, '../src/sources/roots.js')).href)};
+const MEASURE = (top: number, hostRoot: string | null, dist: string): string => `
+  import { Collector } from ${JSON.stringify(pathToFileURL(path.join(dist, 'src/sources/collector.js')).href)};
+  import { resolveRoots } from ${JSON.stringify(pathToFileURL(path.join(dist, 'src/sources/roots.js')).href)};
   import { readFileSync } from 'node:fs';
   import { createInterface } from 'node:readline';
   const c = new Collector({ roots: resolveRoots(${hostRoot === null ? '{}' : `{ hostRoot: ${JSON.stringify(hostRoot)}, procRoot: '/proc', sysRoot: '/sys' }`}), top: ${top} });
@@ -169,8 +173,8 @@ const MEASURE = (top: number, hostRoot: string | null): string => `
 `;
 
 /** A line-protocol conversation with the measuring process. */
-function measurer(top: number, hostRoot: string | null): { ask(cmd: string): Promise<string>; child: ChildProcess } {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', MEASURE(top, hostRoot)], { stdio: ['pipe', 'pipe', 'inherit'] });
+function measurer(top: number, hostRoot: string | null, dist = path.resolve(here, '..')): { ask(cmd: string): Promise<string>; child: ChildProcess } {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', MEASURE(top, hostRoot, dist)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const waiting: Array<{ resolve: (l: string) => void; reject: (e: Error) => void }> = [];
   lines.on('line', (l) => waiting.shift()?.resolve(l));
@@ -188,7 +192,7 @@ function measurer(top: number, hostRoot: string | null): { ask(cmd: string): Pro
   };
 }
 
-export async function benchCollector(o: { procs?: number; runs?: number; top?: number; pods?: number } = {}): Promise<CollectorBench> {
+export async function benchCollector(o: { procs?: number; runs?: number; top?: number; pods?: number; baseline?: string } = {}): Promise<CollectorBench> {
   const n = o.procs ?? 1000;
   const runs = o.runs ?? 15;
   const top = o.top ?? 30;
@@ -209,19 +213,26 @@ export async function benchCollector(o: { procs?: number; runs?: number; top?: n
     await new Promise((r) => setTimeout(r, 6000));
     const m = measurer(top, pods?.hostRoot ?? null);
     kids.push(m.child);
-    const collect = async (): Promise<{ ms: number; seen: number }> => JSON.parse(await m.ask('collect')) as { ms: number; seen: number };
+    const base = o.baseline === undefined ? null : measurer(top, pods?.hostRoot ?? null, path.resolve(o.baseline, 'dist'));
+    if (base !== null) kids.push(base.child);
+    type Collect = { ms: number; seen: number };
+    const collect = async (x = m): Promise<Collect> => JSON.parse(await x.ask('collect')) as Collect;
     const cold = await collect();
     for (let i = 0; i < 3; i++) await collect(); // warm-up: caches filled, JIT done
+    if (base !== null) for (let i = 0; i < 4; i++) await collect(base);
     childCpuMs(['ps', ...PS_ARGS].join(' ')); // the first ps pays for its own cold start
     const memrec: number[] = [];
+    const baseMs: number[] = [];
     const psMs: number[] = [];
     let seen = 0;
     for (let i = 0; i < runs; i++) {
       const c = await collect();
       memrec.push(c.ms);
       seen = c.seen;
+      if (base !== null) baseMs.push((await collect(base)).ms);
       psMs.push(childCpuMs(['ps', ...PS_ARGS].join(' ')));
     }
+    if (base !== null) await base.ask('end');
     const r = { ...(JSON.parse(await m.ask('end')) as { rssKb: number; anonKb: number; heap: number }), cold: cold.ms, ms: memrec, seen };
     const psLines = spawnSync('ps', PS_ARGS, { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout.trim().split('\n').length - 1;
 
@@ -246,6 +257,7 @@ export async function benchCollector(o: { procs?: number; runs?: number; top?: n
       rssAnonMiB: round(r.anonKb / 1024),
       heapUsedMiB: round(r.heap / 1048576),
       pods: pods === null ? 0 : podCount,
+      baseline: o.baseline === undefined ? null : { dir: o.baseline, memrecMs: round(median(baseMs)), ratio: round(median(baseMs) / ps, 2) },
     };
   } finally {
     killAll(kids);
@@ -261,15 +273,20 @@ export function formatCollectorBench(b: CollectorBench): string {
     `  memrec snapshot (Collector.collect, top ${b.top}, warm): ${b.memrecMs} ms CPU   (first collect, cold caches: ${b.memrecColdMs} ms)`,
     `  ps ${PS_ARGS.join(' ')}: ${b.psMs} ms CPU`,
     `  ratio memrec/ps: ${b.ratio} (target <= 0.5)`,
+    ...(b.baseline === null ? [] : [`  baseline ${b.baseline.dir} in the same runs: ${b.baseline.memrecMs} ms CPU, ratio ${b.baseline.ratio}`]),
     `  memrec snapshot --json --no-store as a new process (node start included): ${b.cliMs} ms CPU`,
     `  memrec after collecting: RSS ${b.rssMiB} MiB, private (RssAnon) ${b.rssAnonMiB} MiB, heap used ${b.heapUsedMiB} MiB`,
   ].join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const i = process.argv.indexOf('--procs');
-  const procs = i > 0 ? Number(process.argv[i + 1]) : undefined;
-  const r = await benchCollector(procs === undefined ? {} : { procs });
+  const arg = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const procs = arg('--procs');
+  const baseline = arg('--baseline');
+  const r = await benchCollector({ ...(procs === undefined ? {} : { procs: Number(procs) }), ...(baseline === undefined ? {} : { baseline }) });
   console.log(formatCollectorBench(r));
   console.log(JSON.stringify(r));
 }

@@ -75,7 +75,7 @@ test('the installed memrec answers --version and --help', () => {
   assert.doesNotMatch(h.stdout, /\(unavailable\)/);
 });
 
-const commands = ['memory', 'snapshot', 'record', 'status', 'config', 'query', 'culprits', 'timeline', 'events', 'export', 'install-service', 'uninstall-service'];
+const commands = ['memory', 'snapshot', 'record', 'status', 'config', 'query', 'culprits', 'timeline', 'events', 'export', 'postmortem', 'install-service', 'uninstall-service'];
 
 test('every command of the installed memrec shows usage and at least one example', async (t) => {
   const listed = memrec(['--help']).stdout;

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { Store } from '../src/store/store.js';
 import type { PreviousEndDetails, PstoreDetails } from '../src/model/types.js';
 import { fixture } from './helpers/paths.js';
-import { RecorderProcess } from './helpers/recorder.js';
+import { RecorderProcess, withStore } from './helpers/recorder.js';
 import { runMain } from './helpers/run.js';
 
 const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };
@@ -40,14 +40,6 @@ function recorder(db: string, tree: string, extra: string[] = []): RecorderProce
   return new RecorderProcess(['--db', db, '--host-root', tree, '--kmsg', '/dev/null', '--config', emptyConfig, '--debug', ...extra]);
 }
 
-function withStore<T>(db: string, fn: (s: Store) => T): T {
-  const s = Store.open(db, { readonly: true });
-  try {
-    return fn(s);
-  } finally {
-    s.close();
-  }
-}
 
 /** Start, wait for a stored snapshot, end it with `signal`. */
 async function run(db: string, tree: string, signal: NodeJS.Signals): Promise<RecorderProcess> {

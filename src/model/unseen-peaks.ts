@@ -47,7 +47,14 @@ export class UnseenPeaks {
       const seen = Math.max(p.usage, usage);
       if (isUnseenSpike(peak, seen) && (this.largest === null || peak > this.largest.peakBytes)) this.largest = { peakBytes: peak, after: p.at, before: at, seenBytes: seen };
     }
-    this.prev = { at, cgroup, usage, peak };
+    if (p === null) this.prev = { at, cgroup, usage, peak };
+    else {
+      // a day of snapshots passes through here once per owner: no object each
+      p.at = at;
+      p.cgroup = cgroup;
+      p.usage = usage;
+      p.peak = peak;
+    }
     this.cgroup = cgroup;
     this.limitBytes = limit;
   }

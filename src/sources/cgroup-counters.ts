@@ -6,7 +6,8 @@ import { closeSync, constants, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { ParseError } from '../errors.js';
 import type { CgroupMode, OwnerCgroupCounters } from '../model/types.js';
-import { memoryCgroupDir } from './memory-cgroup.js';
+// memory.events and memory.oom_control are `key value` lines like memory.stat
+import { memoryCgroupDir, parseMemoryStat } from './memory-cgroup.js';
 import type { Roots } from './roots.js';
 
 // v1 prints "unlimited" as PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB pages)
@@ -15,20 +16,6 @@ const V1_UNLIMITED_FROM = 2 ** 62;
 const LIMIT_TTL_MS = 60_000;
 /** Every counter file is a line or a few; a larger file is not one. */
 const MAX_FILE_BYTES = 4096;
-
-/** `key value` lines (memory.events, memory.oom_control). */
-export function parseKeyedCounters(text: string, file: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    const m = /^(\w+) (\d+)$/.exec(line);
-    if (!m) throw new ParseError(`${file}: line ${i + 1}`, 'expected "<key> <number>"', line);
-    out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
 
 /** A byte count, or null for v2's `max` (no limit). */
 export function parseCgroupBytes(text: string, file: string): number | null {
@@ -51,10 +38,22 @@ interface Limits {
   until: number;
 }
 
+/** A cgroup's counter files, joined once: the reads run every snapshot, for every owner. */
+interface Files {
+  usage: string;
+  peak: string;
+  limit: string;
+  high: string;
+  /** v2 memory.events, v1 memory.oom_control */
+  events: string;
+  failcnt: string;
+}
+
 /** Reads owner cgroups' counters with one reused buffer; keeps each cgroup's limits for a minute. */
 export class CgroupCounterReader {
   private readonly buf = Buffer.allocUnsafe(MAX_FILE_BYTES);
   private limits = new Map<string, Limits>();
+  private files = new Map<string, Files | null>();
   private seen = new Set<string>();
   /** malformed files met since the last take: one line each */
   private problems: string[] = [];
@@ -74,6 +73,7 @@ export class CgroupCounterReader {
   /** Forget limits of cgroups not read since the last call (they went away), so the cache stays the node's size. */
   endCollect(): void {
     for (const k of this.limits.keys()) if (!this.seen.has(k)) this.limits.delete(k);
+    for (const k of this.files.keys()) if (!this.seen.has(k)) this.files.delete(k);
     this.seen = new Set();
   }
 
@@ -104,8 +104,7 @@ export class CgroupCounterReader {
   }
 
   /** A file parsed; null when absent or malformed (a malformed one is a warning naming it and its line). */
-  private value<T>(dir: string, name: string, parse: (text: string, file: string) => T): T | null {
-    const file = path.join(dir, name);
+  private value<T>(file: string, parse: (text: string, file: string) => T): T | null {
     const text = this.read(file);
     if (text === null) return null;
     try {
@@ -117,37 +116,51 @@ export class CgroupCounterReader {
     }
   }
 
+  /** The counter files of a cgroup, or null for a path outside this hierarchy (`..` from another cgroup namespace). */
+  private filesOf(cgroupPath: string): Files | null {
+    let f = this.files.get(cgroupPath);
+    if (f !== undefined) return f;
+    try {
+      const dir = memoryCgroupDir(this.roots, this.mode, cgroupPath);
+      const at = (name: string): string => path.join(dir, name);
+      f =
+        this.mode === 'v2'
+          ? { usage: at('memory.current'), peak: at('memory.peak'), limit: at('memory.max'), high: at('memory.high'), events: at('memory.events'), failcnt: '' }
+          : { usage: at('memory.usage_in_bytes'), peak: at('memory.max_usage_in_bytes'), limit: at('memory.limit_in_bytes'), high: '', events: at('memory.oom_control'), failcnt: at('memory.failcnt') };
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      f = null;
+    }
+    this.files.set(cgroupPath, f);
+    return f;
+  }
+
   /**
    * The counters of the memory cgroup at `cgroupPath` (as /proc/<pid>/cgroup shows it), or null when the
    * cgroup does not exist (it went away, or the path is not in this hierarchy).
    */
   counters(cgroupPath: string, now: number): OwnerCgroupCounters | null {
-    let dir: string;
-    try {
-      dir = memoryCgroupDir(this.roots, this.mode, cgroupPath);
-    } catch (err) {
-      if (err instanceof ParseError) return null; // `..` in a path from another cgroup namespace
-      throw err;
-    }
+    const f = this.filesOf(cgroupPath);
+    this.seen.add(cgroupPath);
+    if (f === null) return null;
     const v2 = this.mode === 'v2';
-    const usageBytes = this.value(dir, v2 ? 'memory.current' : 'memory.usage_in_bytes', parseCount);
+    const usageBytes = this.value(f.usage, parseCount);
     // the usage file is in every memory cgroup but the v2 root: without it there is no such cgroup here
     if (usageBytes === null) return null;
-    this.seen.add(cgroupPath);
     let limits = this.limits.get(cgroupPath);
     if (limits === undefined || limits.until <= now || limits.until > now + LIMIT_TTL_MS) {
       limits = {
-        limitBytes: this.value(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes', parseCgroupBytes),
-        highBytes: v2 ? this.value(dir, 'memory.high', parseCgroupBytes) : null,
+        limitBytes: this.value(f.limit, parseCgroupBytes),
+        highBytes: v2 ? this.value(f.high, parseCgroupBytes) : null,
         until: now + LIMIT_TTL_MS,
       };
       this.limits.set(cgroupPath, limits);
     }
     let c: Omit<OwnerCgroupCounters, 'path' | 'usageBytes' | 'limitBytes' | 'highBytes'>;
     if (v2) {
-      const ev = this.value(dir, 'memory.events', parseKeyedCounters);
+      const ev = this.value(f.events, parseMemoryStat);
       c = {
-        peakBytes: this.value(dir, 'memory.peak', parseCount),
+        peakBytes: this.value(f.peak, parseCount),
         failcnt: null,
         oomKills: ev?.['oom_kill'] ?? null,
         highEvents: ev?.['high'] ?? null,
@@ -155,10 +168,10 @@ export class CgroupCounterReader {
         oomEvents: ev?.['oom'] ?? null,
       };
     } else {
-      const oom = this.value(dir, 'memory.oom_control', parseKeyedCounters);
+      const oom = this.value(f.events, parseMemoryStat);
       c = {
-        peakBytes: this.value(dir, 'memory.max_usage_in_bytes', parseCount),
-        failcnt: this.value(dir, 'memory.failcnt', parseCount),
+        peakBytes: this.value(f.peak, parseCount),
+        failcnt: this.value(f.failcnt, parseCount),
         oomKills: oom?.['oom_kill'] ?? null,
         highEvents: null,
         maxEvents: null,

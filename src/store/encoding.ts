@@ -46,6 +46,17 @@ export class VarintWriter {
     this.optUint(bytes === null ? null : this.sizeCode(bytes, what), what);
   }
 
+  /** A difference of two sizes (a peak over the current value: small, and usually >= 0): its size code, then its sign. */
+  signedSize(bytes: number, what: string): void {
+    this.uint(this.sizeCode(Math.abs(bytes), what) * 2 + (bytes < 0 ? 1 : 0), what);
+  }
+
+  /** null as 0, a difference d as its signed code + 1: one varint. */
+  optSignedSize(bytes: number | null, what: string): void {
+    if (bytes === null) this.uint(0, what);
+    else this.uint(this.sizeCode(Math.abs(bytes), what) * 2 + (bytes < 0 ? 1 : 0) + 1, what);
+  }
+
   text(s: string, what: string): void {
     const b = Buffer.from(s, 'utf8');
     this.uint(b.length, what);
@@ -97,6 +108,15 @@ export class VarintReader {
     return v === null ? null : this.fromSizeCode(v);
   }
 
+  signedSize(): number {
+    return signedSizeFromCode(this.uint());
+  }
+
+  optSignedSize(): number | null {
+    const v = this.uint();
+    return v === 0 ? null : signedSizeFromCode(v - 1);
+  }
+
   text(): string {
     const n = this.uint();
     // process states are one ASCII letter: no decoder call per sample
@@ -117,6 +137,12 @@ export class VarintReader {
 /** Stored size code (see VarintWriter.size) to bytes. */
 export function sizeFromCode(v: number): number {
   return v % 2 === 0 ? (v / 2) * 1024 : (v - 1) / 2;
+}
+
+/** Stored signed size code (see VarintWriter.signedSize) to bytes. */
+export function signedSizeFromCode(v: number): number {
+  const bytes = sizeFromCode(Math.floor(v / 2));
+  return v % 2 === 1 ? -bytes : bytes;
 }
 
 /**

@@ -1,13 +1,13 @@
 // Per-owner aggregates of one snapshot, packed into one blob: always read whole, and a table row per
 // owner per snapshot would be most of the database (~20 bytes a row against ~6 packed).
 // Layout: format byte, then per aggregate: owner id, process count, rss, swap (varints, sizes in KiB codes);
-// since format 2 also the owner cgroup's counters: a presence mask, then the fields whose bit is set, in
-// bit order (cgroup path string id, usage, peak, limit, high, failcnt, oom kills, high/max/oom events).
-// A mask keeps an owner without a cgroup (kernel threads) at one byte and a null apart from a 0.
+// since format 2 also the owner cgroup's counters: a presence mask, then the cgroup path's string id, usage,
+// peak (as its difference to usage), limit, high, and the counts unless all are 0. The mask keeps an owner
+// without a cgroup (kernel threads) at one byte, a null apart from a 0, and a v1 owner's counters at ~9 bytes.
 // Format 1 blobs (memrec before cgroup counters) are still read; their counters are null.
 import { MemrecError } from '../errors.js';
 import type { OwnerCgroupCounters } from '../model/types.js';
-import { checkFormat, scanUvarint, sizeFromCode, VarintReader, VarintWriter, type ScanCursor } from './encoding.js';
+import { checkFormat, scanUvarint, signedSizeFromCode, sizeFromCode, VarintReader, VarintWriter, type ScanCursor } from './encoding.js';
 
 /** The layout written; OWNER_PACK_FORMATS are those read. */
 export const OWNER_PACK_FORMAT = 2;
@@ -24,19 +24,27 @@ export interface PackedAggregate {
   cgroup: PackedCounters | null;
 }
 
-type CounterField = Exclude<keyof PackedCounters, 'pathId'>;
-/** Mask bit 0 is the path; bits 1.. are these, in this order. Sizes are stored as size codes, counts exactly. */
-const FIELDS: readonly { key: CounterField; size: boolean }[] = [
-  { key: 'usageBytes', size: true },
-  { key: 'peakBytes', size: true },
-  { key: 'limitBytes', size: true },
-  { key: 'highBytes', size: true },
-  { key: 'failcnt', size: false },
-  { key: 'oomKills', size: false },
-  { key: 'highEvents', size: false },
-  { key: 'maxEvents', size: false },
-  { key: 'oomEvents', size: false },
-];
+// Mask bits. The order keeps a v1 owner's usual mask (path, usage, peak, limit, failcnt, oom kills, zeros) in one
+// byte. ZEROS: every known count (failcnt, oom kills, the three events) is 0 and none is written, the usual case.
+const PATH = 1;
+const USAGE = 2;
+const PEAK = 4;
+const LIMIT = 8;
+const FAILCNT = 16;
+const OOM_KILLS = 32;
+const ZEROS = 64;
+const HIGH = 128;
+const HIGH_EVENTS = 256;
+const MAX_EVENTS = 512;
+const OOM_EVENTS = 1024;
+
+const COUNTS = [
+  ['failcnt', FAILCNT],
+  ['oomKills', OOM_KILLS],
+  ['highEvents', HIGH_EVENTS],
+  ['maxEvents', MAX_EVENTS],
+  ['oomEvents', OOM_EVENTS],
+] as const;
 
 export function packAggregates(aggs: readonly PackedAggregate[], what: string): Buffer {
   const w = new VarintWriter();
@@ -51,18 +59,30 @@ export function packAggregates(aggs: readonly PackedAggregate[], what: string): 
       w.uint(0, `${what} cgroup mask`);
       continue;
     }
-    let mask = 1;
-    FIELDS.forEach((f, i) => {
-      if (c[f.key] !== null) mask += 2 ** (i + 1);
-    });
+    let mask = PATH;
+    if (c.usageBytes !== null) mask |= USAGE;
+    if (c.peakBytes !== null) mask |= PEAK;
+    if (c.limitBytes !== null) mask |= LIMIT;
+    if (c.highBytes !== null) mask |= HIGH;
+    let allZero = true;
+    for (const [k, bit] of COUNTS) {
+      const v = c[k];
+      if (v === null) continue;
+      mask |= bit;
+      if (v !== 0) allZero = false;
+    }
+    if (allZero && (mask & (FAILCNT | OOM_KILLS | HIGH_EVENTS | MAX_EVENTS | OOM_EVENTS)) !== 0) mask |= ZEROS;
     w.uint(mask, `${what} cgroup mask`);
     w.uint(c.pathId, `${what} cgroup path id`);
-    for (const f of FIELDS) {
-      const v = c[f.key];
-      if (v === null) continue;
-      if (f.size) w.size(v, `${what} cgroup ${f.key}`);
-      else w.uint(v, `${what} cgroup ${f.key}`);
+    if (c.usageBytes !== null) w.size(c.usageBytes, `${what} cgroup usageBytes`);
+    // a peak is written as its difference to the usage (small for a steady cgroup), or whole without a usage
+    if (c.peakBytes !== null) {
+      if (c.usageBytes !== null) w.signedSize(c.peakBytes - c.usageBytes, `${what} cgroup peakBytes`);
+      else w.size(c.peakBytes, `${what} cgroup peakBytes`);
     }
+    if (c.limitBytes !== null) w.size(c.limitBytes, `${what} cgroup limitBytes`);
+    if (c.highBytes !== null) w.size(c.highBytes, `${what} cgroup highBytes`);
+    if (!allZero) for (const [k, bit] of COUNTS) if ((mask & bit) !== 0) w.uint(c[k]!, `${what} cgroup ${k}`);
   }
   return w.result();
 }
@@ -70,12 +90,20 @@ export function packAggregates(aggs: readonly PackedAggregate[], what: string): 
 function readCounters(r: VarintReader): PackedCounters | null {
   const mask = r.uint();
   if (mask === 0) return null;
-  if (mask % 2 === 0) throw new MemrecError('an owner aggregate blob has cgroup counters without a path (corrupt database?)');
-  const c: PackedCounters = { pathId: r.uint(), usageBytes: null, peakBytes: null, limitBytes: null, highBytes: null, failcnt: null, oomKills: null, highEvents: null, maxEvents: null, oomEvents: null };
-  FIELDS.forEach((f, i) => {
-    if (Math.floor(mask / 2 ** (i + 1)) % 2 === 1) c[f.key] = f.size ? r.size() : r.uint();
-  });
-  return c;
+  if ((mask & PATH) === 0) throw new MemrecError('an owner aggregate blob has cgroup counters without a path (corrupt database?)');
+  const pathId = r.uint();
+  const usageBytes = (mask & USAGE) !== 0 ? r.size() : null;
+  const peakBytes = (mask & PEAK) === 0 ? null : usageBytes !== null ? usageBytes + r.signedSize() : r.size();
+  const limitBytes = (mask & LIMIT) !== 0 ? r.size() : null;
+  const highBytes = (mask & HIGH) !== 0 ? r.size() : null;
+  // the counts: 0 when ZEROS says all known ones are, else written in bit order
+  const z = (mask & ZEROS) !== 0;
+  const failcnt = (mask & FAILCNT) === 0 ? null : z ? 0 : r.uint();
+  const oomKills = (mask & OOM_KILLS) === 0 ? null : z ? 0 : r.uint();
+  const highEvents = (mask & HIGH_EVENTS) === 0 ? null : z ? 0 : r.uint();
+  const maxEvents = (mask & MAX_EVENTS) === 0 ? null : z ? 0 : r.uint();
+  const oomEvents = (mask & OOM_EVENTS) === 0 ? null : z ? 0 : r.uint();
+  return { pathId, usageBytes, peakBytes, limitBytes, highBytes, failcnt, oomKills, highEvents, maxEvents, oomEvents };
 }
 
 export function unpackAggregates(buf: Buffer): PackedAggregate[] {
@@ -126,14 +154,11 @@ export function scanAggregates(buf: Buffer, ownerIds: number[], counts: number[]
       const mask = scanUvarint(buf, cur);
       if (mask !== 0) {
         pathId = scanUvarint(buf, cur);
-        // bits 1-3 are usage, peak, limit (sizes); the rest are only skipped
-        for (let bit = 1, m = Math.floor(mask / 2); m > 0; bit++, m = Math.floor(m / 2)) {
-          if (m % 2 === 0) continue;
-          const v = scanUvarint(buf, cur);
-          if (bit === 1) usage = sizeFromCode(v);
-          else if (bit === 2) peak = sizeFromCode(v);
-          else if (bit === 3) limit = sizeFromCode(v);
-        }
+        if ((mask & USAGE) !== 0) usage = sizeFromCode(scanUvarint(buf, cur));
+        if ((mask & PEAK) !== 0) peak = usage >= 0 ? usage + signedSizeFromCode(scanUvarint(buf, cur)) : sizeFromCode(scanUvarint(buf, cur));
+        if ((mask & LIMIT) !== 0) limit = sizeFromCode(scanUvarint(buf, cur));
+        if ((mask & HIGH) !== 0) scanUvarint(buf, cur);
+        if ((mask & ZEROS) === 0) for (const [, bit] of COUNTS) if ((mask & bit) !== 0) scanUvarint(buf, cur);
       }
     }
     if (counters !== undefined) {
@@ -146,13 +171,10 @@ export function scanAggregates(buf: Buffer, ownerIds: number[], counts: number[]
   if (cur.pos > end) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
 }
 
-/** Owner ids and cgroup path string ids, for collecting unreferenced owners and strings. */
+/** Owner ids and cgroup path string ids, for collecting unreferenced owners and strings (a cursor scan: retention reads every blob). */
 export function packedOwnerRefs(buf: Buffer): { ownerIds: number[]; stringIds: number[] } {
   const ownerIds: number[] = [];
-  const stringIds: number[] = [];
-  for (const a of unpackAggregates(buf)) {
-    ownerIds.push(a.ownerId);
-    if (a.cgroup !== null) stringIds.push(a.cgroup.pathId);
-  }
-  return { ownerIds, stringIds };
+  const sc: ScannedCounters = { pathIds: [], usage: [], peak: [], limit: [] };
+  scanAggregates(buf, ownerIds, [], [], [], sc);
+  return { ownerIds, stringIds: sc.pathIds.filter((id) => id >= 0) };
 }

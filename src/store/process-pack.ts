@@ -1,8 +1,8 @@
 // The kept processes of one snapshot, packed into one blob in the collector's order. The attributes
 // that rarely change live in `procs` and are referenced by id; what changes every sample is here.
 // Layout: format byte, then per process: proc id, state, rss, rss anon?, rss file?, rss shmem?, swap?,
-// vsize, cpu ticks, cpuPercent × 100?, threads, and since format 2 peak rss? (VmHWM) (varints; ? = nullable,
-// 0 meaning null). Format 1 blobs (memrec before peak RSS) are still read; their peak RSS is null.
+// vsize, cpu ticks, cpuPercent × 100?, threads, and since format 2 the peak rss (VmHWM) as its signed difference
+// to rss, mostly 0 or small: a byte instead of three (varints; ? = nullable, 0 meaning null). Format 1 blobs (memrec before peak RSS) are still read; their peak RSS is null.
 import { MemrecError } from '../errors.js';
 import type { ProcessSample } from '../model/types.js';
 import { checkFormat, scanUvarint, sizeFromCode, VarintReader, VarintWriter, type ScanCursor } from './encoding.js';
@@ -32,7 +32,7 @@ export function packSamples(samples: readonly PackedSample[], what: (field: stri
     w.uint(s.cpuTicks, what('cpuTicks', i));
     w.optUint(s.cpuPercent === null ? null : Math.round(s.cpuPercent * 100), what('cpuPercent', i));
     w.uint(s.threads, what('threads', i));
-    w.optSize(s.peakRssBytes, what('peakRssBytes', i));
+    w.optSignedSize(s.peakRssBytes === null ? null : s.peakRssBytes - s.rssBytes, what('peakRssBytes', i));
   }
   return w.result();
 }
@@ -53,7 +53,8 @@ export function unpackSamples(buf: Buffer): PackedSample[] {
     const cpuTicks = r.uint();
     const pct = r.optUint();
     const threads = r.uint();
-    const peakRssBytes = format >= 2 ? r.optSize() : null;
+    const peakDelta = format >= 2 ? r.optSignedSize() : null;
+    const peakRssBytes = peakDelta === null ? null : rssBytes + peakDelta;
     out.push({ procId, state, rssBytes, rssAnonBytes, rssFileBytes, rssShmemBytes, swapBytes, vsizeBytes, cpuTicks, cpuPercent: pct === null ? null : pct / 100, threads, peakRssBytes });
   }
   return out;
@@ -67,7 +68,7 @@ export function scanProcRss(buf: Buffer, procIds: number[], rss: number[]): void
   procIds.length = 0;
   rss.length = 0;
   const format = checkFormat(new VarintReader(buf.subarray(0, 1)), 'a process blob', PROCESS_PACK_FORMATS);
-  // after rss: anon, file, shmem, swap, vsize, cpu ticks, cpu %, threads, and (format 2) peak rss
+  // after rss: anon, file, shmem, swap, vsize, cpu ticks, cpu %, threads, and (format 2) the peak
   const skip = format >= 2 ? 9 : 8;
   const end = buf.length;
   const cur: ScanCursor = { pos: 1 };

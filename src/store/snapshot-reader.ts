@@ -458,6 +458,7 @@ export class SnapshotReader {
     const swap: number[] = [];
     const counters: ScannedCounters = { pathIds: [], usage: [], peak: [], limit: [] };
     const cgroups = new Map<string, UnseenPeaks>();
+    const trackers = new Map<Id, UnseenPeaks>();
     let snapshots = 0;
     const rows = this.db
       .prepare('SELECT taken_at, process_pack, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id')
@@ -472,11 +473,18 @@ export class SnapshotReader {
       for (let i = 0; i < ids.length; i++) {
         const pathId = counters.pathIds[i]!;
         if (pathId < 0) continue;
-        const key = this.owner(ids[i]!).key ?? '';
-        let t = cgroups.get(key);
-        if (t === undefined) cgroups.set(key, (t = new UnseenPeaks()));
-        const known = (v: number): number | null => (v < 0 ? null : v);
-        t.add(row[0], pathId, known(counters.usage[i]!), known(counters.peak[i]!), known(counters.limit[i]!));
+        // owners rows of one key share its tracker; found once per owners row, not per sample
+        let t = trackers.get(ids[i]!);
+        if (t === undefined) {
+          const key = this.owner(ids[i]!).key ?? '';
+          t = cgroups.get(key) ?? new UnseenPeaks();
+          cgroups.set(key, t);
+          trackers.set(ids[i]!, t);
+        }
+        const u = counters.usage[i]!;
+        const pk = counters.peak[i]!;
+        const l = counters.limit[i]!;
+        t.add(row[0], pathId, u < 0 ? null : u, pk < 0 ? null : pk, l < 0 ? null : l);
       }
     }
     return { snapshots, processes: this.processPeaks(procs.order), owners: this.ownerPeaks(owners.order, cgroups) };
@@ -566,11 +574,13 @@ export class SnapshotReader {
       for (const a of unpackAggregates(pack)) {
         const o = this.owner(a.ownerId);
         const c = a.cgroup;
-        let cgroup: OwnerCgroupCounters | null = null;
-        if (c !== null) {
-          const { pathId, ...counters } = c;
-          cgroup = { path: this.string(pathId), ...counters };
-        }
+        const cgroup: OwnerCgroupCounters | null =
+          c === null
+            ? null
+            : {
+                path: this.string(c.pathId), usageBytes: c.usageBytes, peakBytes: c.peakBytes, limitBytes: c.limitBytes, highBytes: c.highBytes,
+                failcnt: c.failcnt, oomKills: c.oomKills, highEvents: c.highEvents, maxEvents: c.maxEvents, oomEvents: c.oomEvents,
+              };
         out.push({ snapshotId: id, takenAt, key: o.key ?? '', owner: o.owner, processCount: a.processCount, rssBytes: a.rssBytes, swapBytes: a.swapBytes, cgroup });
       }
     }
