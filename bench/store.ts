@@ -96,7 +96,8 @@ function population(n: number, rand: () => number, now: number): SimProc[] {
         swapBytes: kernel ? null : 0,
         vsizeBytes: baseKib * 1024 * 4,
         cpuTicks: pid,
-        peakRssBytes: baseKib * 1024 * 2,
+        // VmHWM: where RSS once was, a tenth above today's level (constant, as a high-water mark is)
+        peakRssBytes: Math.round(baseKib * 1.1) * 1024,
         cpuPercent: null,
         threads: kernel ? 1 : 1 + (pid % 16),
         oomScoreAdj: kernel ? 0 : -997 + (pid % 1000),
@@ -114,23 +115,29 @@ function population(n: number, rand: () => number, now: number): SimProc[] {
 
 const BENCH_BOOT_ID = '0f3c2b1a-9d8e-4f70-a6b5-c4d3e2f1a0b9';
 
-/** The counters of an owner's own cgroup as a v2 node shows them (kernel threads have none): peaks and usage move, events mostly stay. */
-function ownerCounters(p: SimProc, n: number): OwnerAggregate['cgroup'] {
+/**
+ * The counters of an owner's own cgroup as a v2 node shows them (kernel threads have none): usage (anon and
+ * page cache) moves every snapshot, the peak is a high-water mark that stays, events stay at 0 but for one pod in
+ * ten that keeps hitting its limit.
+ */
+function ownerCounters(p: SimProc, n: number, rand: () => number): OwnerAggregate['cgroup'] {
   if (p.key === 'kernel') return null;
   const o = p.sample.owner;
   const path = o.kind === 'pod' ? p.sample.cgroup!.split('/').slice(0, 4).join('/') : p.sample.cgroup!;
-  const usage = (p.baseKib * 4 + (n % 97) * 4) * 1024;
+  const usageKib = Math.round(p.baseKib * (1.5 + rand() * 0.1));
+  const limited = o.kind === 'pod' && o.qos !== 'besteffort';
+  const busy = limited && p.baseKib % 10 === 0;
   return {
     path,
-    usageBytes: usage,
-    peakBytes: usage * 2,
-    limitBytes: o.kind === 'pod' && o.qos !== 'besteffort' ? 2048 * MiB : null,
+    usageBytes: usageKib * 1024,
+    peakBytes: Math.round(p.baseKib * 1.8) * 1024,
+    limitBytes: limited ? 2048 * MiB : null,
     highBytes: null,
     failcnt: null,
-    oomKills: 0,
+    oomKills: busy ? 1 : 0,
     highEvents: 0,
-    maxEvents: o.kind === 'pod' ? Math.floor(n / 1000) : 0,
-    oomEvents: 0,
+    maxEvents: busy ? 100 + Math.floor(n / 60) : 0,
+    oomEvents: busy ? 1 : 0,
   };
 }
 
@@ -165,7 +172,7 @@ export function generateDatabase(file: string, opts: GenerateOptions): GenerateR
           const byOwner = new Map<string, OwnerAggregate>();
           for (const p of procs) {
             const a = byOwner.get(p.key);
-            if (a === undefined) byOwner.set(p.key, { key: p.key, owner: p.sample.owner, processCount: 1, rssBytes: p.baseKib * 1024, swapBytes: 0, cgroup: ownerCounters(p, written) });
+            if (a === undefined) byOwner.set(p.key, { key: p.key, owner: p.sample.owner, processCount: 1, rssBytes: p.baseKib * 1024, swapBytes: 0, cgroup: ownerCounters(p, written, rand) });
             else {
               a.processCount++;
               a.rssBytes += p.baseKib * 1024 + (rand() < 0.5 ? 4096 : 0);

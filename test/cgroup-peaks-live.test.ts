@@ -65,6 +65,7 @@ test('a spike between two snapshots is reported from the owner cgroup memory.max
       const cul = JSON.parse(json.stdout) as {
         owners: Array<{ ownerKey: string; cgroup: string | null; cgroupLimitBytes: number | null; unseenPeak: { peakBytes: number; after: string; before: string; seenBytes: number } | null }>;
         processes: Array<{ pid: number; explanation: string }>;
+        unseenPeaks: Array<Record<string, unknown>>;
       };
       const o = cul.owners.find((x) => x.ownerKey === `service:${unit}`)!;
       assert.equal(o.cgroup, cgroupPath);
@@ -73,6 +74,7 @@ test('a spike between two snapshots is reported from the owner cgroup memory.max
       assert.equal(o.unseenPeak.peakBytes, c.peakBytes);
       assert.deepEqual([o.unseenPeak.after, o.unseenPeak.before], [new Date(before.at).toISOString(), new Date(after.at).toISOString()]);
       assert.ok(o.unseenPeak.seenBytes < 64 * MiB);
+      assert.deepEqual(cul.unseenPeaks.find((u) => u.ownerKey === `service:${unit}`), { owner: `service ${unit}`, ownerKind: 'service', ownerKey: `service:${unit}`, cgroup: cgroupPath, cgroupLimitBytes: 256 * MiB, ...o.unseenPeak });
       // the anchor's explanation names its cgroup's own limit instead of "no pod limit applied"
       const sleeper = cul.processes.find((p) => p.pid === anchor.pid)!;
       assert.match(sleeper.explanation, /a host service \(memrec-spike-\w+\.service\), not a pod: limited to 256Mi by its cgroup and eviction cannot remove it/);

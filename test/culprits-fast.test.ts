@@ -96,6 +96,7 @@ test('culprits from the folds equals culprits from every row: cwds beyond the ca
     const svc = c.owners.find((o) => o.ownerKey === 'service:updatedb.service')!;
     assert.deepEqual(svc.unseenPeak, { peakBytes: 600 * MiB, after: new Date(t0 + 6 * 60_000).toISOString(), before: new Date(t0 + 7 * 60_000).toISOString(), seenBytes: 151 * MiB });
     assert.equal(svc.cgroup, '/system.slice/updatedb.service');
+    assert.deepEqual(c.unseenPeaks.map((u) => [u.ownerKey, u.peakBytes]), [['service:updatedb.service', 600 * MiB]], 'the spikes of every owner');
     const pod = c.owners.find((o) => o.ownerKey === `pod:${POD_UID}`)!;
     assert.deepEqual([pod.unseenPeak, pod.cgroupLimitBytes], [null, 1024 * MiB], 'a peak that rises with the usage is seen');
     // a new cgroup path starts over: session-5's high first peak is not a rise

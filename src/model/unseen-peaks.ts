@@ -23,17 +23,15 @@ export interface UnseenPeak {
   seenBytes: number;
 }
 
-interface Sample {
-  at: number;
-  /** the cgroup: a path or a string id; a new one restarts the comparison */
-  cgroup: string | number;
-  usage: number | null;
-  peak: number | null;
-}
-
 /** One owner's counters over a range: the largest unseen spike, and the cgroup and limit of its last sample. */
 export class UnseenPeaks {
-  private prev: Sample | null = null;
+  // the previous sample, flat: a day of snapshots passes through add() once per owner
+  private has = false;
+  private prevAt = 0;
+  /** the cgroup: a path or a string id; a new one restarts the comparison */
+  private prevCgroup: string | number = '';
+  private prevUsage: number | null = null;
+  private prevPeak: number | null = null;
   /** the largest spike (the earliest of equals) */
   largest: UnseenPeak | null = null;
   cgroup: string | number | null = null;
@@ -41,20 +39,16 @@ export class UnseenPeaks {
 
   /** One snapshot's counters; null values are unknown (never 0). */
   add(at: number, cgroup: string | number, usage: number | null, peak: number | null, limit: number | null): void {
-    const p = this.prev;
-    if (p !== null && p.cgroup === cgroup && p.peak !== null && peak !== null && p.usage !== null && usage !== null && peak > p.peak) {
+    if (this.has && this.prevCgroup === cgroup && this.prevPeak !== null && peak !== null && this.prevUsage !== null && usage !== null && peak > this.prevPeak) {
       // a counter that went down was reset (or the cgroup made anew): nothing to compare
-      const seen = Math.max(p.usage, usage);
-      if (isUnseenSpike(peak, seen) && (this.largest === null || peak > this.largest.peakBytes)) this.largest = { peakBytes: peak, after: p.at, before: at, seenBytes: seen };
+      const seen = Math.max(this.prevUsage, usage);
+      if (isUnseenSpike(peak, seen) && (this.largest === null || peak > this.largest.peakBytes)) this.largest = { peakBytes: peak, after: this.prevAt, before: at, seenBytes: seen };
     }
-    if (p === null) this.prev = { at, cgroup, usage, peak };
-    else {
-      // a day of snapshots passes through here once per owner: no object each
-      p.at = at;
-      p.cgroup = cgroup;
-      p.usage = usage;
-      p.peak = peak;
-    }
+    this.has = true;
+    this.prevAt = at;
+    this.prevCgroup = cgroup;
+    this.prevUsage = usage;
+    this.prevPeak = peak;
     this.cgroup = cgroup;
     this.limitBytes = limit;
   }

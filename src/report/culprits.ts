@@ -74,12 +74,27 @@ export interface AtLowest {
   owners: Array<{ owner: string; ownerKind: OwnerKind; ownerKey: string; rssBytes: number; processCount: number }>;
 }
 
+/** A spike no snapshot saw, of any owner (a small one's short job is the usual case), largest first. */
+export interface UnseenPeakRow {
+  owner: string;
+  ownerKind: OwnerKind;
+  ownerKey: string;
+  cgroup: string | null;
+  cgroupLimitBytes: number | null;
+  peakBytes: number;
+  after: string;
+  before: string;
+  seenBytes: number;
+}
+
 export interface Culprits {
   since: string;
   until: string;
   snapshots: number;
   processes: CulpritProcess[];
   owners: CulpritOwner[];
+  /** every owner's unseen spike, not only the top owners' */
+  unseenPeaks: UnseenPeakRow[];
   atLowest: AtLowest | null;
   /** the OOM kills in the range, oldest first: victim and largest task (kills.ts) */
   oomKills: KillLine[];
@@ -107,7 +122,7 @@ export function cgroupLimitWording(limitBytes: number | null | undefined): strin
 }
 
 /** `peaked at 1.2Gi between 02:41:00 and 02:42:00 (the snapshots saw at most 300Mi)`, times as the caller shows them. */
-export function unseenPeakWording(u: NonNullable<CulpritOwner['unseenPeak']>, time: (iso: string) => string): string {
+export function unseenPeakWording(u: { peakBytes: number; after: string; before: string; seenBytes: number }, time: (iso: string) => string): string {
   return `peaked at ${formatBytes(u.peakBytes)} between ${time(u.after)} and ${time(u.before)} (the snapshots saw at most ${formatBytes(u.seenBytes)})`;
 }
 
@@ -296,6 +311,25 @@ export function rankOwnerPeaks(owners: readonly OwnerPeak[], top: number): Culpr
     }));
 }
 
+/** The owners' unseen spikes, largest first (the earlier of equals), at most `top`. */
+export function unseenPeaksOf(owners: readonly OwnerPeak[], top: number): UnseenPeakRow[] {
+  return owners
+    .filter((o) => o.unseenPeak !== null)
+    .sort((x, y) => y.unseenPeak!.peakBytes - x.unseenPeak!.peakBytes || x.unseenPeak!.after - y.unseenPeak!.after)
+    .slice(0, top)
+    .map((o) => ({
+      owner: ownerLabel(o.owner),
+      ownerKind: o.owner.kind,
+      ownerKey: o.key,
+      cgroup: o.cgroup,
+      cgroupLimitBytes: o.cgroupLimitBytes,
+      peakBytes: o.unseenPeak!.peakBytes,
+      after: isoUtc(o.unseenPeak!.after),
+      before: isoUtc(o.unseenPeak!.before),
+      seenBytes: o.unseenPeak!.seenBytes,
+    }));
+}
+
 export function rankOwners(rows: Iterable<OwnerRow>, top: number): CulpritOwner[] {
   return rankOwnerPeaks(foldOwners(rows), top);
 }
@@ -340,6 +374,7 @@ export function culpritsFrom(range: TimeRange, snaps: SnapshotHeader[], procs: P
     snapshots: snaps.length,
     processes: rankProcesses(procs, names, top, cgroupLimits(ownerPeaks)),
     owners: rankOwnerPeaks(ownerPeaks, top),
+    unseenPeaks: unseenPeaksOf(ownerPeaks, top),
     atLowest: low === null ? null : atLowestOf(low, procs, owners, top),
     oomKills: killLines(events),
   };
@@ -360,6 +395,7 @@ export function culprits(store: ReportSource, range: TimeRange, top: number): Cu
     snapshots,
     processes: rankProcessPeaks(procs, names, top, cgroupLimits(owners)),
     owners: rankOwnerPeaks(owners, top),
+    unseenPeaks: unseenPeaksOf(owners, top),
     atLowest: low === null || at === null ? null : atLowestOf(low, store.processRows(at), store.ownerRows(at), top),
     oomKills: killLines(store.events(range, ['oom_kill'])),
   };

@@ -129,23 +129,20 @@ export interface ScannedCounters {
 }
 
 /**
- * Every aggregate into the arrays (emptied first), without an object each: culprits folds a day of them at
+ * Every aggregate into the arrays (replacing what they held), without an object each: culprits folds a day of them at
  * a cold start, so the varints are walked with a cursor.
  */
 export function scanAggregates(buf: Buffer, ownerIds: number[], counts: number[], rss: number[], swap: number[], counters?: ScannedCounters): void {
-  ownerIds.length = 0;
-  counts.length = 0;
-  rss.length = 0;
-  swap.length = 0;
-  if (counters !== undefined) for (const a of [counters.pathIds, counters.usage, counters.peak, counters.limit]) a.length = 0;
   const format = checkFormat(new VarintReader(buf.subarray(0, 1)), 'an owner aggregate blob', OWNER_PACK_FORMATS);
   const end = buf.length;
   const cur: ScanCursor = { pos: 1 };
+  // written by index and cut to length at the end: the arrays keep their storage from one snapshot to the next
+  let n = 0;
   while (cur.pos < end) {
-    ownerIds.push(scanUvarint(buf, cur));
-    counts.push(scanUvarint(buf, cur));
-    rss.push(sizeFromCode(scanUvarint(buf, cur)));
-    swap.push(sizeFromCode(scanUvarint(buf, cur)));
+    ownerIds[n] = scanUvarint(buf, cur);
+    counts[n] = scanUvarint(buf, cur);
+    rss[n] = sizeFromCode(scanUvarint(buf, cur));
+    swap[n] = sizeFromCode(scanUvarint(buf, cur));
     let pathId = -1;
     let usage = -1;
     let peak = -1;
@@ -157,16 +154,29 @@ export function scanAggregates(buf: Buffer, ownerIds: number[], counts: number[]
         if ((mask & USAGE) !== 0) usage = sizeFromCode(scanUvarint(buf, cur));
         if ((mask & PEAK) !== 0) peak = usage >= 0 ? usage + signedSizeFromCode(scanUvarint(buf, cur)) : sizeFromCode(scanUvarint(buf, cur));
         if ((mask & LIMIT) !== 0) limit = sizeFromCode(scanUvarint(buf, cur));
-        if ((mask & HIGH) !== 0) scanUvarint(buf, cur);
-        if ((mask & ZEROS) === 0) for (const [, bit] of COUNTS) if ((mask & bit) !== 0) scanUvarint(buf, cur);
+        // the rest is skipped: one varint for high and each count written (none when ZEROS says all are 0)
+        let skip = (mask & HIGH) !== 0 ? 1 : 0;
+        if ((mask & ZEROS) === 0) for (let bit = FAILCNT; bit <= OOM_EVENTS; bit *= 2) if (bit !== ZEROS && bit !== HIGH && (mask & bit) !== 0) skip++;
+        while (skip > 0 && cur.pos <= end) if ((buf[cur.pos++] ?? 0) < 128) skip--;
       }
     }
     if (counters !== undefined) {
-      counters.pathIds.push(pathId);
-      counters.usage.push(usage);
-      counters.peak.push(peak);
-      counters.limit.push(limit);
+      counters.pathIds[n] = pathId;
+      counters.usage[n] = usage;
+      counters.peak[n] = peak;
+      counters.limit[n] = limit;
     }
+    n++;
+  }
+  ownerIds.length = n;
+  counts.length = n;
+  rss.length = n;
+  swap.length = n;
+  if (counters !== undefined) {
+    counters.pathIds.length = n;
+    counters.usage.length = n;
+    counters.peak.length = n;
+    counters.limit.length = n;
   }
   if (cur.pos > end) throw new MemrecError('a packed snapshot blob ends early (corrupt database?)');
 }

@@ -458,7 +458,7 @@ export class SnapshotReader {
     const swap: number[] = [];
     const counters: ScannedCounters = { pathIds: [], usage: [], peak: [], limit: [] };
     const cgroups = new Map<string, UnseenPeaks>();
-    const trackers = new Map<Id, UnseenPeaks>();
+    const trackers: UnseenPeaks[] = [];
     let snapshots = 0;
     const rows = this.db
       .prepare('SELECT taken_at, process_pack, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id')
@@ -473,13 +473,14 @@ export class SnapshotReader {
       for (let i = 0; i < ids.length; i++) {
         const pathId = counters.pathIds[i]!;
         if (pathId < 0) continue;
-        // owners rows of one key share its tracker; found once per owners row, not per sample
-        let t = trackers.get(ids[i]!);
+        // owners rows of one key share its tracker; found once per owners row (ids are small: an array), not per sample
+        const id = ids[i]!;
+        let t = trackers[id];
         if (t === undefined) {
-          const key = this.owner(ids[i]!).key ?? '';
+          const key = this.owner(id).key ?? '';
           t = cgroups.get(key) ?? new UnseenPeaks();
           cgroups.set(key, t);
-          trackers.set(ids[i]!, t);
+          trackers[id] = t;
         }
         const u = counters.usage[i]!;
         const pk = counters.peak[i]!;

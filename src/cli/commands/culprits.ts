@@ -68,10 +68,9 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
     { header: 'PROCS', cell: (o) => String(o.processCountAtPeak), align: 'right' },
   ];
   if (c.owners.length > 0) out.push('\nOwners (every process counted)\n', ...renderTable(ownerCols, c.owners, opts));
-  const spikes = c.owners.filter((o) => o.unseenPeak !== null);
-  if (spikes.length > 0) {
+  if (c.unseenPeaks.length > 0) {
     out.push("\nPeaks between snapshots (the owner cgroups' own high-water marks rose above what any snapshot saw)\n");
-    for (const o of spikes) out.push(...wrap(`${o.owner}: ${unseenPeakWording(o.unseenPeak!, at)}${o.cgroup === null ? '' : `; cgroup ${o.cgroup}`}`, '  '));
+    for (const u of c.unseenPeaks) out.push(...wrap(`${u.owner}: ${unseenPeakWording(u, at)}${u.cgroup === null ? '' : `; cgroup ${u.cgroup}`}`, '  '));
   }
   const low = c.atLowest;
   if (low !== null) {
