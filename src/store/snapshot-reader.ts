@@ -229,6 +229,7 @@ export class SnapshotReader {
   private readonly thresholds = new Map<Id, Thresholds>();
   private readonly procs = new Map<Id, ProcAttrs>();
   private readonly bootIds = new Map<Id, string>();
+  private bootStmt: Database.Statement | null = null;
   private readonly st;
 
   constructor(private readonly db: Database.Database) {
@@ -237,7 +238,6 @@ export class SnapshotReader {
       owner: db.prepare('SELECT * FROM owners WHERE id = ?'),
       thresholds: db.prepare('SELECT * FROM thresholds WHERE id = ?'),
       proc: db.prepare('SELECT * FROM procs WHERE id = ?'),
-      boot: db.prepare('SELECT boot_id FROM boots WHERE id = ?').pluck(),
     };
   }
 
@@ -251,7 +251,11 @@ export class SnapshotReader {
   }
 
   private bootOf(id: Id | null): string | null {
-    return id === null ? null : cachedRow(this.bootIds, id, 'boots', (i) => this.st.boot.get(i) as string | undefined, (v) => v);
+    if (id === null) return null;
+    // prepared on first use: a database opened with an older migration set (tests) has no boots table, nor boot ids
+    this.bootStmt ??= this.db.prepare('SELECT boot_id FROM boots WHERE id = ?').pluck();
+    const st = this.bootStmt;
+    return cachedRow(this.bootIds, id, 'boots', (i) => st.get(i) as string | undefined, (v) => v);
   }
 
   private string(id: Id): string {
