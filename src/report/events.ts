@@ -69,7 +69,7 @@ export function summarize(e: RecorderEvent): string {
       const kills = d.oomKills.length === 0 ? '' : `${d.oomKills.length} OOM kill${d.oomKills.length === 1 ? '' : 's'} (${d.oomKills.map((k) => `${k.comm} pid ${k.pid}`).join(', ')})`;
       const first = (d.lines[0] ?? '').replace(/^\[\s*[\d.]+\] /, '');
       const what = d.panic !== null ? `${kills === '' ? '' : `${kills}, then `}${d.panic}` : kills !== '' ? kills : first;
-      return `the previous kernel's log in pstore ${d.file}${d.header === null ? '' : ` (${d.header})`} of boot ${shortBoot(d.bootId)}: ${what}`;
+      return `the previous kernel's log in pstore ${d.file}${d.header === null ? '' : ` (${d.header})`} of ${d.bootId === null ? 'a boot memrec did not record' : `boot ${shortBoot(d.bootId)}`}: ${what}`;
     }
   }
 }

@@ -5,6 +5,7 @@ import { jsonArrayLines } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, writeAll } from '../../report/format/output.js';
 import { renderTable, type TableColumn } from '../../report/format/table.js';
+import { cleanText } from '../../report/format/text.js';
 import { wrapWords } from '../../report/kills.js';
 import { formatLocal } from '../../report/time.js';
 import { commonOptions, parse } from '../args.js';
@@ -51,11 +52,13 @@ Examples:
           { header: 'WHAT', cell: (e) => e.summary, minWidth: 20, shrinkOrder: 1 },
         ];
         const lines = renderTable(cols, rows, { columns: io.columns, color: useColor(io) });
-        // an OOM kill's line is the answer (victim and largest task): cut to the terminal, it follows whole, wrapped
+        // an OOM kill's line is the answer (victim and largest task), as is how a recording ended and what the
+        // previous kernel said: cut to the terminal, it follows whole, wrapped
+        const whole: ReadonlySet<EventType> = new Set(['oom_kill', 'unclean_stop', 'reboot', 'pstore']);
         const out = [lines[0]!];
         rows.forEach((e, i) => {
           out.push(lines[i + 1]!);
-          if (e.type === 'oom_kill' && lines[i + 1]!.endsWith('…\n')) out.push(...wrapWords(e.summary, io.columns ?? Infinity, '    ', '    '));
+          if (whole.has(e.type) && lines[i + 1]!.endsWith('…\n')) out.push(...wrapWords(cleanText(e.summary), io.columns ?? Infinity, '    ', '    '));
         });
         await writeAll(io.stdout, out);
       } else if (format === 'json') await writeAll(io.stdout, jsonArrayLines(rows));

@@ -13,9 +13,9 @@ import { events, formatGap, type EventRow } from '../../report/events.js';
 import { buildBundle } from '../../report/export.js';
 import { writeAll } from '../../report/format/output.js';
 import { renderTable, truncate, type TableColumn } from '../../report/format/table.js';
-import { wrapWords } from '../../report/format/wrap.js';
 import { cleanText } from '../../report/format/text.js';
 import { renderHtml } from '../../report/html/report.js';
+import { wrapWords } from '../../report/kills.js';
 import { bootEnd, lastUncleanEnd, type RecordingEnd } from '../../report/postmortem.js';
 import { peakSaysMore } from '../../report/query.js';
 import type { ProcessRow } from '../../report/source.js';
@@ -115,10 +115,11 @@ Examples:
         return 1;
       }
       const window: TimeRange = { since: end.endAt - windowMs, until: end.endAt };
+      const width = io.columns ?? Number.POSITIVE_INFINITY;
       const at = (t: number): string => formatLocal(t, zone);
       const out: string[] = [
-        ...wrapWords(`Postmortem ${at(window.since)} → ${at(window.until)} (${zone}), the last ${formatDuration(windowMs)} of the recording`, io.columns, '  '),
-        ...wrapWords(endLine(end, zone), io.columns),
+        ...wrapWords(`Postmortem ${at(window.since)} → ${at(window.until)} (${zone}), the last ${formatDuration(windowMs)} of the recording`, width, '  '),
+        ...wrapWords(cleanText(endLine(end, zone)), width, ''),
       ];
       // what the kernel said: pstore records of that boot (written after the last snapshot), and the OOM kills
       const kernel = events(store, { since: end.boot?.firstAt ?? window.since, until: Math.max(end.boot?.lastAt ?? window.until, window.until) }, ['pstore']).filter(
@@ -134,10 +135,10 @@ Examples:
       // only a reboot leaves the kernel's log in pstore; say so when it left nothing
       if (end.kind === 'reboot' || kernel.length > 0) {
         out.push(`\nThe kernel's log kept across the reboot (pstore)\n`);
-        if (kernel.length === 0) out.push('none stored: the node has no pstore, or it held no OOM or panic lines of this boot\n');
+        if (kernel.length === 0) out.push(...wrapWords('none stored: the node has no pstore, or it held no OOM or panic lines of this boot', width, ''));
         const cut = (s: string): string => (io.columns === undefined ? s : truncate(s, io.columns));
         for (const e of kernel) {
-          out.push(...wrapWords(e.summary, io.columns, '    ', `${at(Date.parse(e.at))}  `));
+          out.push(...wrapWords(cleanText(e.summary), width, '    ', `${at(Date.parse(e.at))}  `));
           const d = e.details as { lines?: string[] };
           for (const l of (d.lines ?? []).slice(-12)) out.push(`${cut(`    ${cleanText(l)}`)}\n`);
         }
