@@ -169,7 +169,7 @@ test('kill -9 is an unclean_stop, another boot without a stop a reboot, a clean 
     [['--window', '0'], /^memrec postmortem: --window "0": expected a duration like 10m, 30m, 1h or 90s\n$/],
     [['--boot', 'x'], /^memrec postmortem: --boot "x": expected 0 \(the latest boot recorded\)/],
     [['--boot', '7'], /^memrec postmortem: --boot 7: no such boot; recorded boots: /],
-    [['--out', html], /^memrec postmortem: .*crash\.html already exists; pass --force to replace it\n$/],
+    [['--out', html], /^memrec postmortem: --out .*crash\.html: already exists; pass --force to replace it\n$/],
   ] as const) {
     const r = await runMain(['postmortem', ...args, '--db', db]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -108,8 +108,8 @@ export function readTextIfExists(file: string, opts: ReadOptions): string | null
 }
 
 /** The first `bytes` bytes of a regular file (or fewer, if it is shorter). */
-export function readHead(file: string, bytes: number): Buffer {
-  const { fd } = openRegular(file);
+export function readHead(file: string, bytes: number, opts: { noFollow?: boolean } = {}): Buffer {
+  const { fd } = openRegular(file, opts);
   try {
     const buf = Buffer.allocUnsafe(bytes);
     const n = readSync(fd, buf, 0, bytes, null);

@@ -2,7 +2,8 @@
 // too): the high-water mark sees a spike between two snapshots, the failure and OOM counts what the limit did.
 // cgroup v1: memory.usage_in_bytes, max_usage_in_bytes, failcnt, oom_control (`oom_kill`), limit_in_bytes.
 // cgroup v2: memory.current, memory.peak (5.19+), memory.events (`high max oom oom_kill`), memory.max, memory.high.
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { FileError } from '../fs/file-error.js';
+import { readTextIfExists } from '../fs/read.js';
 import path from 'node:path';
 import { ParseError } from '../errors.js';
 import type { CgroupMode, OwnerCgroupCounters } from '../model/types.js';
@@ -51,7 +52,6 @@ interface Files {
 
 /** Reads owner cgroups' counters with one reused buffer; keeps each cgroup's limits for a minute. */
 export class CgroupCounterReader {
-  private readonly buf = Buffer.allocUnsafe(MAX_FILE_BYTES);
   private limits = new Map<string, Limits>();
   private files = new Map<string, Files | null>();
   private seen = new Set<string>();
@@ -79,27 +79,12 @@ export class CgroupCounterReader {
 
   /** Contents of a small file; null when it does not exist. Never follows a final symlink, never blocks on a FIFO. */
   private read(file: string): string | null {
-    let fd: number;
     try {
-      fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      return readTextIfExists(file, { maxBytes: MAX_FILE_BYTES, noFollow: true });
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      this.problems.push(`${file}: cannot read (${code ?? String(err)})`);
+      if (err instanceof FileError && err.code === 'ENOTDIR') return null;
+      this.problems.push(err instanceof Error ? err.message : String(err));
       return null;
-    }
-    try {
-      const n = readSync(fd, this.buf, 0, MAX_FILE_BYTES, null);
-      if (n === MAX_FILE_BYTES) {
-        this.problems.push(`${file}: larger than ${MAX_FILE_BYTES} bytes, not a cgroup counter file`);
-        return null;
-      }
-      return this.buf.toString('latin1', 0, n);
-    } catch (err) {
-      this.problems.push(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-      return null;
-    } finally {
-      closeSync(fd);
     }
   }
 

@@ -112,11 +112,11 @@ export function writeLongDb(file: string, opts: { since?: number; seconds?: numb
             const { owner, cgroup, key } = ownerNo(o);
             const rss = Math.round(200 + 1800 * Math.sin(((i - start) / life) * Math.PI) * ((o % 5) + 1) / 5);
             procs.push(processSample(1000 + o, rss, owner, { comm: `worker-${o}`, cgroup, unit: owner.kind === 'service' ? owner.unit : null, cmdline: `/usr/local/bin/worker --shard=${o} --config=/etc/worker/${o}.yaml`, cwd: `/srv/work/${o}` }));
-            aggregates.push({ key, owner, processCount: 1, rssBytes: rss * MiB, swapBytes: 0 });
+            aggregates.push({ key, owner, processCount: 1, rssBytes: rss * MiB, swapBytes: 0, cgroup: null });
           }
           const hostileOwner: Owner = { kind: 'other', cgroup: `/${RLO}evil/<script>` };
           procs.push(processSample(666, 2100 + (i % 100), hostileOwner, { comm: HOSTILE_COMM, cgroup: `/${RLO}evil/<script>`, unit: null, cmdline: HOSTILE_CMDLINE, cwd: LONG_CWD }));
-          aggregates.push({ key: `other:/${RLO}evil/<script>`, owner: hostileOwner, processCount: 1, rssBytes: (2100 + (i % 100)) * MiB, swapBytes: 0 });
+          aggregates.push({ key: `other:/${RLO}evil/<script>`, owner: hostileOwner, processCount: 1, rssBytes: (2100 + (i % 100)) * MiB, swapBytes: 0, cgroup: null });
           const base = snapshot(at, { kind: inBurst ? 'burst' : 'scheduled', processes: procs });
           const workingSet = capacity - available;
           store.writeSnapshot({
