@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import { attribute, ownerKey, unitOf } from '../src/model/attribution.js';
 import type { Owner, OwnerAggregate, ProcessSample, Snapshot } from '../src/model/types.js';
 import { Store } from '../src/store/store.js';
 
@@ -61,18 +62,19 @@ function population(n: number, rand: () => number, now: number): SimProc[] {
     const qos = (['guaranteed', 'burstable', 'besteffort'] as const)[i % 3] ?? 'burstable';
     for (let c = 0; c < 2; c++) {
       const cid = (i * 2 + c).toString(16).padStart(64, 'f');
-      owners.push({
-        owner: { kind: 'pod', podUid: uid, qos, containerId: cid, runtime: 'containerd', namespace: `team-${i % 7}`, podName: `app-${i}-7d9f8c`, container: 'app', containerType: 'container' },
-        key: `pod:${uid}`,
-        cgroup: `/kubepods.slice/kubepods-${qos}.slice/kubepods-${qos}-pod${uid.replaceAll('-', '_')}.slice/cri-containerd-${cid}.scope`,
-        unit: null,
-      });
+      const slice = qos === 'guaranteed' ? '' : `kubepods-${qos}.slice/kubepods-${qos}-`;
+      const cgroup = `/kubepods.slice/${slice || 'kubepods-'}pod${uid.replaceAll('-', '_')}.slice/cri-containerd-${cid}.scope`;
+      const owner = attribute(cgroup, cgroup, false);
+      if (owner.kind === 'pod') Object.assign(owner, { namespace: `team-${i % 7}`, podName: `app-${i}-7d9f8c`, container: 'app', containerType: 'container' });
+      owners.push({ owner, key: ownerKey(owner), cgroup, unit: unitOf(cgroup) });
     }
   }
-  for (let i = 0; i < 30; i++) owners.push({ owner: { kind: 'service', unit: `svc-${i}.service` }, key: `service:svc-${i}.service`, cgroup: `/system.slice/svc-${i}.service`, unit: `svc-${i}.service` });
-  for (let i = 0; i < 2; i++) {
-    owners.push({ owner: { kind: 'user', unit: `session-${i + 3}.scope`, userUid: 1000 + i, session: String(i + 3) }, key: `user:session-${i + 3}.scope`, cgroup: `/user.slice/user-${1000 + i}.slice/session-${i + 3}.scope`, unit: `session-${i + 3}.scope` });
-  }
+  const host = (cgroup: string): void => {
+    const owner = attribute(cgroup, cgroup, false);
+    owners.push({ owner, key: ownerKey(owner), cgroup, unit: unitOf(cgroup) });
+  };
+  for (let i = 0; i < 30; i++) host(`/system.slice/svc-${i}.service`);
+  for (let i = 0; i < 2; i++) host(`/user.slice/user-${1000 + i}.slice/session-${i + 3}.scope`);
   for (let pid = 300; out.length < n; pid++) {
     const kernel = out.length < n / 5;
     const o = kernel ? { owner: { kind: 'kernel' } as Owner, key: 'kernel', cgroup: '/', unit: null } : (owners[Math.floor(rand() * owners.length)] ?? owners[0]!);

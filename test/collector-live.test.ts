@@ -53,13 +53,13 @@ test('attribution on the real kernel: a pod container cgroup and a service cgrou
     const svc = byPid(c, svcProc.pid!);
     assert.ok(pod && svc, 'both holders are in the top 50 by RSS');
     assert.equal(pod.cgroup, podCg);
-    assert.deepEqual(pod.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: cid, runtime: 'unknown', namespace: 'memrec-test', podName: 'live-0', container: 'holder', containerType: 'container' });
+    assert.deepEqual(pod.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: cid, runtime: 'unknown', namespace: 'memrec-test', podName: 'live-0', container: 'holder', containerType: 'container', cgroup: podCg.slice(0, -cid.length - 1) });
     assert.ok(pod.rssBytes >= 150 * 1048576, `pod RSS ${pod.rssBytes}`);
     assert.equal(svc.cgroup, svcCg);
-    assert.deepEqual(svc.owner, { kind: 'service', unit: 'memrec-test.service' });
+    assert.deepEqual(svc.owner, { kind: 'service', unit: 'memrec-test.service', cgroup: svcCg });
     assert.equal(pod.cmdline?.startsWith(process.execPath), true);
     // the sleeper is far outside the top 50 of a busy machine or not; either way its owner counts it
-    const svcAgg = c.owners.find((o) => o.key === 'service:memrec-test.service');
+    const svcAgg = c.owners.find((o) => o.key === `service:${svcCg}`);
     assert.equal(svcAgg?.processCount, 2);
     assert.ok(svcAgg!.rssBytes >= svc.rssBytes);
     const podAgg = c.owners.find((o) => o.key === `pod:${uid}`);
@@ -79,7 +79,7 @@ test('a young process moved to another cgroup is seen in its new cgroup at the n
     const p = cg.spawnIn('system.slice/a.service', 'sleep', ['600']);
     await cg.waitForPid(p.pid!, 'system.slice/a.service');
     const collector = new Collector({ roots, top: 0 });
-    const count = (c: Collected, unit: string) => c.owners.find((o) => o.key === `service:${unit}`)?.processCount ?? 0;
+    const count = (c: Collected, unit: string) => c.owners.find((o) => o.key === `service:${cg.path}/system.slice/${unit}`)?.processCount ?? 0;
     const first = collector.collect();
     assert.equal(count(first, 'a.service'), 1);
     cg.movePid(p.pid!, 'system.slice/b.service');
@@ -95,7 +95,7 @@ test('the cgroup cache: kept within its TTL (proof it is used), re-read after it
     cg.mkdir('system.slice/b.service');
     const p = cg.spawnIn('system.slice/a.service', 'sleep', ['600']);
     await cg.waitForPid(p.pid!, 'system.slice/a.service');
-    const count = (c: Collected, unit: string) => c.owners.find((o) => o.key === `service:${unit}`)?.processCount ?? 0;
+    const count = (c: Collected, unit: string) => c.owners.find((o) => o.key === `service:${cg.path}/system.slice/${unit}`)?.processCount ?? 0;
     const t0 = Date.now();
     const cached = new Collector({ roots, top: 0, cache: { minAgeMs: 0, ttlMs: 3_600_000 } });
     const fresh = new Collector({ roots, top: 0, cache: { minAgeMs: 0, ttlMs: 0 } });

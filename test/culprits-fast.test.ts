@@ -68,9 +68,9 @@ function edgeSnapshot(i: number): Snapshot {
   const session = counters(i < 15 ? '/user.slice/user-1000.slice/session-4.scope' : '/user.slice/user-1000.slice/session-5.scope', 60, { peakBytes: (i === 15 ? 900 : 70) * MiB });
   s.owners = [
     aggregate(`pod:${POD_UID}`, i < 10 ? unnamedPod : owners.podContainer, 2, 800, 0, pod),
-    aggregate('service:updatedb.service', owners.service, 1, i < 15 ? 100 + i : 0, 0, svc),
+    aggregate('service:/system.slice/updatedb.service', owners.service, 1, i < 15 ? 100 + i : 0, 0, svc),
     aggregate('kernel', owners.kernel, 1, 5),
-    aggregate('user:session-4.scope', owners.user, 1, 50 + i, 0, session),
+    aggregate('user:/user.slice/user-1000.slice/session-4.scope', owners.user, 1, 50 + i, 0, session),
   ];
   return s;
 }

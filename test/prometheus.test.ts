@@ -39,13 +39,15 @@ function snapshot(over: Partial<Snapshot> = {}): Snapshot {
     processCount: 1012,
     processes: [],
     owners: [
-      { key: 'service:mlocate.service', owner: { kind: 'service', unit: 'mlocate.service' }, processCount: 2, rssBytes: 18 * 1024 * Mi, swapBytes: 0, cgroup: null },
+      { key: 'service:/system.slice/mlocate.service', owner: { kind: 'service', unit: 'mlocate.service', cgroup: '/system.slice/mlocate.service' }, processCount: 2, rssBytes: 18 * 1024 * Mi, swapBytes: 0, cgroup: null },
+      // the same unit in a nested node's cgroup is another owner, and another series
+      { key: 'service:/kind-node/system.slice/mlocate.service', owner: { kind: 'service', unit: 'mlocate.service', cgroup: '/kind-node/system.slice/mlocate.service' }, processCount: 1, rssBytes: 3 * Mi, swapBytes: 0, cgroup: null },
       {
         key: 'pod:0f2c4e1a-1111-2222-3333-444455556666',
-        owner: { kind: 'pod', podUid: '0f2c4e1a-1111-2222-3333-444455556666', qos: 'burstable', containerId: null, runtime: 'containerd', namespace: 'ceph', podName: 'rook-ceph-osd-0', container: null, containerType: null },
+        owner: { kind: 'pod', podUid: '0f2c4e1a-1111-2222-3333-444455556666', qos: 'burstable', containerId: null, runtime: 'containerd', namespace: 'ceph', podName: 'rook-ceph-osd-0', container: null, containerType: null, cgroup: null },
         processCount: 7, rssBytes: 2048 * Mi, swapBytes: 0, cgroup: null,
       },
-      { key: 'user:session-4.scope', owner: { kind: 'user', unit: 'we"ird\\unit\nname.scope', userUid: 1000, session: '4' }, processCount: 3, rssBytes: 90 * Mi, swapBytes: 0, cgroup: null },
+      { key: 'user:session-4.scope', owner: { kind: 'user', unit: 'we"ird\\unit\nname.scope', userUid: 1000, session: '4', cgroup: null }, processCount: 3, rssBytes: 90 * Mi, swapBytes: 0, cgroup: null },
       { key: 'kernel', owner: { kind: 'kernel' }, processCount: 120, rssBytes: 0, swapBytes: 0, cgroup: null },
       { key: 'other:null', owner: { kind: 'other', cgroup: null }, processCount: 1, rssBytes: 1 * Mi, swapBytes: 0, cgroup: null },
     ],
@@ -91,7 +93,8 @@ test('every required family is there with HELP and TYPE and the snapshot values'
   has(`memrec_threshold_bytes{type="soft",source="memrec-flag",value="10%"} ${3277 * Mi}`);
   has('memrec_burst_active 1');
   has('memrec_snapshot_timestamp_seconds{kind="burst"} 1714616225.25');
-  has(`memrec_owner_rss_bytes{kind="service",owner="mlocate.service"} ${18 * 1024 * Mi}`);
+  has(`memrec_owner_rss_bytes{kind="service",owner="mlocate.service",cgroup="/system.slice/mlocate.service"} ${18 * 1024 * Mi}`);
+  has(`memrec_owner_rss_bytes{kind="service",owner="mlocate.service",cgroup="/kind-node/system.slice/mlocate.service"} ${3 * Mi}`);
   has(`memrec_owner_rss_bytes{kind="pod",owner="0f2c4e1a-1111-2222-3333-444455556666",namespace="ceph",pod="rook-ceph-osd-0"} ${2048 * Mi}`);
   has('memrec_owner_rss_bytes{kind="user",owner="we\\"ird\\\\unit\\nname.scope"} ' + 90 * Mi);
   has('memrec_owner_rss_bytes{kind="other",owner="unknown"} ' + Mi);

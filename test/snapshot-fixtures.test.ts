@@ -81,10 +81,10 @@ test('the incident tree: updatedb is the top process, owned by cron.service, fla
   const top = snap.processes[0]!;
   assert.equal(top.pid, 4120);
   assert.equal(top.comm, 'updatedb.mlocate');
-  assert.deepEqual(top.owner, { kind: 'service', unit: 'cron.service' });
+  assert.deepEqual(top.owner, { kind: 'service', unit: 'cron.service', cgroup: '/system.slice/cron.service' });
   assert.deepEqual(top.flags, ['cwd-in-pod-volume-outside-kubepods']);
   assert.match(String(top.cwd), /^\/var\/lib\/kubelet\/pods\/5d3c8f2e-/);
   // owners still count every process, not only the top one
-  assert.deepEqual(snap.owners[0], { ...snap.owners[0], key: 'service:cron.service', processCount: 6 });
+  assert.deepEqual(snap.owners[0], { ...snap.owners[0], key: 'service:/system.slice/cron.service', processCount: 6 });
   assert.equal(snap.owners.reduce((n, o) => n + o.processCount, 0), 23);
 });

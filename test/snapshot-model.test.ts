@@ -66,7 +66,7 @@ test('buildProcesses: the top N by RSS, largest first, redacted, with owner and 
   );
   assert.equal(out[0]!.rssBytes, 300 * 4096);
   assert.equal(out[0]!.cmdline, 'app --password=***');
-  assert.deepEqual(out[0]!.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: 'c'.repeat(64), runtime: 'unknown', namespace: 'ns', podName: 'web', container: null, containerType: null });
+  assert.deepEqual(out[0]!.owner, { kind: 'pod', podUid: uid, qos: 'burstable', containerId: 'c'.repeat(64), runtime: 'unknown', namespace: 'ns', podName: 'web', container: null, containerType: null, cgroup: `/kubepods/burstable/pod${uid}` });
   assert.deepEqual(out[1]!.flags, ['cwd-in-pod-volume-outside-kubepods']);
   assert.equal(out[2]!.flags, undefined);
   assert.equal(out[0]!.unknown, undefined);
@@ -82,7 +82,7 @@ test('buildProcesses: a kernel thread has owner kernel and no cmdline', () => {
 
 test('aggregateOwners: every process per owner, pods at pod level, largest first; the largest process names the owner cgroup', () => {
   const uid = '0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
-  const pod = (c: string) => ({ kind: 'pod', podUid: uid, qos: 'burstable', containerId: c, runtime: 'containerd', namespace: null, podName: null, container: `c-${c}`, containerType: 'container' }) as const;
+  const pod = (c: string) => ({ kind: 'pod', podUid: uid, qos: 'burstable', containerId: c, runtime: 'containerd', namespace: null, podName: null, container: `c-${c}`, containerType: 'container', cgroup: `/kubepods/burstable/pod${uid}` }) as const;
   const read: string[] = [];
   const counters = (path: string) => {
     read.push(path);
@@ -92,17 +92,20 @@ test('aggregateOwners: every process per owner, pods at pod level, largest first
     [
       { owner: pod('a'), rssBytes: 100, swapBytes: 1, ownerCgroup: `/kubepods/burstable/pod${uid}` },
       { owner: pod('b'), rssBytes: 150, swapBytes: null, ownerCgroup: `/elsewhere/kubepods/burstable/pod${uid}` },
-      { owner: { kind: 'service', unit: 'x.service' }, rssBytes: 200, swapBytes: 0, ownerCgroup: '/gone' },
+      { owner: { kind: 'service', unit: 'x.service', cgroup: '/system.slice/x.service' }, rssBytes: 200, swapBytes: 0, ownerCgroup: '/gone' },
+      // the same unit under another parent: another owner
+      { owner: { kind: 'service', unit: 'x.service', cgroup: '/node-2/system.slice/x.service' }, rssBytes: 20, swapBytes: 0 },
       { owner: { kind: 'kernel' }, rssBytes: 0, swapBytes: null, ownerCgroup: null },
       { owner: { kind: 'kernel' }, rssBytes: 0, swapBytes: null },
-      { owner: { kind: 'user', unit: 'session-1.scope', userUid: 0, session: 'session-1.scope' }, rssBytes: 7, swapBytes: 0 },
+      { owner: { kind: 'user', unit: 'session-1.scope', userUid: 0, session: 'session-1.scope', cgroup: null }, rssBytes: 7, swapBytes: 0 },
     ],
     counters,
   );
   assert.deepEqual(agg, [
     { key: `pod:${uid}`, owner: { ...pod('a'), containerId: null, runtime: null, container: null, containerType: null }, processCount: 2, rssBytes: 250, swapBytes: 1, cgroup: counters(`/elsewhere/kubepods/burstable/pod${uid}`) },
-    { key: 'service:x.service', owner: { kind: 'service', unit: 'x.service' }, processCount: 1, rssBytes: 200, swapBytes: 0, cgroup: null },
-    { key: 'user:session-1.scope', owner: { kind: 'user', unit: 'session-1.scope', userUid: 0, session: 'session-1.scope' }, processCount: 1, rssBytes: 7, swapBytes: 0, cgroup: null },
+    { key: 'service:/system.slice/x.service', owner: { kind: 'service', unit: 'x.service', cgroup: '/system.slice/x.service' }, processCount: 1, rssBytes: 200, swapBytes: 0, cgroup: null },
+    { key: 'service:/node-2/system.slice/x.service', owner: { kind: 'service', unit: 'x.service', cgroup: '/node-2/system.slice/x.service' }, processCount: 1, rssBytes: 20, swapBytes: 0, cgroup: null },
+    { key: 'user:session-1.scope', owner: { kind: 'user', unit: 'session-1.scope', userUid: 0, session: 'session-1.scope', cgroup: null }, processCount: 1, rssBytes: 7, swapBytes: 0, cgroup: null },
     { key: 'kernel', owner: { kind: 'kernel' }, processCount: 2, rssBytes: 0, swapBytes: 0, cgroup: null },
   ]);
   // one read per owner with a cgroup, none for the others

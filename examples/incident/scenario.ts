@@ -3,7 +3,7 @@
 // volume (its cwd inside the pod's directory) while its memory grows. `memrec record` watches that node
 // cgroup, bursts as memory.available falls, and the database it writes is what culprits and export read.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -14,6 +14,8 @@ export const MEMREC_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.m
 const WALKER_JS = fileURLToPath(new URL('./walker.js', import.meta.url));
 
 export const UNIT = 'plocate-updatedb.service';
+/** The steady service: big all day, never growing (a JVM). */
+export const STEADY_UNIT = 'billing-jvm.service';
 export const POD_NAMESPACE = 'search';
 export const POD_NAME = 'indexer-0';
 const MiB = 1024 * 1024;
@@ -34,6 +36,10 @@ export interface IncidentOptions {
   /** the pod app's MiB and extra command-line arguments */
   podAppMiB: number;
   podArgs?: string[];
+  /** ordinary noise: a service inside the node that holds this many MiB all along and does not grow */
+  steadyMiB?: number;
+  /** ordinary noise: a process outside the node cgroup (elsewhere on the machine) holding this many MiB */
+  outsideMiB?: number;
   /** run while the recorder is bursting, beside the walker (the report tests cause an OOM kill here) */
   whileBursting?: (cg: ScenarioCgroup, recorder: RecorderRun) => Promise<void>;
   log?: (line: string) => void;
@@ -51,6 +57,9 @@ export interface Incident {
   podAppPid: number;
   unit: string;
   walkerPid: number;
+  /** the steady service's and the outside process's pids, when the options asked for them */
+  steadyPid: number | null;
+  outsidePid: number | null;
   /** the pod volume directory the walker's cwd walks */
   volume: string;
   walked: { dirs: number; files: number; heldBytes: number };
@@ -106,10 +115,42 @@ export function buildHostRoot(dir: string, podUid: string, tree: IncidentOptions
   return volume;
 }
 
-/** Holds `mib` MiB, touched: the pod's application. */
+/** Holds `mib` MiB, touched: the pod's application (and the steady service, and the process outside the node). */
 const podApp = (mib: number): string => `const b = Buffer.alloc(${mib * MiB}, 2); setInterval(() => b[0]++, 1000);`;
 
+/** Resolves once the process's VmRSS reached `bytes` (it has allocated what it holds); throws at the deadline. */
+export async function waitForRss(pid: number, bytes: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let rss = 0;
+  while (Date.now() < deadline) {
+    try {
+      rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    } catch {
+      break; // gone
+    }
+    if (rss >= bytes) return;
+    await sleep(20);
+  }
+  throw new Error(`pid ${pid} did not reach ${Math.round(bytes / MiB)} MiB of RSS (${Math.round(rss / MiB)} MiB)`);
+}
+
 export async function runIncident(cg: ScenarioCgroup, o: IncidentOptions): Promise<Incident> {
+  // Not in the node cgroup: a big process elsewhere on the machine, which is not the node's.
+  let outside: ChildProcess | null = null;
+  try {
+    if (o.outsideMiB !== undefined) {
+      outside = spawn(process.execPath, ['-e', podApp(o.outsideMiB)], { cwd: '/', stdio: 'ignore' });
+      await waitForRss(outside.pid!, o.outsideMiB * MiB);
+      o.log?.(`outside the node cgroup: a process holding ${o.outsideMiB} MiB (pid ${outside.pid})`);
+    }
+    return await runInNode(cg, o, outside?.pid ?? null);
+  } finally {
+    // the node cgroup's owner kills what is inside it; the process outside is this scenario's to end
+    if (outside !== null && outside.exitCode === null && outside.signalCode === null) outside.kill('SIGKILL');
+  }
+}
+
+async function runInNode(cg: ScenarioCgroup, o: IncidentOptions, outsidePid: number | null): Promise<Incident> {
   const log = o.log ?? (() => {});
   const podUid = randomUUID();
   const containerIds = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
@@ -126,8 +167,17 @@ export async function runIncident(cg: ScenarioCgroup, o: IncidentOptions): Promi
   const sidecar = cg.spawnIn(`${podCg}/${sidecarCid}`, 'sleep', ['86400'], { cwd: '/' });
   await cg.waitForPid(app.pid!, `${podCg}/${appCid}`);
   await cg.waitForPid(sidecar.pid!, `${podCg}/${sidecarCid}`);
-  await sleep(300); // the app has allocated its memory before the first snapshot
+  // every process holds its memory before the first snapshot
+  await waitForRss(app.pid!, o.podAppMiB * MiB);
   log(`${cg.path}/${podCg}: the pod's app (pid ${app.pid}, ${o.podAppMiB} MiB) and a sidecar (pid ${sidecar.pid})`);
+  let steady: ChildProcess | null = null;
+  if (o.steadyMiB !== undefined) {
+    cg.mkdir(`system.slice/${STEADY_UNIT}`);
+    steady = cg.spawnIn(`system.slice/${STEADY_UNIT}`, process.execPath, ['-e', podApp(o.steadyMiB)], { cwd: '/' });
+    await cg.waitForPid(steady.pid!, `system.slice/${STEADY_UNIT}`);
+    await waitForRss(steady.pid!, o.steadyMiB * MiB);
+    log(`${cg.path}/system.slice/${STEADY_UNIT}: a service holding ${o.steadyMiB} MiB all along (pid ${steady.pid})`);
+  }
 
   const config = path.join(o.dir, 'memrec.yaml');
   writeFileSync(config, '', { mode: 0o600 });
@@ -172,7 +222,7 @@ export async function runIncident(cg: ScenarioCgroup, o: IncidentOptions): Promi
     if (exit.code !== 0) throw new Error(`memrec record exited with ${exit.code ?? exit.signal}:\n${recorder.out}`);
     return {
       db: o.db, since, until: Date.now(), podUid, pod: `${POD_NAMESPACE}/${POD_NAME}`, containerIds, podAppPid: app.pid!,
-      unit: UNIT, walkerPid: walker.pid!, volume, walked, recorderLog: recorder.out,
+      unit: UNIT, walkerPid: walker.pid!, steadyPid: steady?.pid ?? null, outsidePid, volume, walked, recorderLog: recorder.out,
     };
   } finally {
     await recorder.stop('SIGKILL');

@@ -27,10 +27,13 @@ export function parseContainerSegment(seg: string): { containerId: string; runti
   return { containerId: seg.replace(/\.scope$/, ''), runtime: 'unknown' };
 }
 
-function pod(podUid: string, qos: Qos, container: string | undefined): PodOwner {
+function pod(podUid: string, qos: Qos, container: string | undefined, cgroup: string): PodOwner {
   const c = container === undefined ? null : parseContainerSegment(container);
-  return { kind: 'pod', podUid, qos, containerId: c?.containerId ?? null, runtime: c?.runtime ?? null, namespace: null, podName: null, container: null, containerType: null };
+  return { kind: 'pod', podUid, qos, containerId: c?.containerId ?? null, runtime: c?.runtime ?? null, namespace: null, podName: null, container: null, containerType: null, cgroup };
 }
+
+/** `/a/b/c` of the first `n` segments. */
+const prefix = (segs: string[], n: number): string => `/${segs.slice(0, n).join('/')}`;
 
 /** A pod owner if the path runs through a pod cgroup of either driver, else null. */
 export function podFromCgroup(path: string): PodOwner | null {
@@ -44,8 +47,9 @@ export function podFromCgroup(path: string): PodOwner | null {
       const uid = normalizeUid(sd[2]!);
       if (uid !== null) {
         const qos: Qos = sd[1] === undefined ? 'guaranteed' : QOS_SEGMENTS[sd[1]]!;
-        if (sd[3] !== undefined && sd[4] !== undefined) return pod(uid, qos, `${sd[3]}-${sd[4]}`);
-        return pod(uid, qos, segs[i + 1]);
+        const podCgroup = prefix(segs, i + 1).replace(/:[^/]*$/, '');
+        if (sd[3] !== undefined && sd[4] !== undefined) return pod(uid, qos, `${sd[3]}-${sd[4]}`, podCgroup);
+        return pod(uid, qos, segs[i + 1], podCgroup);
       }
     }
     // cgroupfs driver: kubepods/[burstable|besteffort/]pod<uid>/<container-id>
@@ -55,12 +59,14 @@ export function podFromCgroup(path: string): PodOwner | null {
       if (uid === null) continue;
       const parent = segs[i - 1];
       const grand = segs[i - 2];
-      if (parent === 'kubepods') return pod(uid, 'guaranteed', segs[i + 1]);
-      if (parent !== undefined && grand === 'kubepods' && QOS_SEGMENTS[parent] !== undefined) return pod(uid, QOS_SEGMENTS[parent], segs[i + 1]);
+      if (parent === 'kubepods') return pod(uid, 'guaranteed', segs[i + 1], prefix(segs, i + 1));
+      if (parent !== undefined && grand === 'kubepods' && QOS_SEGMENTS[parent] !== undefined) return pod(uid, QOS_SEGMENTS[parent], segs[i + 1], prefix(segs, i + 1));
     }
   }
   return null;
 }
+
+const UNIT_SEGMENT = /^[^:]+\.(service|scope)$/;
 
 /** The deepest systemd unit (`*.service`, `*.scope`) in a path: the most specific one when nodes nest. */
 export function unitOf(path: string | null): string | null {
@@ -68,22 +74,26 @@ export function unitOf(path: string | null): string | null {
   const segs = path.split('/');
   for (let i = segs.length - 1; i >= 0; i--) {
     const s = segs[i]!;
-    if (/^[^:]+\.(service|scope)$/.test(s)) return s;
+    if (UNIT_SEGMENT.test(s)) return s;
   }
   return null;
 }
 
 function hostOwner(path: string): Owner | null {
-  const unit = unitOf(path);
+  const segs = path.split('/').filter((s) => s !== '');
   // A user's owner is the unit right below user-<uid>.slice: a session scope or the user manager
   // (user@<uid>.service, which holds all of that user's own units; their names repeat across users).
-  const userSlice = /(?:^|\/)user-(\d+)\.slice(?:\/([^/]+\.(?:scope|service)))?(?:\/|$)/.exec(path);
-  if (userSlice) {
-    const top = userSlice[2] ?? null;
+  const u = segs.findIndex((s) => /^user-\d+\.slice$/.test(s));
+  if (u >= 0) {
+    const next = segs[u + 1];
+    const top = next !== undefined && /\.(?:scope|service)$/.test(next) ? next : null;
     const session = top !== null && top.startsWith('session-') ? top : null;
-    return { kind: 'user', unit: top ?? `user-${userSlice[1]}.slice`, userUid: Number(userSlice[1]), session };
+    const userUid = Number(/^user-(\d+)/.exec(segs[u]!)![1]);
+    return { kind: 'user', unit: top ?? segs[u]!, userUid, session, cgroup: prefix(segs, top === null ? u + 1 : u + 2) };
   }
-  if (unit !== null) return { kind: 'service', unit };
+  for (let i = segs.length - 1; i >= 0; i--) {
+    if (UNIT_SEGMENT.test(segs[i]!)) return { kind: 'service', unit: segs[i]!, cgroup: prefix(segs, i + 1) };
+  }
   return null;
 }
 
@@ -110,15 +120,20 @@ export function attribute(cgroup: string | null, systemdCgroup: string | null, i
   return { kind: 'other', cgroup: cgroup ?? systemdCgroup };
 }
 
-/** Stable key per owner, as OwnerAggregate.key documents: one pod is one key, whatever its containers. */
+/**
+ * Stable key per owner, as OwnerAggregate.key documents: one pod is one key, whatever its containers; a
+ * service or user unit is keyed by its cgroup path, so the same unit name in two places (a nested node's
+ * and the host's) is two owners. Owners recorded before memrec kept that path (cgroup null) keep the
+ * unit-name keys they were stored with.
+ */
 export function ownerKey(o: Owner): string {
   switch (o.kind) {
     case 'pod':
       return `pod:${o.podUid}`;
     case 'service':
-      return `service:${o.unit}`;
+      return `service:${o.cgroup ?? o.unit}`;
     case 'user':
-      return `user:${o.unit}`;
+      return `user:${o.cgroup ?? o.unit}`;
     case 'kernel':
       return 'kernel';
     case 'other':

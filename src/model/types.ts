@@ -111,9 +111,12 @@ export type Owner =
       container: string | null;
       /** `sandbox` for the pause container; null when the runtime's config was not found (or for a pod-level aggregate) */
       containerType: ContainerType | null;
+      /** the pod's cgroup (`/kubepods/burstable/pod<uid>`); null in recordings older than this field */
+      cgroup: string | null;
     }
-  | { kind: 'service'; unit: string }
-  | { kind: 'user'; unit: string; userUid: number | null; session: string | null }
+  /** `cgroup`: the unit's cgroup (`/system.slice/cron.service`); null in recordings older than this field */
+  | { kind: 'service'; unit: string; cgroup: string | null }
+  | { kind: 'user'; unit: string; userUid: number | null; session: string | null; cgroup: string | null }
   | { kind: 'kernel' }
   | { kind: 'other'; cgroup: string | null };
 
@@ -204,7 +207,7 @@ export interface OwnerCgroupCounters {
 
 /** Every process counted per owner, so that nothing outside the top N is invisible. */
 export interface OwnerAggregate {
-  /** stable key: `pod:<uid>`, `service:<unit>`, `user:<unit>`, `kernel`, `other:<cgroup>` */
+  /** stable key: `pod:<uid>`, `service:<cgroup>`, `user:<cgroup>`, `kernel`, `other:<cgroup>` (ownerKey) */
   key: string;
   owner: Owner;
   processCount: number;

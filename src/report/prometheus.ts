@@ -57,7 +57,8 @@ export function ownerLabels(o: OwnerAggregate): Labels {
       return { kind: 'pod', owner: owner.podUid, namespace: owner.namespace ?? '', pod: owner.podName ?? '' };
     case 'service':
     case 'user':
-      return { kind: owner.kind, owner: owner.unit };
+      // the same unit name can run in two cgroups (a nested node's and the host's): the cgroup tells them apart
+      return owner.cgroup === null ? { kind: owner.kind, owner: owner.unit } : { kind: owner.kind, owner: owner.unit, cgroup: owner.cgroup };
     case 'kernel':
       return { kind: 'kernel', owner: 'kernel' };
     case 'other':

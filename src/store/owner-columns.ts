@@ -51,14 +51,17 @@ export function ownerColumns(owner: Owner, key: string | null): OwnerColumns {
       c.pod_name = owner.podName;
       c.container = owner.container;
       c.container_type = owner.containerType;
+      c.cgroup = owner.cgroup;
       break;
     case 'service':
       c.unit = owner.unit;
+      c.cgroup = owner.cgroup;
       break;
     case 'user':
       c.unit = owner.unit;
       c.user_uid = owner.userUid;
       c.session = owner.session;
+      c.cgroup = owner.cgroup;
       break;
     case 'kernel':
       break;
@@ -98,14 +101,15 @@ export function ownerFromRow(row: OwnerRow): Owner {
         podName: row.pod_name,
         container: row.container,
         containerType: row.container_type as ContainerType | null,
+        cgroup: row.cgroup,
       };
     }
     case 'service':
       if (row.unit === null) bad(row, 'service owner without unit');
-      return { kind: 'service', unit: row.unit };
+      return { kind: 'service', unit: row.unit, cgroup: row.cgroup };
     case 'user':
       if (row.unit === null) bad(row, 'user owner without unit');
-      return { kind: 'user', unit: row.unit, userUid: row.user_uid, session: row.session };
+      return { kind: 'user', unit: row.unit, userUid: row.user_uid, session: row.session, cgroup: row.cgroup };
     case 'kernel':
       return { kind: 'kernel' };
     case 'other':
