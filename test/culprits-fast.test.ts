@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateDatabase } from '../bench/store.js';
 import type { Owner, ProcessSample, Snapshot } from '../src/model/types.js';
-import { culprits, culpritsFrom, MAX_CWDS } from '../src/report/culprits.js';
+import { culprits, culpritsFrom, MAX_CWDS, type CulpritOptions } from '../src/report/culprits.js';
 import type { TimeRange } from '../src/report/time.js';
 import { MemrecError } from '../src/errors.js';
 import { packAggregates, scanAggregates, unpackAggregates } from '../src/store/owner-pack.js';
@@ -20,6 +20,7 @@ import { aggregate, counters, MiB, owners, processSample, snapshot } from './hel
 
 const ALL = { since: 0, until: Date.UTC(2100, 0, 1) };
 const POD_UID = '8f3c2a1e-5b6d-4c7e-9f80-1a2b3c4d5e6f';
+const t0 = 1_700_000_000_000;
 const podCwd = (i: number): string => `/var/lib/kubelet/pods/${POD_UID}/volumes/kubernetes.io~empty-dir/d${i}`;
 
 let dir = '';
@@ -30,17 +31,41 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function slow(store: Store, range: TimeRange, top: number): ReturnType<typeof culprits> {
-  return culpritsFrom(range, store.snapshots(range), store.processRows(range), store.ownerRows(range), top, store.events(range));
+function slow(store: Store, range: TimeRange, o: CulpritOptions): ReturnType<typeof culprits> {
+  return culpritsFrom(range, store.snapshots(range), store.processRows(range), store.ownerRows(range), o, store.events(range));
 }
 
-function assertSame(store: Store, range: TimeRange, tops = [1, 3, 10, 100_000]): void {
-  for (const top of tops) assert.deepStrictEqual(culprits(store, range, top), slow(store, range, top), `range ${range.since}..${range.until}, top ${top}`);
+/** Every sort, every filter, the scope and --all: the fold and the rows must agree on each. */
+const VARIANTS: Array<Omit<CulpritOptions, 'top'>> = [
+  {},
+  { sort: 'peak' },
+  { sort: 'growth' },
+  { sort: 'at-lowest' },
+  { all: true },
+  { selection: { comm: /^proc(50|60)/ } },
+  { selection: { pid: 500 } },
+  { selection: { pod: 'ci/build-runner-7d9f' } },
+  { selection: { pod: '8f3c2a1e-5b6d-4c7e-9f80-1a2b3c4d5e6f' } },
+  { selection: { ownerKinds: ['pod', 'user'] }, sort: 'peak' },
+  { selection: { outsidePods: true } },
+  { selection: { unit: 'updatedb' }, all: true },
+];
+
+function assertSame(store: Store, range: TimeRange, tops = [1, 3, 10, 100_000], variants = VARIANTS): void {
+  for (const v of variants) {
+    for (const top of tops) {
+      const o = { ...v, top };
+      assert.deepStrictEqual(culprits(store, range, o), slow(store, range, o), `range ${range.since}..${range.until}, ${JSON.stringify(o, (_, x: unknown) => (x instanceof RegExp ? String(x) : x))}`);
+    }
+  }
 }
 
-/** Snapshot `i` of the edge cases: the grower walks cwds and moves cgroup, ties, unsorted collector order. */
-function edgeSnapshot(i: number): Snapshot {
-  const t = 1_700_000_000_000 + i * 60_000;
+/**
+ * Snapshot `i` of the edge cases: the grower walks cwds and moves cgroup, ties, unsorted collector order,
+ * processes that start, end and skip the lowest snapshot. `node` is the recording's node cgroup.
+ */
+function edgeSnapshot(i: number, node = '/'): Snapshot {
+  const t = t0 + i * 60_000;
   const unnamedPod: Owner = { ...owners.podContainer, namespace: null, podName: null, container: null, containerType: null };
   const procs: ProcessSample[] = [
     // walks 30 directories: 22 plain, then pod volumes; moves from a service to another cgroup halfway
@@ -57,7 +82,12 @@ function edgeSnapshot(i: number): Snapshot {
     processSample(701, 50 + i, owners.user),
   ];
   if (i % 4 === 0) procs.push(processSample(800 + i, 1, owners.userNoUid)); // short-lived processes
+  // started inside the range, peaked and ended before the lowest snapshot (12)
+  if (i >= 3 && i < 9) procs.push(processSample(900, 10 * i, owners.podCrio, { startTime: t0 + 2 * 60_000 }));
+  // in the recorded top N before and after the lowest snapshot, but not in it
+  if (i !== 12) procs.push(processSample(950, 70 + (i % 3), owners.service, { cgroup: '/memrec-test/system.slice/x.service', unit: 'x.service' }));
   const s = snapshot(t, { kind: i % 5 === 0 ? 'burst' : 'scheduled', processes: procs });
+  s.kubelet = { ...s.kubelet, cgroup: node };
   // two snapshots hit the same lowest memory.available: the earlier one is "at lowest"
   s.kubelet = { ...s.kubelet, availableBytes: i === 12 || i === 20 ? 100 * MiB : (1000 + i) * MiB };
   // the service's cgroup spikes unseen between snapshots 6 and 7 (peak 200 → 600 MiB, usage ~150 both times), its
@@ -82,7 +112,6 @@ test('culprits from the folds equals culprits from every row: cwds beyond the ca
     // a second snapshot at the same instant as the 6th
     store.writeSnapshot({ ...edgeSnapshot(5), kind: 'manual' });
     assertSame(store, ALL);
-    const t0 = 1_700_000_000_000;
     assertSame(store, { since: t0 + 5 * 60_000, until: t0 + 17 * 60_000 });
     assertSame(store, { since: t0 + 13 * 60_000, until: t0 + 13 * 60_000 });
     assertSame(store, { since: 0, until: 1 }); // empty
@@ -106,6 +135,32 @@ test('culprits from the folds equals culprits from every row: cwds beyond the ca
     assert.equal(c.processes.find((p) => p.pid === 701)!.firstRssBytes, 50 * MiB);
     assert.equal(c.atLowest?.takenAt, new Date(t0 + 12 * 60_000).toISOString());
     assert.equal(c.snapshots, 31);
+    // the contribution cases are really there too
+    const ended = c.processes.find((p) => p.pid === 900)!;
+    assert.deepEqual([ended.rssAtStartBytes, ended.rssAtLowestBytes, ended.contributionBytes], [0, 80 * MiB, 80 * MiB]);
+    const skipped = c.processes.find((p) => p.pid === 950)!;
+    assert.equal(skipped.rssAtLowestBytes, 72 * MiB); // its last sample before, at 11
+  } finally {
+    store.close();
+  }
+});
+
+test('culprits of a recording of a node cgroup: the fold equals the rows with the scope, and --all', () => {
+  const store = Store.open(path.join(dir, 'scoped.db'));
+  try {
+    for (let i = 0; i < 30; i++) store.writeSnapshot(edgeSnapshot(i, '/memrec-test'));
+    assertSame(store, ALL);
+    assertSame(store, { since: t0 + 5 * 60_000, until: t0 + 17 * 60_000 }, [3, 100]);
+    const c = culprits(store, ALL, 100);
+    assert.deepEqual(c.scope.nodeCgroups, ['/memrec-test']);
+    // inside: the grower (after it moved into /memrec-test) and x.service's process
+    assert.deepEqual(c.processes.map((p) => p.pid).sort(), [500, 950]);
+    assert.ok(c.scope.processesLeftOut >= 5, JSON.stringify(c.scope));
+    assert.ok(c.owners.every((o) => o.ownerCgroup?.startsWith('/memrec-test')), JSON.stringify(c.owners.map((o) => o.ownerKey)));
+    assert.ok(c.atLowest!.processes.every((p) => p.cgroup?.startsWith('/memrec-test/')));
+    const all = culprits(store, ALL, { top: 100, all: true });
+    assert.equal(all.scope.processesLeftOut, 0);
+    assert.ok(all.processes.length > c.processes.length + 4);
   } finally {
     store.close();
   }
@@ -117,7 +172,7 @@ test('culprits from the folds equals culprits from every row on a generated data
   generateDatabase(file, { days: 1, perMinute: 1, processes: 300, top: 30, now });
   const store = Store.open(file, { readonly: true });
   try {
-    assertSame(store, { since: now - 86_400_000, until: now }, [10, 100_000]);
+    assertSame(store, { since: now - 86_400_000, until: now }, [10, 100_000], VARIANTS.slice(0, 5));
     assertSame(store, { since: now - 3_600_000, until: now }, [10]);
   } finally {
     store.close();

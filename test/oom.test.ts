@@ -277,8 +277,8 @@ test('table rows: columns from the header, a comm with spaces or digits, known l
 test('owners: the victim asked with its task memcg, tasks with the OOMing memcg, group members with the group; each pid once', () => {
   const [k] = dump('interleaved-6.18');
   const asked: string[] = [];
-  const pod: Owner = { kind: 'pod', podUid: '0c4e8e0f-57a4-4b44-9a7e-0d1d4b7f3a21', qos: 'besteffort', containerId: '0f32894de86e', runtime: 'containerd', namespace: 'shop', podName: 'web-1', container: null, containerType: null };
-  const svc: Owner = { kind: 'service', unit: 'plocate-updatedb.service' };
+  const pod: Owner = { kind: 'pod', podUid: '0c4e8e0f-57a4-4b44-9a7e-0d1d4b7f3a21', qos: 'besteffort', containerId: '0f32894de86e', runtime: 'containerd', namespace: 'shop', podName: 'web-1', container: null, containerType: null, cgroup: null };
+  const svc: Owner = { kind: 'service', unit: 'plocate-updatedb.service', cgroup: '/memrec-incident-4c1d/system.slice/plocate-updatedb.service' };
   const owned = withOwners(k!, (pid, comm, memcg) => {
     asked.push(`${pid} ${comm} ${memcg}`);
     return pid === 812 ? pod : pid === 5120 ? svc : null;
@@ -298,8 +298,8 @@ test('owners: the victim asked with its task memcg, tasks with the OOMing memcg,
 test('describeKill on the incident: a best-effort pod killed while a host service held 17.5Gi', () => {
   const [g] = dump('global-5.15');
   const owners = new Map<number, Owner>([
-    [812, { kind: 'pod', podUid: '5e1c0a52-3b7c-4f61-9d0e-2f1a7c1d9e44', qos: 'besteffort', containerId: '8f7d6c5b4a39', runtime: 'docker', namespace: 'shop', podName: 'web-1', container: null, containerType: null }],
-    [4120, { kind: 'service', unit: 'plocate-updatedb.service' }],
+    [812, { kind: 'pod', podUid: '5e1c0a52-3b7c-4f61-9d0e-2f1a7c1d9e44', qos: 'besteffort', containerId: '8f7d6c5b4a39', runtime: 'docker', namespace: 'shop', podName: 'web-1', container: null, containerType: null, cgroup: null }],
+    [4120, { kind: 'service', unit: 'plocate-updatedb.service', cgroup: '/system.slice/plocate-updatedb.service' }],
   ]);
   const k = withOwners(g!, (pid) => owners.get(pid) ?? null);
   assert.equal(killDescription(k), 'global OOM: killed nginx (pid 812, pod shop/web-1, best-effort, oom_score_adj 1000, 4Mi); the largest task was updatedb (pid 4120, host service plocate-updatedb.service, 17.5Gi)');

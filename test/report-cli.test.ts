@@ -124,11 +124,12 @@ test('culprits: the growing host service comes before the pod and is explained a
   assert.equal(c.processes[pod]!.insidePods, true);
   assert.match(c.processes[pod]!.explanation, /inside kubepods/);
   for (const f of ['pid', 'comm', 'exe', 'peakRssBytes', 'peakAt', 'owner', 'insidePods', 'cwds', 'explanation']) assert.ok(f in gp, f);
-  assert.ok(c.owners.some((o) => o.ownerKey === `service:${db.growerUnit}`));
+  assert.ok(c.owners.some((o) => o.ownerKey === `service:${db.nodeCgroup}/system.slice/${db.growerUnit}`));
   assert.ok(c.atLowest !== null && c.atLowest.processes.length > 0);
   const text = await run(['culprits', '--since', since, '--top', '50'], 100);
   assert.match(text.stdout.replace(/\n {4}/g, ' '), /although its cwd was inside pod/);
-  assert.match(text.stdout, /When memory.available was lowest/);
+  assert.match(text.stdout, /memory.available was lowest at /);
+  assert.match(text.stdout, /Largest processes when memory.available was lowest/);
 });
 
 test('timeline: json has every snapshot, the burst and the OOM kill; the chart fits its width', { skip }, async () => {

@@ -194,6 +194,9 @@ async function runInNode(cg: ScenarioCgroup, o: IncidentOptions, outsidePid: num
   try {
     log(`memrec record ${args.map((a) => (/[\s*]/.test(a) ? `'${a}'` : a)).join(' ')}`);
     await recorder.waitFor(/msg="recorder started"/);
+    // Start times are known to the second (/proc/stat btime is whole seconds): updatedb starts well inside
+    // the recording, so that it counts as started after `since` and the noise before it does not.
+    while (Date.now() < since + 1500) await sleep(50);
 
     // A script named updatedb: its comm is "updatedb", as ps and memrec show it.
     const bin = path.join(o.dir, 'bin');

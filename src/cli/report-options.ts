@@ -1,13 +1,14 @@
 // What the report commands (query, culprits, timeline, events, export) share: range flags,
 // the read-only database, the output format and the terminal's width.
 import { existsSync, readlinkSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { shownPath } from '../fs/file-error.js';
 import { resolveDbPath } from '../config/paths.js';
+import { OWNER_KINDS, type ProcessSelection } from '../report/select.js';
 import type { ReportSource } from '../report/source.js';
 import { bootRange, parseBootSelector, type BootSelector } from '../report/boots.js';
 import { parseRange, resolveZone, type TimeRange } from '../report/time.js';
-import { choiceFlag, type OptionSpec } from './args.js';
+import { choiceFlag, intFlag, type OptionSpec } from './args.js';
 import type { Io } from './io.js';
 
 export const rangeOptions = {
@@ -96,4 +97,48 @@ export function useColor(io: Io): boolean {
 export function listFlag<C extends string>(command: string, flag: string, value: string | undefined, choices: readonly C[]): C[] | undefined {
   if (value === undefined) return undefined;
   return value.split(',').map((w) => choiceFlag(command, flag, w.trim(), choices, choices[0]!));
+}
+
+/** The process filters `query` and `culprits` share. */
+export const selectionOptions = {
+  comm: { type: 'string' },
+  pid: { type: 'string' },
+  pod: { type: 'string' },
+  owner: { type: 'string' },
+  'outside-pods': { type: 'boolean' },
+  unit: { type: 'string' },
+} as const satisfies OptionSpec;
+
+export const SELECTION_HELP = `  --comm REGEX        only processes whose comm (process name) matches REGEX
+  --pid N             only this pid
+  --pod NAME|UID      only processes of this pod (name, namespace/name or UID)
+  --owner KINDS       only these owner kinds, comma-separated: pod, service, user, kernel, other
+  --outside-pods      only processes outside kubepods (host services, sessions, other)
+  --unit UNIT         only this systemd unit's processes (cron.service; cron means cron.service)`;
+
+/** A regular expression flag, or a UsageError naming it. */
+export function regexFlag(command: string, flag: string, value: string): RegExp {
+  try {
+    return new RegExp(value);
+  } catch (e) {
+    throw new UsageError(`memrec ${command}: --${flag} ${JSON.stringify(value)}: not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, '')})`);
+  }
+}
+
+export function selectionOf(
+  command: string,
+  v: { comm?: string | undefined; pid?: string | undefined; pod?: string | undefined; owner?: string | undefined; 'outside-pods'?: boolean | undefined; unit?: string | undefined },
+): ProcessSelection {
+  const s: ProcessSelection = {};
+  if (v.pid !== undefined) s.pid = intFlag(command, 'pid', v.pid, 0, 1, 2 ** 31);
+  if (v.comm !== undefined) s.comm = regexFlag(command, 'comm', v.comm);
+  if (v.pod !== undefined) s.pod = v.pod;
+  const ownerKinds = listFlag(command, 'owner', v.owner, OWNER_KINDS);
+  if (ownerKinds !== undefined) s.ownerKinds = ownerKinds;
+  if (v['outside-pods']) s.outsidePods = true;
+  if (v.unit !== undefined) {
+    if (v.unit.trim() === '' || v.unit.includes('/')) throw new UsageError(`memrec ${command}: --unit ${JSON.stringify(v.unit)}: expected a systemd unit name like cron.service`);
+    s.unit = v.unit.trim();
+  }
+  return s;
 }

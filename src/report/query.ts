@@ -1,18 +1,13 @@
 // `memrec query`: the recorded process samples in a range, newest last, as flat rows with stable names.
 import { ownerKey, ownerLabel } from '../model/attribution.js';
 import type { ContainerType, OwnerKind, SnapshotKind } from '../model/types.js';
+import { looksLikePodUid, podUidOf, processSelected, type ProcessSelection } from './select.js';
 import type { ProcessFilter, ProcessRow, ReportSource } from './source.js';
 import { isoUtc, type TimeRange } from './time.js';
 
-export interface QueryOptions {
+export interface QueryOptions extends ProcessSelection {
   /** the N largest processes of each snapshot */
   top?: number;
-  comm?: RegExp;
-  pid?: number;
-  /** pod name, namespace/name or UID */
-  pod?: string;
-  ownerKinds?: OwnerKind[];
-  outsidePods?: boolean;
   kinds?: SnapshotKind[];
 }
 
@@ -75,19 +70,6 @@ export function peakSaysMore(rssBytes: number, peakRssBytes: number | null): boo
   return peakRssBytes !== null && peakRssBytes - rssBytes >= Math.max(PEAK_MIN_BYTES, rssBytes * PEAK_MIN_SHARE);
 }
 
-/** 36-character dashed or 32-hex (static pod) UIDs; anything else is a pod name. */
-export function looksLikePodUid(s: string): boolean {
-  return /^[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}$/i.test(s) || /^[0-9a-f]{32}$/i.test(s);
-}
-
-/** Does this row belong to the pod named `pod` (name, namespace/name or UID)? */
-export function matchesPod(row: ProcessRow, pod: string): boolean {
-  const o = row.owner;
-  if (o.kind !== 'pod') return false;
-  if (o.podUid.toLowerCase() === pod.toLowerCase().replace(/_/g, '-')) return true;
-  return o.podName === pod || (o.namespace !== null && `${o.namespace}/${o.podName}` === pod);
-}
-
 export function toQueryRow(r: ProcessRow): QueryRow {
   const o = r.owner;
   return {
@@ -128,34 +110,14 @@ export function toQueryRow(r: ProcessRow): QueryRow {
   };
 }
 
-/** The store's rows for the range and filter; comm and pod names are matched here, the rest in SQL. */
+/** The store's rows for the range and filter: pid, pod UID and owner kinds narrow the read, the selection decides. */
 export function queryProcessRows(store: ReportSource, range: TimeRange, q: QueryOptions): ProcessRow[] {
-  const filter: ProcessFilter = {};
+  const filter: ProcessFilter = { match: (p) => processSelected(p, q) };
   if (q.kinds !== undefined) filter.kinds = q.kinds;
   if (q.pid !== undefined) filter.pid = q.pid;
   if (q.ownerKinds !== undefined) filter.ownerKinds = q.ownerKinds;
   if (q.outsidePods) filter.outsidePods = true;
-  if (q.pod !== undefined && looksLikePodUid(q.pod)) filter.podUid = q.pod.toLowerCase().replace(/_/g, '-');
-  // With a filter applied after SQL, "top N" must count only the rows that pass it.
-  const lateFilter = q.comm !== undefined || (q.pod !== undefined && filter.podUid === undefined);
-  if (q.top !== undefined && !lateFilter) filter.topPerSnapshot = q.top;
-  let rows = store.processRows(range, filter);
-  if (q.comm !== undefined) {
-    const re = q.comm;
-    rows = rows.filter((r) => re.test(r.comm));
-  }
-  if (q.pod !== undefined && filter.podUid === undefined) {
-    const pod = q.pod;
-    rows = rows.filter((r) => matchesPod(r, pod));
-  }
-  if (q.top !== undefined && lateFilter) {
-    const top = q.top;
-    const seen = new Map<number, number>();
-    rows = rows.filter((r) => {
-      const n = (seen.get(r.snapshotId) ?? 0) + 1;
-      seen.set(r.snapshotId, n);
-      return n <= top;
-    });
-  }
-  return rows;
+  if (q.pod !== undefined && looksLikePodUid(q.pod)) filter.podUid = podUidOf(q.pod);
+  if (q.top !== undefined) filter.topPerSnapshot = q.top;
+  return store.processRows(range, filter);
 }

@@ -247,3 +247,13 @@ export function formatClock(t: number, zone: string): string {
 export function isoUtc(t: number): string {
   return new Date(t).toISOString();
 }
+
+/**
+ * How a table shows the times of a range: the clock alone when the range lies within one day (the date
+ * and zone said once, in `label`), else date and clock (`label` the zone).
+ */
+export function tableTime(range: TimeRange, zone: string): { label: string; format: (t: number) => string; sameDay: boolean } {
+  const day = formatLocal(range.since, zone).slice(0, 10);
+  const sameDay = day === formatLocal(range.until, zone).slice(0, 10);
+  return sameDay ? { label: `${day} ${zone}`, format: (t) => formatClock(t, zone), sameDay } : { label: zone, format: (t) => formatLocal(t, zone), sameDay };
+}

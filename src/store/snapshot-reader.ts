@@ -22,7 +22,7 @@ import { ownerFromRow, type OwnerRow } from './owner-columns.js';
 import { UnseenPeaks } from '../model/unseen-peaks.js';
 import { scanAggregates, unpackAggregates, type ScannedCounters } from './owner-pack.js';
 import { scanProcRss, unpackSamples } from './process-pack.js';
-import type { BootSpan, OwnerPeak, OwnerRow as StoredOwnerRow, ProcessFilter, ProcessPeak, ProcessRow, RangePeaks, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
+import type { AroundLowest, BootSpan, OwnerPeak, OwnerRow as StoredOwnerRow, PeaksOptions, ProcessAttributes, ProcessFilter, ProcessPeak, ProcessRow, RangePeaks, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
 
 type Id = number;
 
@@ -117,6 +117,8 @@ interface IdAgg {
   samples: number;
   firstAt: number;
   firstRss: number;
+  /** ordinal of the snapshot it was first seen in (0: the range's first) */
+  firstSnap: number;
   lastAt: number;
   lastRss: number;
   lastSeq: number;
@@ -126,10 +128,19 @@ interface IdAgg {
   /** owners only: process count and swap at the peak */
   peakCount: number;
   peakSwap: number;
+  /** around the lowest snapshot: RSS in it (-1: absent), the last and highest before it (-1: none), seen after */
+  lowRss: number;
+  preLastRss: number;
+  preLastSeq: number;
+  prePeakRss: number;
+  post: boolean;
 }
 
-function newAgg(id: Id, takenAt: number, rss: number, seq: number): IdAgg {
-  return { id, samples: 1, firstAt: takenAt, firstRss: rss, lastAt: takenAt, lastRss: rss, lastSeq: seq, peakAt: takenAt, peakRss: rss, peakSeq: seq, peakCount: 0, peakSwap: 0 };
+function newAgg(id: Id, takenAt: number, rss: number, seq: number, snap: number): IdAgg {
+  return {
+    id, samples: 1, firstAt: takenAt, firstRss: rss, firstSnap: snap, lastAt: takenAt, lastRss: rss, lastSeq: seq, peakAt: takenAt, peakRss: rss, peakSeq: seq,
+    peakCount: 0, peakSwap: 0, lowRss: -1, preLastRss: -1, preLastSeq: -1, prePeakRss: -1, post: false,
+  };
 }
 
 /** A later sample of the same id; true when it is the new peak (strictly higher: the earliest of equals stays). */
@@ -145,9 +156,40 @@ function addSample(a: IdAgg, takenAt: number, rss: number, seq: number): boolean
   return true;
 }
 
+const NO_LOWEST: AroundLowest = { at: null, lastBefore: null, peakBefore: null, after: false };
+
+/** Where a snapshot lies against the lowest one. */
+const BEFORE = 0;
+const AT = 1;
+const AFTER = 2;
+
+function addAround(a: IdAgg, rss: number, seq: number, phase: number): void {
+  if (phase === BEFORE) {
+    a.preLastRss = rss;
+    a.preLastSeq = seq;
+    if (rss > a.prePeakRss) a.prePeakRss = rss;
+  } else if (phase === AT) a.lowRss = rss;
+  else a.post = true;
+}
+
 /** Is `b`'s peak above `a`'s, or equal and earlier? */
 function peaksAbove(b: IdAgg, a: IdAgg): boolean {
   return b.peakRss > a.peakRss || (b.peakRss === a.peakRss && b.peakSeq < a.peakSeq);
+}
+
+/** The samples of several rows of one series (a process whose cwd changed) around the lowest snapshot. */
+function aroundOf(rows: IdAgg[]): AroundLowest {
+  let at: number | null = null;
+  let last: IdAgg | null = null;
+  let peak: number | null = null;
+  let after = false;
+  for (const a of rows) {
+    if (a.lowRss >= 0) at = a.lowRss;
+    if (a.preLastSeq >= 0 && (last === null || a.preLastSeq > last.preLastSeq)) last = a;
+    if (a.prePeakRss >= 0 && (peak === null || a.prePeakRss > peak)) peak = a.prePeakRss;
+    after ||= a.post;
+  }
+  return { at, lastBefore: last === null ? null : last.preLastRss, peakBefore: peak, after };
 }
 
 /**
@@ -159,8 +201,11 @@ class Fold {
   private readonly byId = new Map<Id, IdAgg>();
   private seq = 0;
 
-  /** One snapshot's samples in listing order (`idx` permutes them when the blob is not in it). */
-  add(takenAt: number, ids: number[], rss: number[], idx: number[] | null, counts: number[] | null, swap: number[] | null): void {
+  /**
+   * One snapshot's samples in listing order (`idx` permutes them when the blob is not in it); `snap` is the
+   * snapshot's ordinal in the range, `phase` where it lies against the lowest snapshot.
+   */
+  add(takenAt: number, ids: number[], rss: number[], idx: number[] | null, counts: number[] | null, swap: number[] | null, snap: number, phase: number): void {
     for (let k = 0; k < ids.length; k++) {
       const i = idx === null ? k : idx[k]!;
       const id = ids[i]!;
@@ -169,10 +214,11 @@ class Fold {
       let a = this.byId.get(id);
       let isPeak = true;
       if (a === undefined) {
-        a = newAgg(id, takenAt, r, seq);
+        a = newAgg(id, takenAt, r, seq, snap);
         this.byId.set(id, a);
         this.order.push(a);
       } else isPeak = addSample(a, takenAt, r, seq);
+      addAround(a, r, seq, phase);
       if (isPeak && counts !== null && swap !== null) {
         a.peakCount = counts[i]!;
         a.peakSwap = swap[i]!;
@@ -399,6 +445,7 @@ export class SnapshotReader {
     if (f.outsidePods === true) ownerWhere.push(`kind <> 'pod'`);
     const owners = ownerWhere.length === 0 ? null : new Set(this.db.prepare(`SELECT id FROM owners WHERE ${ownerWhere.join(' AND ')}`).pluck().all(...ownerParams) as Id[]);
     const pidProcs = f.pid === undefined ? null : new Set(this.db.prepare('SELECT id FROM procs WHERE pid = ?').pluck().all(f.pid) as Id[]);
+    const matches = f.match === undefined ? null : this.procMatcher(f.match);
     const out: ProcessRow[] = [];
     const rows = this.db.prepare(`SELECT id, taken_at, kind, process_pack, boot FROM snapshots WHERE ${where.join(' AND ')} ORDER BY taken_at, id`).raw().all(...params) as [Id, number, string, Buffer, Id | null][];
     for (const [snapshotId, takenAt, kind, pack, boot] of rows) {
@@ -406,6 +453,7 @@ export class SnapshotReader {
       let kept = unpackSamples(pack);
       if (pidProcs !== null) kept = kept.filter((x) => pidProcs.has(x.procId));
       if (owners !== null) kept = kept.filter((x) => owners.has(this.proc(x.procId).ownerId));
+      if (matches !== null) kept = kept.filter((x) => matches(x.procId));
       // the collector ranks by RSS already; a stable sort keeps its order for ties
       kept.sort((p, q) => q.rssBytes - p.rssBytes);
       if (f.topPerSnapshot !== undefined) kept.length = Math.min(kept.length, f.topPerSnapshot);
@@ -448,12 +496,26 @@ export class SnapshotReader {
     return out;
   }
 
+  /** A procs id test that asks `match` once per id. */
+  private procMatcher(match: (p: ProcessAttributes) => boolean): (id: Id) => boolean {
+    const known = new Map<Id, boolean>();
+    return (id) => {
+      let ok = known.get(id);
+      if (ok === undefined) {
+        ok = match(this.proc(id));
+        known.set(id, ok);
+      }
+      return ok;
+    };
+  }
+
   /**
    * processRows(range) folded per process and ownerRows(range) per owner key, in one pass over the blobs:
    * only ids and sizes are decoded, attributes looked up once per procs row. Same order and ties as
-   * folding the rows (the report tests compare both).
+   * folding the rows (the report tests compare both). Rows the options' tests refuse are left out after
+   * the pass: the order and ties of the others do not depend on them.
    */
-  peaks(range: TimeRange): RangePeaks {
+  peaks(range: TimeRange, opts: PeaksOptions = {}): RangePeaks {
     const procs = new Fold();
     const owners = new Fold();
     const ids: number[] = [];
@@ -462,18 +524,24 @@ export class SnapshotReader {
     const swap: number[] = [];
     const counters: ScannedCounters = { pathIds: [], usage: [], peak: [], limit: [] };
     const cgroups = new Map<string, UnseenPeaks>();
-    const trackers: UnseenPeaks[] = [];
+    // per owners row id: its key's tracker, or null when the options leave the row out
+    const trackers: Array<UnseenPeaks | null> = [];
+    const matchOwner = opts.matchOwner;
+    const low = opts.lowest ?? null;
     let snapshots = 0;
     const rows = this.db
-      .prepare('SELECT taken_at, process_pack, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id')
+      .prepare('SELECT id, taken_at, process_pack, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id')
       .raw()
-      .iterate(range.since, range.until) as IterableIterator<[number, Buffer, Buffer]>;
+      .iterate(range.since, range.until) as IterableIterator<[Id, number, Buffer, Buffer]>;
     for (const row of rows) {
+      const takenAt = row[1];
+      // rows come in (taken_at, id) order: before, at or after the lowest snapshot
+      const phase = low === null ? AFTER : row[0] === low.id ? AT : takenAt < low.takenAt || (takenAt === low.takenAt && row[0] < low.id) ? BEFORE : AFTER;
+      scanProcRss(row[2], ids, rss);
+      procs.add(takenAt, ids, rss, rssOrder(rss), null, null, snapshots, phase);
+      scanAggregates(row[3], ids, counts, rss, swap, counters);
+      owners.add(takenAt, ids, rss, null, counts, swap, snapshots, phase);
       snapshots++;
-      scanProcRss(row[1], ids, rss);
-      procs.add(row[0], ids, rss, rssOrder(rss), null, null);
-      scanAggregates(row[2], ids, counts, rss, swap, counters);
-      owners.add(row[0], ids, rss, null, counts, swap);
       for (let i = 0; i < ids.length; i++) {
         const pathId = counters.pathIds[i]!;
         if (pathId < 0) continue;
@@ -481,38 +549,57 @@ export class SnapshotReader {
         const id = ids[i]!;
         let t = trackers[id];
         if (t === undefined) {
-          const key = this.owner(id).key ?? '';
-          t = cgroups.get(key) ?? new UnseenPeaks();
-          cgroups.set(key, t);
+          const o = this.owner(id);
+          const key = o.key ?? '';
+          t = matchOwner === undefined || matchOwner(o.owner, key) ? (cgroups.get(key) ?? new UnseenPeaks()) : null;
+          if (t !== null) cgroups.set(key, t);
           trackers[id] = t;
         }
+        if (t === null) continue;
         const u = counters.usage[i]!;
         const pk = counters.peak[i]!;
         const l = counters.limit[i]!;
-        t.add(row[0], pathId, u < 0 ? null : u, pk < 0 ? null : pk, l < 0 ? null : l);
+        t.add(takenAt, pathId, u < 0 ? null : u, pk < 0 ? null : pk, l < 0 ? null : l);
       }
     }
-    return { snapshots, processes: this.processPeaks(procs.order), owners: this.ownerPeaks(owners.order, cgroups) };
+    const seen = new Set<Owner>();
+    const match = opts.match;
+    const procOrder = procs.order.filter((a) => {
+      const attrs = this.proc(a.id);
+      seen.add(attrs.owner);
+      return match === undefined || match(attrs);
+    });
+    const ownerOrder = owners.order.filter((a) => {
+      const o = this.owner(a.id);
+      seen.add(o.owner);
+      return matchOwner === undefined || matchOwner(o.owner, o.key ?? '');
+    });
+    return { snapshots, processes: this.processPeaks(procOrder), owners: this.ownerPeaks(ownerOrder, cgroups), ownersSeen: [...seen] };
   }
 
   /** procs rows of one process (its cwd or cgroup changed) merged in first-seen order. */
   private processPeaks(order: IdAgg[]): ProcessPeak[] {
-    const out = new Map<string, { p: ProcessPeak; peak: IdAgg; last: IdAgg }>();
+    const out = new Map<string, { p: ProcessPeak; peak: IdAgg; last: IdAgg; rows: IdAgg[] }>();
     for (const a of order) {
       const attrs = this.proc(a.id);
       const key = `${attrs.pid}@${attrs.startTime}`;
       let m = out.get(key);
       if (m === undefined) {
         m = {
-          p: { pid: attrs.pid, startTime: attrs.startTime, peak: { takenAt: 0, rssBytes: 0, comm: '', exe: null, cmdline: null, owner: attrs.owner, cgroup: null }, first: { takenAt: a.firstAt, rssBytes: a.firstRss }, last: { takenAt: 0, rssBytes: 0 }, samples: 0, insidePods: false, cgroups: [], cwds: [], owners: [] },
+          p: {
+            pid: attrs.pid, startTime: attrs.startTime, peak: { takenAt: 0, rssBytes: 0, comm: '', exe: null, cmdline: null, owner: attrs.owner, cgroup: null },
+            first: { takenAt: a.firstAt, rssBytes: a.firstRss }, last: { takenAt: 0, rssBytes: 0 }, lowest: NO_LOWEST, samples: 0, insidePods: false, cgroups: [], cwds: [], owners: [],
+          },
           peak: a,
           last: a,
+          rows: [],
         };
         out.set(key, m);
       } else {
         if (peaksAbove(a, m.peak)) m.peak = a;
         if (a.lastSeq > m.last.lastSeq) m.last = a;
       }
+      m.rows.push(a);
       const p = m.p;
       p.samples += a.samples;
       if (attrs.owner.kind === 'pod') p.insidePods = true;
@@ -521,10 +608,11 @@ export class SnapshotReader {
       if (!p.owners.includes(attrs.owner)) p.owners.push(attrs.owner);
     }
     const result: ProcessPeak[] = [];
-    for (const { p, peak, last } of out.values()) {
+    for (const { p, peak, last, rows } of out.values()) {
       const at = this.proc(peak.id);
       p.peak = { takenAt: peak.peakAt, rssBytes: peak.peakRss, comm: at.comm, exe: at.exe, cmdline: at.cmdline, owner: at.owner, cgroup: at.cgroup };
       p.last = { takenAt: last.lastAt, rssBytes: last.lastRss };
+      p.lowest = aroundOf(rows);
       result.push(p);
     }
     return result;
@@ -532,7 +620,7 @@ export class SnapshotReader {
 
   /** owners rows with the same key merged in first-seen order. */
   private ownerPeaks(order: IdAgg[], cgroups: Map<string, UnseenPeaks>): OwnerPeak[] {
-    const out = new Map<string, { p: OwnerPeak; peak: IdAgg }>();
+    const out = new Map<string, { p: OwnerPeak; peak: IdAgg; rows: IdAgg[] }>();
     for (const a of order) {
       const o = this.owner(a.id);
       const key = o.key ?? '';
@@ -541,26 +629,38 @@ export class SnapshotReader {
         const c = cgroups.get(key);
         m = {
           p: {
-            key, owner: o.owner, peakAt: 0, peakRssBytes: 0, processCountAtPeak: 0, swapBytesAtPeak: 0, samples: 0, owners: [],
+            key, owner: o.owner, peakAt: 0, peakRssBytes: 0, processCountAtPeak: 0, swapBytesAtPeak: 0,
+            first: { takenAt: a.firstAt, rssBytes: a.firstRss }, inFirstSnapshot: null, lowest: NO_LOWEST, samples: 0, owners: [],
             cgroup: typeof c?.cgroup === 'number' ? this.string(c.cgroup) : null, cgroupLimitBytes: c?.limitBytes ?? null, unseenPeak: c?.largest ?? null,
           },
           peak: a,
+          rows: [],
         };
         out.set(key, m);
       } else if (peaksAbove(a, m.peak)) m.peak = a;
+      m.rows.push(a);
+      // a key is in a snapshot once: only one of its rows can start in the first
+      if (a.firstSnap === 0) m.p.inFirstSnapshot = a.firstRss;
       m.p.samples += a.samples;
       m.p.owners.push(o.owner);
     }
     const result: OwnerPeak[] = [];
-    for (const { p, peak } of out.values()) {
+    for (const { p, peak, rows } of out.values()) {
       p.owner = this.owner(peak.id).owner;
       p.peakAt = peak.peakAt;
       p.peakRssBytes = peak.peakRss;
       p.processCountAtPeak = peak.peakCount;
       p.swapBytesAtPeak = peak.peakSwap;
+      p.lowest = aroundOf(rows);
       result.push(p);
     }
     return result;
+  }
+
+  /** The distinct node cgroups of the range's snapshots. */
+  nodeCgroups(range: TimeRange): string[] {
+    const ids = this.db.prepare('SELECT DISTINCT node_cgroup_id FROM snapshots WHERE taken_at BETWEEN ? AND ?').pluck().all(range.since, range.until) as Id[];
+    return ids.map((id) => this.string(id));
   }
 
   /** The lowest kubelet memory.available; among equals the first in (taken_at, id) order, as a scan would pick. */

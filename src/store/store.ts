@@ -23,14 +23,29 @@ export interface TimeRange {
   until: number;
 }
 
+/** What a process filter may look at: the attributes a procs row holds (a ProcessRow has them too). */
+export type ProcessAttributes = Pick<ProcessSample, 'pid' | 'startTime' | 'comm' | 'cgroup' | 'unit' | 'owner'>;
+
 export interface ProcessFilter {
   kinds?: SnapshotKind[];
   pid?: number;
   podUid?: string;
   ownerKinds?: OwnerKind[];
   outsidePods?: boolean;
+  /** any other test, asked once per procs row (a process's attributes while they did not change) */
+  match?: (p: ProcessAttributes) => boolean;
   /** after the other filters, the N largest by RSS of each snapshot */
   topPerSnapshot?: number;
+}
+
+/** What peaks() folds: the lowest snapshot to measure against, and which processes and owners count. */
+export interface PeaksOptions {
+  /** the range's lowest snapshot (lowestSnapshot()); null or absent: no lowest point */
+  lowest?: { id: number; takenAt: number } | null;
+  /** asked once per procs row; rows it refuses are not folded */
+  match?: (p: ProcessAttributes) => boolean;
+  /** asked once per owners row */
+  matchOwner?: (owner: Owner, key: string) => boolean;
 }
 
 export type ProcessRow = ProcessSample & { snapshotId: number; takenAt: number; snapshotKind: SnapshotKind; bootId: string | null };
@@ -54,6 +69,17 @@ export interface RssAt {
   rssBytes: number;
 }
 
+/** A series' samples around the range's lowest snapshot (the one with the lowest memory.available). */
+export interface AroundLowest {
+  /** RSS in the lowest snapshot; null when the series is not in it */
+  at: number | null;
+  /** the last sample before the lowest snapshot, and the highest; null when there is none before */
+  lastBefore: number | null;
+  peakBefore: number | null;
+  /** seen in a snapshot after the lowest */
+  after: boolean;
+}
+
 /**
  * One process (pid + start time) over a range, aggregated in one scan without a row per sample. The
  * peak is the earliest sample of the highest RSS; lists are distinct values, first seen first.
@@ -64,6 +90,7 @@ export interface ProcessPeak {
   peak: RssAt & Pick<ProcessSample, 'comm' | 'exe' | 'cmdline' | 'owner' | 'cgroup'>;
   first: RssAt;
   last: RssAt;
+  lowest: AroundLowest;
   samples: number;
   insidePods: boolean;
   cgroups: (string | null)[];
@@ -77,6 +104,8 @@ export interface RangePeaks {
   snapshots: number;
   processes: ProcessPeak[];
   owners: OwnerPeak[];
+  /** every owner of the range's samples, also of those the options left out (pod names come from them) */
+  ownersSeen: Owner[];
 }
 
 /** One owner key over a range: its peak total (the earliest of equals) and what was true then. */
@@ -88,6 +117,10 @@ export interface OwnerPeak {
   peakRssBytes: number;
   processCountAtPeak: number;
   swapBytesAtPeak: number;
+  first: RssAt;
+  /** RSS in the range's first snapshot; null when the owner had no process then */
+  inFirstSnapshot: number | null;
+  lowest: AroundLowest;
   samples: number;
   /** every owners row recorded under this key */
   owners: Owner[];
@@ -287,8 +320,13 @@ export class Store {
   }
 
   /** Per process and per owner key in the range, first seen first: what `culprits` ranks, without a row per sample. */
-  peaks(range: TimeRange): RangePeaks {
-    return this.read(() => this.reader.peaks(range));
+  peaks(range: TimeRange, opts: PeaksOptions = {}): RangePeaks {
+    return this.read(() => this.reader.peaks(range, opts));
+  }
+
+  /** The distinct node cgroups (the kubelet signal's, `--memory-cgroup`) of the snapshots in the range. */
+  nodeCgroups(range: TimeRange): string[] {
+    return this.read(() => this.reader.nodeCgroups(range));
   }
 
   /** The snapshot with the lowest kubelet memory.available in the range, the earliest of equals. */

@@ -50,11 +50,13 @@ function ownerNo(i: number): { owner: Owner; cgroup: string; key: string } {
     const owner: Owner = {
       kind: 'pod', podUid: uid, qos: 'burstable', containerId, runtime: 'containerd', namespace: 'a-rather-long-namespace-for-batch-jobs',
       podName: `nightly-reindex-worker-with-a-long-name-${i}-7d9f8b6c4-x2k9q`, container: 'reindexer-with-a-long-container-name', containerType: 'container',
+      cgroup: `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid.replace(/-/g, '_')}.slice`,
     };
     return { owner, cgroup: `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid.replace(/-/g, '_')}.slice/cri-containerd-${containerId}.scope`, key: `pod:${uid}` };
   }
   const unit = `job-${i}-${'x'.repeat(i % 7)}.service`;
-  return { owner: { kind: 'service', unit }, cgroup: `/system.slice/${unit}`, key: `service:${unit}` };
+  const cgroup = `/system.slice/${unit}`;
+  return { owner: { kind: 'service', unit, cgroup }, cgroup, key: `service:${cgroup}` };
 }
 
 /**

@@ -1,92 +1,153 @@
 import { formatBytes } from '../../model/quantity.js';
-import { culprits, unseenPeakWording, type CulpritOwner, type CulpritProcess, type Culprits } from '../../report/culprits.js';
+import { CULPRIT_SORTS, culprits, unseenPeakWording, type CulpritOwner, type CulpritProcess, type Culprits, type CulpritSort } from '../../report/culprits.js';
 import { csvLines } from '../../report/format/csv.js';
 import { jsonDocument } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, writeAll } from '../../report/format/output.js';
+import { ownerText } from '../../report/format/owner-text.js';
 import { renderTable, type TableColumn } from '../../report/format/table.js';
 import { cleanText } from '../../report/format/text.js';
 import { killList } from '../../report/kills.js';
-import { formatLocal } from '../../report/time.js';
-import { commonOptions, intFlag, parse } from '../args.js';
+import { formatLocal, tableTime } from '../../report/time.js';
+import { choiceFlag, commonOptions, intFlag, parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
-import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, withBoot, useColor } from '../report-options.js';
+import { RANGE_HELP, SELECTION_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, selectionOf, selectionOptions, withBoot, useColor } from '../report-options.js';
 
-const options = { ...commonOptions, ...rangeOptions, top: { type: 'string' }, format: { type: 'string' } } as const;
+const options = {
+  ...commonOptions,
+  ...rangeOptions,
+  ...selectionOptions,
+  top: { type: 'string' },
+  sort: { type: 'string' },
+  all: { type: 'boolean' },
+  format: { type: 'string' },
+} as const;
 
 export const CULPRIT_FIELDS: readonly (keyof CulpritProcess)[] = [
-  'rank', 'pid', 'startTime', 'comm', 'exe', 'cmdline', 'peakRssBytes', 'peakAt', 'firstSeen', 'lastSeen', 'firstRssBytes', 'lastRssBytes',
-  'growthBytes', 'samples', 'owner', 'ownerKind', 'ownerKey', 'cgroup', 'cgroups', 'insidePods', 'cwds', 'cwdCount', 'cwdPods', 'explanation',
+  'rank', 'pid', 'startTime', 'comm', 'exe', 'cmdline', 'contributionBytes', 'rssAtStartBytes', 'rssAtLowestBytes', 'peakRssBytes', 'peakAt',
+  'firstSeen', 'lastSeen', 'firstRssBytes', 'lastRssBytes', 'growthBytes', 'samples', 'owner', 'ownerKind', 'ownerKey', 'ownerCgroup', 'cgroup',
+  'cgroups', 'insidePods', 'cwds', 'cwdCount', 'cwdPods', 'explanation',
 ];
+
+const SORT_TEXT: Record<CulpritSort, string> = {
+  contribution: 'contribution to the fall: RSS when memory.available was lowest minus RSS at the start of the range (0 for a process started since)',
+  peak: 'peak RSS',
+  growth: 'growth: peak RSS minus the first sample in the range',
+  'at-lowest': 'RSS when memory.available was lowest',
+};
+
+/**
+ * Lines of text wrapped at `width` after `indent`. Words are not cut, except one longer than a whole
+ * line (a deep cgroup path), which breaks after a `/` where it can.
+ */
+export function wrapText(s: string, indent: string, width: number): string[] {
+  const room = Math.max(8, width - indent.length);
+  const words: string[] = [];
+  for (let w of cleanText(s).split(' ')) {
+    while (w.length > room) {
+      const cut = w.lastIndexOf('/', room - 1);
+      const at = cut > 0 ? cut + 1 : room;
+      words.push(w.slice(0, at));
+      w = w.slice(at);
+    }
+    words.push(w);
+  }
+  const lines: string[] = [];
+  let cur = indent;
+  for (const word of words) {
+    if (cur.length > indent.length && cur.length + 1 + word.length > width) {
+      lines.push(cur + '\n');
+      cur = indent + word;
+    } else cur += (cur.length > indent.length ? ' ' : '') + word;
+  }
+  lines.push(cur + '\n');
+  return lines;
+}
+
+const bytes = (n: number | null): string => (n === null ? '-' : formatBytes(n));
 
 /** The text report: processes, owners, the moment memory.available was lowest; explanations on their own lines. */
 export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processes.length): string[] {
-  const at = (iso: string): string => formatLocal(Date.parse(iso), zone);
+  const range = { since: Date.parse(c.since), until: Date.parse(c.until) };
+  const times = tableTime(range, zone);
+  const at = (iso: string): string => times.format(Date.parse(iso));
   const opts = { columns: io.columns, color: useColor(io) };
   const width = io.columns ?? Number.POSITIVE_INFINITY;
-  // The explanation is the point of the report: wrapped, never cut.
-  const wrap = (s: string, indent: string): string[] => {
-    const lines: string[] = [];
-    let cur = indent;
-    for (const word of cleanText(s).split(' ')) {
-      if (cur.length > indent.length && cur.length + 1 + word.length > width) {
-        lines.push(cur + '\n');
-        cur = indent + word;
-      } else cur += (cur.length > indent.length ? ' ' : '') + word;
-    }
-    lines.push(cur + '\n');
-    return lines;
-  };
-  const out: string[] = [`Culprits ${at(c.since)} → ${at(c.until)} (${zone}), ${c.snapshots} snapshots\n\n`];
-  if (c.processes.length === 0) out.push('no process samples in this range\n');
+  // The header and the explanations are the point of the report: wrapped, never cut.
+  const para = (s: string): string[] => wrapText(s, '', width).map((l, i) => (i === 0 ? l : `  ${l}`));
+  const nodes = c.scope.nodeCgroups;
+  const out: string[] = [];
+  out.push(...para(`Culprits ${times.sameDay ? `${formatLocal(range.since, zone)} → ${at(c.until)}` : `${at(c.since)} → ${at(c.until)}`} (${zone}), ${c.snapshots} snapshots`));
+  const low = c.atLowest;
+  if (low !== null) {
+    out.push(
+      ...para(
+        `memory.available was lowest at ${at(low.takenAt)}: ${formatBytes(low.kubeletAvailableBytes)} (${low.snapshotKind} snapshot; hard threshold ${formatBytes(low.hardThresholdBytes)}` +
+          `${low.softThresholdBytes === null ? '' : `, soft ${formatBytes(low.softThresholdBytes)}`}${low.memAvailableBytes === null ? '' : `; free's MemAvailable ${formatBytes(low.memAvailableBytes)}`})`,
+      ),
+    );
+  }
+  out.push(...para(`Ranked by ${SORT_TEXT[c.sort]}.`));
+  if (!nodes.includes('/') && nodes.length > 0) {
+    const left = [c.scope.processesLeftOut > 0 ? plural(c.scope.processesLeftOut, 'process', 'processes') : '', c.scope.ownersLeftOut > 0 ? plural(c.scope.ownersLeftOut, 'owner') : ''].filter(Boolean);
+    out.push(
+      ...para(
+        c.scope.all
+          ? `Node cgroup ${nodes.join(', ')}; --all: processes and owners outside it are included.`
+          : `Node cgroup ${nodes.join(', ')}: ${left.length === 0 ? 'nothing outside it was seen' : `${left.join(' and ')} outside it left out (--all keeps them)`}.`,
+      ),
+    );
+  }
+  out.push('\n');
+  if (c.processes.length === 0) out.push('no process samples in this range that match\n');
+  // the sort key is never dropped; the others give way in this order on a narrow terminal
+  const keep = (key: CulpritSort, drop: number): number | undefined => (c.sort === key ? undefined : drop);
   const procCols: TableColumn<CulpritProcess>[] = [
     { header: '#', cell: (p) => String(p.rank), align: 'right' },
     { header: 'PID', cell: (p) => String(p.pid), align: 'right' },
     { header: 'COMM', cell: (p) => p.comm, minWidth: 8, shrinkOrder: 1 },
-    { header: 'PEAK RSS', cell: (p) => formatBytes(p.peakRssBytes), align: 'right' },
-    { header: 'PEAK AT', cell: (p) => at(p.peakAt) },
-    { header: 'GROWTH', cell: (p) => formatBytes(p.growthBytes), align: 'right' },
-    { header: 'IN PODS', cell: (p) => (p.insidePods ? 'yes' : 'no') },
-    { header: 'OWNER', cell: (p) => p.owner, minWidth: 12, shrinkOrder: 2 },
-    { header: 'CWDS', cell: (p) => (p.cwdCount === 0 ? '-' : p.cwdCount === 1 ? p.cwds[0]! : `${p.cwdCount}: ${p.cwds[0]} …`), minWidth: 8, shrinkOrder: 3 },
+    { header: 'CONTRIB', cell: (p) => formatBytes(p.contributionBytes), align: 'right', ...opt(keep('contribution', 3)) },
+    { header: 'AT LOWEST', cell: (p) => bytes(p.rssAtLowestBytes), align: 'right', ...opt(keep('at-lowest', 4)) },
+    { header: 'PEAK', cell: (p) => formatBytes(p.peakRssBytes), align: 'right', ...opt(keep('peak', 2)) },
+    { header: 'PEAK AT', cell: (p) => at(p.peakAt), dropOrder: 5 },
+    { header: 'GROWTH', cell: (p) => formatBytes(p.growthBytes), align: 'right', ...opt(keep('growth', 6)) },
+    { header: 'OWNER', cell: (p) => ownerText(p.owner, p.ownerKind, p.ownerCgroup, p.cgroup, nodes), minWidth: 36, shrinkOrder: 2 },
+    { header: 'CWDS', cell: (p) => (p.cwdCount === 0 ? '-' : p.cwdCount === 1 ? p.cwds[0]! : `${p.cwdCount}: ${p.cwds[0]} …`), minWidth: 8, shrinkOrder: 3, dropOrder: 7 },
   ];
   if (c.processes.length > 0) {
     const lines = renderTable(procCols, c.processes, opts);
     out.push(lines[0]!);
     c.processes.forEach((p, i) => {
       out.push(lines[i + 1]!);
-      out.push(...wrap(p.explanation, '    '));
+      out.push(...wrapText(p.explanation, '    ', width));
     });
   }
   const ownerCols: TableColumn<CulpritOwner>[] = [
     { header: '#', cell: (o) => String(o.rank), align: 'right' },
-    { header: 'OWNER', cell: (o) => o.owner, minWidth: 12, shrinkOrder: 1 },
-    { header: 'KIND', cell: (o) => o.ownerKind },
-    { header: 'PEAK RSS', cell: (o) => formatBytes(o.peakRssBytes), align: 'right' },
-    { header: 'PEAK AT', cell: (o) => at(o.peakAt) },
-    { header: 'PROCS', cell: (o) => String(o.processCountAtPeak), align: 'right' },
+    { header: 'OWNER', cell: (o) => ownerText(o.owner, o.ownerKind, o.ownerCgroup, null, nodes), minWidth: 36, shrinkOrder: 1 },
+    { header: 'CONTRIB', cell: (o) => formatBytes(o.contributionBytes), align: 'right', ...opt(keep('contribution', 3)) },
+    { header: 'AT LOWEST', cell: (o) => bytes(o.rssAtLowestBytes), align: 'right', ...opt(keep('at-lowest', 4)) },
+    { header: 'PEAK', cell: (o) => formatBytes(o.peakRssBytes), align: 'right', ...opt(keep('peak', 2)) },
+    { header: 'PEAK AT', cell: (o) => at(o.peakAt), dropOrder: 5 },
+    { header: 'GROWTH', cell: (o) => formatBytes(o.growthBytes), align: 'right', ...opt(keep('growth', 6)) },
+    { header: 'PROCS', cell: (o) => String(o.processCountAtPeak), align: 'right', dropOrder: 7 },
   ];
-  if (c.owners.length > 0) out.push('\nOwners (every process counted)\n', ...renderTable(ownerCols, c.owners, opts));
+  if (c.owners.length > 0) out.push(`\nOwners (every process counted), ranked the same way\n`, ...renderTable(ownerCols, c.owners, opts));
   if (c.unseenPeaks.length > 0) {
     out.push("\nPeaks between snapshots (the owner cgroups' own high-water marks rose above what any snapshot saw)\n");
-    for (const u of c.unseenPeaks) out.push(...wrap(`${u.owner}: ${unseenPeakWording(u, at)}${u.cgroup === null ? '' : `; cgroup ${u.cgroup}`}`, '  '));
+    for (const u of c.unseenPeaks) out.push(...wrapText(`${u.owner}: ${unseenPeakWording(u, at)}${u.cgroup === null ? '' : `; cgroup ${u.cgroup}`}`, '  ', width));
   }
-  const low = c.atLowest;
-  if (low !== null) {
-    out.push(
-      `\nWhen memory.available was lowest: ${formatBytes(low.kubeletAvailableBytes)} at ${at(low.takenAt)} (${low.snapshotKind} snapshot; ` +
-        `hard threshold ${formatBytes(low.hardThresholdBytes)}${low.softThresholdBytes === null ? '' : `, soft ${formatBytes(low.softThresholdBytes)}`}` +
-        `${low.memAvailableBytes === null ? '' : `; free's MemAvailable ${formatBytes(low.memAvailableBytes)}`})\n`,
-    );
+  if (low !== null && low.processes.length > 0) {
+    out.push(`\nLargest processes when memory.available was lowest (${at(low.takenAt)})\n`);
     out.push(
       ...renderTable(
         [
           { header: 'PID', cell: (p) => String(p.pid), align: 'right' },
           { header: 'COMM', cell: (p) => p.comm, minWidth: 8, shrinkOrder: 1 },
           { header: 'RSS', cell: (p) => formatBytes(p.rssBytes), align: 'right' },
-          { header: 'OWNER', cell: (p) => p.owner, minWidth: 12, shrinkOrder: 2 },
-          { header: 'CWD', cell: (p) => p.cwd ?? '-', minWidth: 8, shrinkOrder: 3 },
+          { header: 'OWNER', cell: (p) => ownerText(p.owner, p.ownerKind, null, p.cgroup, nodes), minWidth: 36, shrinkOrder: 2 },
+          { header: 'CWD', cell: (p) => p.cwd ?? '-', minWidth: 8, shrinkOrder: 3, dropOrder: 1 },
         ] satisfies TableColumn<(typeof low.processes)[number]>[],
         low.processes,
         opts,
@@ -97,36 +158,50 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
   return out;
 }
 
+const opt = (drop: number | undefined): { dropOrder?: number } => (drop === undefined ? {} : { dropOrder: drop });
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
 export const command: Command = {
   name: 'culprits',
-  summary: 'who ate the memory: processes and owners ranked by peak RSS, with why each belongs where',
-  help: `Usage: memrec culprits (--since T [--until T] | --boot N) [--top N] [--format table|json|ndjson|csv]
+  summary: 'who ate the memory: processes and owners ranked by what they added while memory.available fell',
+  help: `Usage: memrec culprits (--since T [--until T] | --boot N) [--top N] [--sort KEY] [--all] [filters]
+                        [--format table|json|ndjson|csv]
 
-One row per process (pid and start time) ranked by peak RSS: peak and when, growth, first and last
-seen, owner, whether it ran inside kubepods, the cwds seen, and a one-line explanation of its
-attribution. Attribution is by cgroup, never by cwd. Then the owners ranked by peak total RSS (every
-process counted), then the largest processes at the moment memory.available was lowest, then the
-OOM kills of the range: whom the kernel killed beside the largest task.
+Who ate the memory is who grew while memory.available fell. One row per process (pid and start time)
+ranked by its contribution to the fall: its RSS when the kubelet's memory.available was lowest in the
+range, minus its RSS at the start of the range (0 for a process started since; a process that ended
+before the lowest point counts by its peak). Beside it: RSS at the lowest point, peak and when, growth,
+owner, the cwds seen, and a one-line explanation of its attribution, which is by cgroup, never by cwd.
+Then the owners ranked the same way over every process (so an owner of many small processes surfaces),
+then the largest processes at the lowest point, then the OOM kills of the range: whom the kernel killed
+beside the largest task. A recording made with --memory-cgroup /X is about the node in X: processes and
+owners outside X are left out, and counted.
 
 Options:
 ${RANGE_HELP}
   --top N             how many processes, owners and OOM kills (default 10)
-  --format F          table (default), json ({processes, owners, atLowest, oomKills}), ndjson (one process a line)
-                      or csv (the processes)
+  --sort KEY          contribution (default), peak, growth or at-lowest
+  --all               keep processes and owners outside the recording's node cgroup
+${SELECTION_HELP}
+  --format F          table (default), json ({sort, scope, processes, owners, atLowest, oomKills}),
+                      ndjson (one process a line) or csv (the processes)
 
 Examples:
   memrec culprits --since 02:00 --until 06:00
+  memrec culprits --since yesterday --outside-pods --sort peak
   memrec culprits --since yesterday --format json | jq '.processes[0].explanation'
 `,
   async run(argv: string[], io: Io): Promise<number> {
     const { values: v } = parse('culprits', argv, options);
     const format = formatFlag('culprits', v.format, FORMATS, 'table');
     const top = intFlag('culprits', 'top', v.top, 10, 1, 10_000);
+    const sort: CulpritSort = choiceFlag('culprits', 'sort', v.sort, CULPRIT_SORTS, 'contribution');
+    const selection = selectionOf('culprits', v);
     const ctx = rangeOf('culprits', v, io);
     const store = await openReadonly('culprits', v.db, io);
     try {
       const { range, zone } = withBoot('culprits', ctx, store);
-      const c = culprits(store, range, top);
+      const c = culprits(store, range, { top, sort, selection, all: v.all ?? false });
       if (format === 'table') await writeAll(io.stdout, culpritsText(c, zone, io, top));
       else if (format === 'json') await writeAll(io.stdout, [jsonDocument(c)]);
       else if (format === 'ndjson') await writeAll(io.stdout, ndjsonLines(c.processes));

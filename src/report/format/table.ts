@@ -10,6 +10,8 @@ export interface TableColumn<R> {
   minWidth?: number;
   /** columns with a higher number shrink first (cmdline before cwd before cgroup) */
   shrinkOrder?: number;
+  /** when even the narrowest widths do not fit, columns with a dropOrder are left out, the highest first */
+  dropOrder?: number;
 }
 
 export interface TableOptions {
@@ -49,11 +51,33 @@ export function fitWidths(natural: number[], mins: Array<number | undefined>, or
   return widths;
 }
 
+/** The columns that fit `columns` at their narrowest: droppable ones go, highest dropOrder first, until the rest fits. */
+export function visibleColumns(natural: number[], mins: Array<number | undefined>, drops: Array<number | undefined>, columns: number | undefined): number[] {
+  const shown = natural.map((_, i) => i);
+  if (columns === undefined) return shown;
+  const narrowest = (): number => shown.reduce((n, i) => n + Math.min(natural[i]!, mins[i] ?? natural[i]!), 0) + GAP.length * Math.max(0, shown.length - 1);
+  const droppable = shown.filter((i) => drops[i] !== undefined).sort((a, b) => drops[b]! - drops[a]!);
+  for (const i of droppable) {
+    if (narrowest() <= columns) break;
+    shown.splice(shown.indexOf(i), 1);
+  }
+  return shown;
+}
+
 /** The table as lines (each ending in \n); no trailing spaces. */
-export function renderTable<R>(cols: TableColumn<R>[], rows: Iterable<R>, opts: TableOptions): string[] {
-  const cells: string[][] = [];
-  for (const r of rows) cells.push(cols.map((c) => cleanText(c.cell(r))));
-  const natural = cols.map((c, i) => Math.max(len(c.header), ...cells.map((row) => len(row[i]!))));
+export function renderTable<R>(allCols: TableColumn<R>[], rows: Iterable<R>, opts: TableOptions): string[] {
+  const allCells: string[][] = [];
+  for (const r of rows) allCells.push(allCols.map((c) => cleanText(c.cell(r))));
+  const allNatural = allCols.map((c, i) => Math.max(len(c.header), ...allCells.map((row) => len(row[i]!))));
+  const shown = visibleColumns(
+    allNatural,
+    allCols.map((c) => c.minWidth),
+    allCols.map((c) => c.dropOrder),
+    opts.columns,
+  );
+  const cols = shown.map((i) => allCols[i]!);
+  const natural = shown.map((i) => allNatural[i]!);
+  const cells = shown.length === allCols.length ? allCells : allCells.map((row) => shown.map((i) => row[i]!));
   const widths = fitWidths(
     natural,
     cols.map((c) => c.minWidth),

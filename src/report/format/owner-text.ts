@@ -1,0 +1,37 @@
+// An owner as a table cell: its label, and where its cgroup sits when that is not where such an owner
+// normally is (a nested node's services, a kind node's pods). One column says what OWNER and CGROUP
+// used to say twice; json and csv keep the whole cgroup.
+import type { OwnerKind } from '../../model/types.js';
+import { inNode } from '../select.js';
+
+/**
+ * The cgroup path above the place an owner of this kind normally sits (`/system.slice/<unit>`,
+ * `/kubepods…`, `/user.slice/…`); '' at the root. From the owner's cgroup, else the process's.
+ */
+export function nestingOf(kind: OwnerKind, ownerCgroup: string | null, cgroup: string | null): string {
+  const path = ownerCgroup ?? cgroup;
+  if (path === null || kind === 'kernel' || kind === 'other') return '';
+  const segs = path.split('/').filter((s) => s !== '');
+  let end: number;
+  if (kind === 'pod') end = segs.findIndex((s) => /(?:^|-)kubepods(?:[.-]|$)/.test(s));
+  else if (kind === 'user') end = segs.findIndex((s) => s === 'user.slice' || /^user-\d+\.slice$/.test(s));
+  else {
+    // the deepest unit, as attribution picks it
+    end = segs.findLastIndex((s) => /^[^:]+\.(?:service|scope)$/.test(s));
+    if (end > 0 && segs[end - 1] === 'system.slice') end--;
+  }
+  return end <= 0 ? '' : `/${segs.slice(0, end).join('/')}`;
+}
+
+/**
+ * `service plocate-updatedb.service in /memrec-incident-1`: the label, then the nesting unless it is one
+ * of the node cgroups `nodes` (the recording's --memory-cgroup); an owner outside the node says so.
+ */
+export function ownerText(label: string, kind: OwnerKind, ownerCgroup: string | null, cgroup: string | null, nodes: readonly string[] = []): string {
+  const scoped = nodes.length > 0 && !nodes.includes('/');
+  if (scoped && (kind === 'kernel' || !inNode(ownerCgroup ?? cgroup, nodes))) return `${label} (outside the node)`;
+  let nest = nestingOf(kind, ownerCgroup, cgroup);
+  const node = scoped ? nodes.find((n) => nest === n || nest.startsWith(`${n}/`)) : undefined;
+  if (node !== undefined) nest = nest.slice(node.length);
+  return nest === '' ? label : `${label} in ${nest}`;
+}
