@@ -51,12 +51,14 @@ test('the text view shows both signals, the formula, thresholds with source and 
   const r = await runMain(['memory', '--host-root', fixture('v1-cgroupfs')]);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^memory\.available \(kubelet\)\s+10\.1Gi\s+capacity 31\.3Gi − working set 21\.1Gi$/m);
-  assert.match(r.stdout, /^MemAvailable \(free\)\s+1\.81Gi\s+the kubelet sees 8\.33Gi more$/m);
+  assert.match(r.stdout, /^MemAvailable \(free\)\s+1\.81Gi\s+the kubelet sees 8\.33Gi more: it does not count what the kernel holds for itself \(slab 5\.55Gi, 4\.38Gi of it unreclaimable\), free does; eviction goes by the kubelet's view, the OOM killer by free's$/m);
   assert.match(r.stdout, /memory\.usage_in_bytes − total_inactive_file/);
-  assert.match(r.stdout, /^hard threshold\s+500Mi\s+9\.65Gi above; kubelet-flag: kubelet pid 1187 --eviction-hard$/m);
-  assert.match(r.stdout, /^soft threshold\s+1\.5Gi\s+8\.64Gi above; kubelet-flag: kubelet pid 1187 --eviction-soft, grace 2m$/m);
-  assert.match(r.stdout, /^allocatable \(\/kubepods\)\s+27\.4Gi/m);
-  assert.match(r.stdout, /^memory pressure \(PSI\)\s+unknown/m);
+  assert.match(r.stdout, /^hard threshold\s+500Mi\s+9\.65Gi above \(kubelet pid 1187 --eviction-hard\)$/m);
+  assert.match(r.stdout, /^soft threshold\s+1\.5Gi\s+8\.64Gi above \(kubelet pid 1187 --eviction-soft, grace 2m\)$/m);
+  assert.match(r.stdout, /^allocatable\s+27\.4Gi\s+cgroup \/kubepods: capacity 30\.3Gi − working set 2\.9Gi$/m);
+  assert.match(r.stdout, /^PSI memory some avg10\s+unknown/m);
+  // the incident node: free is at the hard threshold, the kubelet far above it
+  assert.match(r.stdout, /^warning\s+free's MemAvailable \(1\.81Gi\) is at the hard eviction threshold \(500Mi\) while the kubelet's memory\.available is 10\.1Gi: the kernel's OOM killer will act before the kubelet evicts anything$/m);
 });
 
 test('--hard/--soft override the kubelet, and a threshold above available shows BELOW', async () => {
@@ -69,7 +71,7 @@ test('--hard/--soft override the kubelet, and a threshold above available shows 
   assert.equal(j.thresholds.hardDistanceBytes, j.kubelet.availableBytes - 5 * 2 ** 30);
   assert.equal(j.thresholds.softBytes, Math.trunc(j.kubelet.capacityBytes * Math.fround(0.5)));
   const t = await runMain(['memory', '--host-root', fixture('hybrid-systemd'), '--hard', '5Gi']);
-  assert.match(t.stdout, /^hard threshold\s+5Gi\s+BELOW by 1\.22Gi; memrec-flag: memrec --hard$/m);
+  assert.match(t.stdout, /^hard threshold\s+5Gi\s+BELOW by 1\.22Gi \(memrec --hard\)$/m);
 });
 
 test('--memory-cgroup on a fixture computes the signal on that cgroup with capacity = its limit', async () => {
@@ -113,9 +115,48 @@ const broken: Array<{ dir: string; code: number; stderr: RegExp; check?: (j: any
       assert.equal(j.psi, null);
       assert.equal(j.oomKillCount, null);
       assert.equal(j.meminfo.swapTotalBytes, null);
+      assert.deepEqual(j.warnings, []);
+    },
+  },
+  {
+    dir: 'implausible-meminfo',
+    code: 0,
+    stderr: /^$/,
+    check: (j) => {
+      // the raw values stay in JSON, flagged; neither is a free-memory figure anyone should read
+      assert.ok(j.meminfo.memAvailableBytes > 15 * j.meminfo.memTotalBytes - 1);
+      assert.deepEqual(
+        j.warnings.map((w: { code: string }) => w.code),
+        ['implausible-memavailable', 'implausible-inactive-file'],
+      );
+      assert.match(j.warnings[0].message, /MemAvailable 235Gi is 15x MemTotal \(15\.6Gi\): a kernel accounting error, not free memory$/);
+      assert.match(j.warnings[1].message, /inactive_file 233Gi of cgroup \/ is 15x its capacity/);
     },
   },
 ];
+
+test('broken/implausible-meminfo as text: the impossible values are unknown, not free memory, and warned about', async () => {
+  const r = await runMain(['memory', '--host-root', fixture('broken', 'implausible-meminfo')]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^memory\.available \(kubelet\)\s+unknown\s+implausible: inactive_file exceeds the cgroup/m);
+  assert.match(r.stdout, /^MemAvailable \(free\)\s+unknown\s+implausible: 235Gi, above MemTotal/m);
+  assert.doesNotMatch(r.stdout, /the kubelet sees/);
+  assert.doesNotMatch(r.stdout, /OOM killer will act/);
+  assert.equal(r.stdout.match(/^warning /gm)?.length, 2);
+});
+
+test('memory as text wraps its notes to the terminal: every line within 80 columns, words whole', async () => {
+  for (const kind of kinds) {
+    const r = await runMain(['memory', '--host-root', fixture(kind)], { columns: 80 });
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.ok(lines.every((l) => [...l].length <= 80), lines.find((l) => [...l].length > 80));
+    // the formula is whole once the wrapped lines are joined
+    assert.match(r.stdout.replace(/\n +/g, ' '), /formula +cgroup v[12][^:]*: .* of (?:the root )?memory\.stat/);
+  }
+  // not a terminal: one line per row
+  const piped = await runMain(['memory', '--host-root', fixture('v1-cgroupfs')]);
+  assert.ok(piped.stdout.split('\n').some((l) => l.length > 100));
+});
 
 for (const b of broken) {
   test(`broken/${b.dir}: ${b.code === 0 ? 'unknowns and warnings' : 'one clear line'}, no stack trace`, async () => {

@@ -11,12 +11,33 @@ export interface Io {
   now: () => number;
 }
 
+/** Terminal columns a command may assume without a terminal (a chart must have a width). */
+export const DEFAULT_COLUMNS = 80;
+
+/** COLUMNS from the environment when it is a sensible width, else null. */
+export function columnsFromEnv(env: NodeJS.ProcessEnv): number | null {
+  const v = env['COLUMNS']?.trim() ?? '';
+  if (!/^\d{1,4}$/.test(v)) return null;
+  const n = Number(v);
+  return n >= 20 ? n : null;
+}
+
+/**
+ * The width of a terminal: COLUMNS when set (the user's word wins, as in ncurses), else what the terminal
+ * reports, else 80 (a terminal that reports 0 columns, as some ptys and serial consoles do). Not a
+ * terminal: undefined, and tables are not cut.
+ */
+export function terminalColumns(isTTY: boolean, reported: number | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  if (!isTTY) return undefined;
+  return columnsFromEnv(env) ?? (reported !== undefined && reported > 0 ? reported : DEFAULT_COLUMNS);
+}
+
 export function processIo(): Io {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    columns: terminalColumns(process.stdout.isTTY === true, process.stdout.columns, process.env),
     now: () => Date.now(),
   };
 }

@@ -68,6 +68,10 @@ const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/Universal', 
 const offsetCache = new Map<string, number>();
 
 /** Offset of `zone` from UTC at instant `t`, in ms (positive east of Greenwich). */
+export function zoneOffsetMs(zone: string, t: number): number {
+  return offsetMs(zone, t);
+}
+
 function offsetMs(zone: string, t: number): number {
   if (UTC_ZONES.has(zone)) return 0;
   // Zones change offset on quarter hours only: one Intl lookup per zone and quarter hour, not per row.

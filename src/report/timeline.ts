@@ -1,9 +1,10 @@
 // `memrec timeline`: the kubelet's memory.available beside free's MemAvailable, against the thresholds,
 // with burst periods and OOM kills: as rows (csv/json) or as a chart that fits the terminal.
+import { wrapLines } from './format/text.js';
 import type { OomKill, RecorderEvent, SnapshotKind } from '../model/types.js';
 import { killDescription, killList } from './kills.js';
-import type { ReportSource, SnapshotHeader, StoredEventRow } from './source.js';
-import { formatClock, formatLocal, isoUtc, type TimeRange } from './time.js';
+import type { ProcessRow, ReportSource, SnapshotHeader, StoredEventRow } from './source.js';
+import { formatClock, formatLocal, isoUtc, zoneOffsetMs, type TimeRange } from './time.js';
 
 export interface TimelinePoint {
   at: string;
@@ -136,89 +137,273 @@ export function timeline(store: ReportSource, range: TimeRange): Timeline {
   };
 }
 
+// ---- zooming into a long range
+
+export const AROUND = ['burst', 'oom', 'lowest'] as const;
+export type Around = (typeof AROUND)[number];
+
+/**
+ * The part of `range` around a burst (the one holding the lowest memory.available, else the first), the
+ * first OOM kill, or the lowest memory.available: the event with a margin of half its length, at least 30 s
+ * (a minute either side of an instant). Null when the range holds no such event.
+ */
+export function aroundRange(t: Timeline, range: TimeRange, what: Around): TimeRange | null {
+  let from: number;
+  let to: number;
+  if (what === 'burst') {
+    if (t.bursts.length === 0) return null;
+    const low = lowestPoint(t.points);
+    const b = t.bursts.find((x) => low !== null && x.startMs <= low.atMs && low.atMs <= x.endMs) ?? t.bursts[0]!;
+    from = b.startMs;
+    to = b.endMs;
+  } else {
+    const at = what === 'oom' ? t.oomKills[0]?.atMs : lowestPoint(t.points)?.atMs;
+    if (at === undefined) return null;
+    from = at - 30_000;
+    to = at + 30_000;
+  }
+  const margin = Math.max(30_000, (to - from) / 2);
+  return { since: Math.max(range.since, from - margin), until: Math.min(range.until, to + margin) };
+}
+
+/** The timeline restricted to `r` (its points, the bursts and kills that touch it). */
+export function within(t: Timeline, r: TimeRange): Timeline {
+  return {
+    since: isoUtc(r.since),
+    until: isoUtc(r.until),
+    points: t.points.filter((p) => p.atMs >= r.since && p.atMs <= r.until),
+    bursts: t.bursts.filter((b) => b.endMs >= r.since && b.startMs <= r.until),
+    oomKills: t.oomKills.filter((k) => k.atMs >= r.since && k.atMs <= r.until),
+  };
+}
+
+function lowestPoint(pts: readonly TimelinePoint[]): TimelinePoint | null {
+  let low: TimelinePoint | null = null;
+  for (const p of pts) if (low === null || p.kubeletAvailableBytes < low.kubeletAvailableBytes) low = p;
+  return low;
+}
+
+// ---- one process (or the processes a comm matches) over time
+
+export interface ProcessPoint {
+  at: string;
+  atMs: number;
+  /** RSS summed over the matching processes of the snapshot */
+  rssBytes: number;
+  processes: number;
+}
+
+export interface ProcessSeries {
+  /** `updatedb (pid 48213)`, `processes matching /^updatedb/` */
+  label: string;
+  points: ProcessPoint[];
+}
+
+/** A process's recorded RSS per snapshot (only snapshots where it was among the recorded top N). */
+export function processSeries(rows: readonly ProcessRow[], label: string): ProcessSeries {
+  const bySnap = new Map<number, ProcessPoint>();
+  for (const r of rows) {
+    let p = bySnap.get(r.snapshotId);
+    if (p === undefined) {
+      p = { at: isoUtc(r.takenAt), atMs: r.takenAt, rssBytes: 0, processes: 0 };
+      bySnap.set(r.snapshotId, p);
+    }
+    p.rssBytes += r.rssBytes;
+    p.processes++;
+  }
+  return { label, points: [...bySnap.values()] };
+}
+
+// ---- the chart
+
 export interface ChartOptions {
   width: number;
   height: number;
   zone: string;
   formatBytes: (n: number) => string;
+  /** drawn in a panel of its own under memory.available */
+  process?: ProcessSeries | null;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const STEPS = [1, 2, 5, 10, 15, 30].map((n) => n * SECOND).concat([1, 2, 5, 10, 15, 30].map((n) => n * MINUTE), [1, 2, 3, 6, 12].map((n) => n * HOUR), [1, 2, 7, 14, 28].map((n) => n * DAY));
+
+/**
+ * Time axis ticks at even steps of the zone's wall clock (every 10 s, 5 min, 2 h, ...), as many as fit:
+ * HH:MM:SS below a minute's step, HH:MM below a day's (with the day when the range spans several), else MM-DD.
+ */
+export function timeTicks(t0: number, t1: number, columns: number, zone: string): { step: number; ticks: Array<{ at: number; label: string }> } {
+  const days = formatLocal(t0, zone).slice(0, 10) !== formatLocal(t1, zone).slice(0, 10);
+  const label = (at: number, step: number): string =>
+    step < MINUTE ? formatClock(at, zone) : step >= DAY ? formatLocal(at, zone).slice(5, 10) : days ? formatLocal(at, zone).slice(5, 16) : formatClock(at, zone).slice(0, 5);
+  for (const step of STEPS) {
+    const width = label(t0, step).length + 2;
+    const off = zoneOffsetMs(zone, t0);
+    const first = Math.ceil((t0 + off) / step) * step - off;
+    const ticks: Array<{ at: number; label: string }> = [];
+    for (let at = first; at <= t1; at += step) ticks.push({ at, label: label(at, step) });
+    if (ticks.length * width <= columns || step === STEPS[STEPS.length - 1]) return { step, ticks };
+  }
+  return { step: DAY, ticks: [] };
+}
+
+/** Words wrapped into lines of at most `width` (the legend and the summary must fit 80 columns). */
+function wrapWords(items: string[], width: number, sep = '  '): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const it of items) {
+    if (cur !== '' && [...cur].length + sep.length + [...it].length > width) {
+      lines.push(cur + '\n');
+      cur = it;
+    } else cur = cur === '' ? it : cur + sep + it;
+  }
+  if (cur !== '') lines.push(cur + '\n');
+  return lines;
+}
+
+interface Scale {
+  lo: number;
+  hi: number;
+}
+
+/** A scale over the values, 5% of room either side, not below 0 when the values are not. */
+function scaleOf(values: number[]): Scale {
+  let lo = Math.min(...values);
+  let hi = Math.max(...values);
+  const span = hi - lo || Math.max(Math.abs(hi) * 0.1, 1024 * 1024);
+  const min = lo;
+  lo -= span * 0.05;
+  hi += span * 0.05;
+  if (min >= 0 && lo < 0) lo = 0;
+  return { lo, hi };
 }
 
 /**
  * The timeline as text lines: one column per time bucket, each holding the bucket's lowest value
  * (the worst moment must never be averaged away). ● kubelet memory.available, ○ free's MemAvailable,
- * ━ hard threshold, ┄ soft threshold; a marker row below with ▒ for bursts and ✖ for OOM kills.
+ * ◉ both in one cell, ━ hard threshold, ┄ soft threshold; a marker row below with ▒ for bursts and ✖ for
+ * OOM kills. The scale spans memory.available and the thresholds; free's MemAvailable shares it when it
+ * is near them, else it is left off and the chart says so (a node cgroup's chart under a machine's free memory).
  */
 export function renderChart(t: Timeline, range: TimeRange, o: ChartOptions): string[] {
+  const width = Math.max(40, o.width);
   const pts = t.points;
-  if (pts.length === 0) return [`no snapshots between ${formatLocal(range.since, o.zone)} and ${formatLocal(range.until, o.zone)}\n`];
+  if (pts.length === 0) return [`no snapshots between ${formatLocal(range.since, o.zone)} and ${formatLocal(range.until, o.zone)} (${o.zone})\n`];
   const t0 = Math.min(range.since, pts[0]!.atMs);
   const t1 = Math.max(Math.min(range.until, pts[pts.length - 1]!.atMs), t0 + 1);
-  const values: number[] = [];
+  const kubelet: number[] = [];
   for (const p of pts) {
-    values.push(p.kubeletAvailableBytes, p.hardThresholdBytes);
-    if (p.memAvailableBytes !== null) values.push(p.memAvailableBytes);
-    if (p.softThresholdBytes !== null) values.push(p.softThresholdBytes);
+    kubelet.push(p.kubeletAvailableBytes, p.hardThresholdBytes);
+    if (p.softThresholdBytes !== null) kubelet.push(p.softThresholdBytes);
   }
-  const lo = Math.min(0, ...values);
-  const hi = Math.max(...values) * 1.05 || 1;
-  const labels = [hi, (hi + lo) / 2, lo].map(o.formatBytes);
-  const labelW = Math.max(...labels.map((l) => l.length));
-  const W = Math.max(10, o.width - labelW - 3);
+  const free = pts.flatMap((p) => (p.memAvailableBytes === null ? [] : [p.memAvailableBytes]));
+  const own = scaleOf(kubelet);
+  const both = scaleOf([...kubelet, ...free]);
+  // MemAvailable shares the scale unless that would squash memory.available into a few rows
+  const clipFree = free.length > 0 && both.hi - both.lo > 3 * (own.hi - own.lo);
+  const scale = clipFree ? own : both;
   const H = Math.max(4, o.height);
+  const labelsAt = (sc: Scale, rows: number): string[] =>
+    Array.from({ length: rows }, (_, r) => (r === 0 || r === rows - 1 || (rows >= 8 && r % 4 === 0 && r < rows - 2) ? o.formatBytes(sc.hi - ((sc.hi - sc.lo) * r) / (rows - 1)) : ''));
+  const labels = labelsAt(scale, H);
+  const proc = o.process ?? null;
+  const PH = Math.max(3, Math.round(H / 2));
+  const procScale: Scale | null = proc === null || proc.points.length === 0 ? null : { lo: 0, hi: Math.max(...proc.points.map((p) => p.rssBytes)) * 1.05 || 1 };
+  const procLabels = procScale === null ? [] : labelsAt(procScale, PH);
+  const labelW = Math.max(...labels.map((l) => l.length), ...procLabels.map((l) => l.length));
+  const W = Math.max(10, width - labelW - 3);
   const col = (ms: number): number => Math.min(W - 1, Math.max(0, Math.floor(((ms - t0) / (t1 - t0)) * (W - 1))));
-  const row = (v: number): number => Math.min(H - 1, Math.max(0, Math.round(((hi - v) / (hi - lo)) * (H - 1))));
+  const rowOf = (sc: Scale, rows: number) => (v: number): number | null => {
+    const r = Math.round(((sc.hi - v) / (sc.hi - sc.lo)) * (rows - 1));
+    return r < 0 || r > rows - 1 ? null : r;
+  };
+  const row = rowOf(scale, H);
   const grid: string[][] = Array.from({ length: H }, () => Array.from({ length: W }, () => ' '));
-  const minIn = (pick: (p: TimelinePoint) => number | null): Array<number | null> => {
+  const bucket = (series: Array<{ atMs: number; v: number | null }>, pick: (a: number, b: number) => number): Array<number | null> => {
     const out: Array<number | null> = Array.from({ length: W }, () => null);
-    for (const p of pts) {
-      const v = pick(p);
-      if (v === null) continue;
+    for (const p of series) {
+      if (p.v === null) continue;
       const c = col(p.atMs);
       const cur = out[c];
-      out[c] = cur === null || cur === undefined ? v : Math.min(cur, v);
+      out[c] = cur === null || cur === undefined ? p.v : pick(cur, p.v);
     }
     return out;
   };
-  const plot = (vals: Array<number | null>, ch: string, onlyOnBlank = false): void =>
+  const lowest = (pick: (p: TimelinePoint) => number | null): Array<number | null> => bucket(pts.map((p) => ({ atMs: p.atMs, v: pick(p) })), Math.min);
+  const plot = (vals: Array<number | null>, ch: string): void =>
     vals.forEach((v, c) => {
-      if (v === null) return;
-      const cell = grid[row(v)]!;
-      if (!onlyOnBlank || cell[c] === ' ') cell[c] = ch;
+      const r = v === null ? null : row(v);
+      if (r === null) return;
+      const cell = grid[r]!;
+      cell[c] = (ch === '●' && cell[c] === '○') || (ch === '○' && cell[c] === '●') ? '◉' : ch;
     });
-  plot(minIn((p) => p.softThresholdBytes), '┄');
-  plot(minIn((p) => p.hardThresholdBytes), '━');
-  plot(minIn((p) => p.memAvailableBytes), '○');
-  plot(minIn((p) => p.kubeletAvailableBytes), '●');
-  const marks = Array.from({ length: W }, () => ' ');
-  for (const b of t.bursts) for (let c = col(b.startMs); c <= col(b.endMs); c++) marks[c] = '▒';
-  for (const k of t.oomKills) marks[col(k.atMs)] = '✖';
+  plot(lowest((p) => p.softThresholdBytes), '┄');
+  plot(lowest((p) => p.hardThresholdBytes), '━');
+  if (!clipFree) plot(lowest((p) => p.memAvailableBytes), '○');
+  plot(lowest((p) => p.kubeletAvailableBytes), '●');
+  const pad = (l: string): string => l.padStart(labelW);
   const lines: string[] = [];
-  grid.forEach((cells, r) => {
-    const label = r === 0 ? labels[0]! : r === Math.floor((H - 1) / 2) ? labels[1]! : r === H - 1 ? labels[2]! : '';
-    lines.push(`${label.padStart(labelW)} ┤${cells.join('').trimEnd()}\n`);
-  });
-  lines.push(`${' '.repeat(labelW)} └${'─'.repeat(W)}\n`);
-  if (marks.some((m) => m !== ' ')) lines.push(`${' '.repeat(labelW)}  ${marks.join('').trimEnd()}\n`);
-  // time axis: start, middle, end
+  grid.forEach((cells, r) => lines.push(`${pad(labels[r]!)} ┤${cells.join('').trimEnd()}\n`));
+  const marks = Array.from({ length: W }, () => ' ');
+  for (const b of t.bursts) for (let c = col(Math.max(t0, b.startMs)); c <= col(Math.min(t1, b.endMs)); c++) marks[c] = '▒';
+  for (const k of t.oomKills) marks[col(k.atMs)] = '✖';
+  if (marks.some((m) => m !== ' ')) lines.push(`${pad('')}  ${marks.join('').trimEnd()}\n`);
+  if (proc !== null) {
+    lines.push(`${pad('')}  RSS of ${proc.label}${procScale === null ? ': not among the recorded processes in this range' : ''}\n`);
+    if (procScale !== null) {
+      const prow = rowOf(procScale, PH);
+      const pgrid: string[][] = Array.from({ length: PH }, () => Array.from({ length: W }, () => ' '));
+      // the largest of a slice: a spike is never averaged away either
+      bucket(proc.points.map((p) => ({ atMs: p.atMs, v: p.rssBytes })), Math.max).forEach((v, c) => {
+        const r = v === null ? null : prow(v);
+        if (r !== null) pgrid[r]![c] = '■';
+      });
+      pgrid.forEach((cells, r) => lines.push(`${pad(procLabels[r]!)} ┤${cells.join('').trimEnd()}\n`));
+    }
+  }
+  // time axis: ticks at even steps of the wall clock, labels where they fit
+  const { ticks } = timeTicks(t0, t1, W, o.zone);
+  const axis = Array.from({ length: W }, () => '─');
+  const text = Array.from({ length: W }, () => ' ');
+  let free0 = 0;
+  for (const tk of ticks) {
+    const c = col(tk.at);
+    axis[c] = '┬';
+    const start = Math.min(Math.max(0, c - Math.floor(tk.label.length / 2)), W - tk.label.length);
+    if (start < free0) continue;
+    [...tk.label].forEach((ch, i) => (text[start + i] = ch));
+    free0 = start + tk.label.length + 1;
+  }
+  lines.push(`${pad('')} └${axis.join('')}\n`);
+  lines.push(`${pad('')}  ${text.join('').trimEnd()}\n`);
   const sameDay = formatLocal(t0, o.zone).slice(0, 10) === formatLocal(t1, o.zone).slice(0, 10);
-  const fmt = (ms: number): string => (sameDay ? formatClock(ms, o.zone).slice(0, 5) : formatLocal(ms, o.zone).slice(5, 16));
-  const left = fmt(t0);
-  const mid = fmt((t0 + t1) / 2);
-  const right = fmt(t1);
-  const axis = Array.from({ length: W }, () => ' ');
-  const put = (s: string, at: number): void => [...s].forEach((ch, i) => at + i >= 0 && at + i < W && (axis[at + i] = ch));
-  put(left, 0);
-  if (W > left.length + mid.length + right.length + 4) put(mid, Math.floor(W / 2 - mid.length / 2));
-  put(right, W - right.length);
-  lines.push(`${' '.repeat(labelW)}  ${axis.join('').trimEnd()}\n`);
-  const day = sameDay ? ` (${formatLocal(t0, o.zone).slice(0, 10)}, ${o.zone})` : ` (${o.zone})`;
-  lines.push(`● kubelet memory.available  ○ free's MemAvailable  ━ hard threshold  ┄ soft threshold  ▒ burst  ✖ OOM kill${day}\n`);
-  const low = pts.reduce((a, b) => (b.kubeletAvailableBytes < a.kubeletAvailableBytes ? b : a));
-  lines.push(
-    `lowest memory.available ${o.formatBytes(low.kubeletAvailableBytes)} at ${formatLocal(low.atMs, o.zone)} (hard threshold ${o.formatBytes(low.hardThresholdBytes)}` +
-      `${low.memAvailableBytes === null ? '' : `, free's MemAvailable ${o.formatBytes(low.memAvailableBytes)}`}); ${t.bursts.length} burst period(s), ${t.oomKills.length} OOM kill(s)\n`,
-  );
-  lines.push(...killList(t.oomKills, o.zone, o.width));
+  const drawn = new Set(grid.flat());
+  const legend = ['● kubelet memory.available'];
+  if (drawn.has('○') || drawn.has('◉')) legend.push("○ free's MemAvailable");
+  if (drawn.has('◉')) legend.push('◉ both');
+  legend.push('━ hard threshold');
+  if (pts.some((p) => p.softThresholdBytes !== null)) legend.push('┄ soft threshold');
+  if (t.bursts.length > 0) legend.push('▒ burst');
+  if (t.oomKills.length > 0) legend.push('✖ OOM kill');
+  if (proc !== null) legend.push(`■ RSS of ${proc.label}`);
+  legend.push(sameDay ? `(${formatLocal(t0, o.zone).slice(0, 10)}, ${o.zone})` : `(${o.zone})`);
+  lines.push(...wrapWords(legend, width));
+  const low = lowestPoint(pts)!;
+  const summary = [
+    `lowest memory.available ${o.formatBytes(low.kubeletAvailableBytes)} at ${formatLocal(low.atMs, o.zone)}`,
+    `(hard threshold ${o.formatBytes(low.hardThresholdBytes)}${low.memAvailableBytes === null ? '' : `, free's MemAvailable ${o.formatBytes(low.memAvailableBytes)}`});`,
+    `${t.bursts.length} burst period(s), ${t.oomKills.length} OOM kill(s).`,
+  ];
+  if (clipFree) {
+    summary.push(
+      `○ free's MemAvailable (${o.formatBytes(Math.min(...free))} to ${o.formatBytes(Math.max(...free))}) is the machine's, far from this node's memory.available: not drawn on this scale.`,
+    );
+  }
+  lines.push(...wrapLines(summary.join(' '), width).map((l) => `${l}\n`));
+  lines.push(...killList(t.oomKills, o.zone, width));
   return lines;
 }
 

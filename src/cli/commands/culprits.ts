@@ -6,7 +6,7 @@ import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, writeAll } from '../../report/format/output.js';
 import { ownerText } from '../../report/format/owner-text.js';
 import { renderTable, type TableColumn } from '../../report/format/table.js';
-import { cleanText } from '../../report/format/text.js';
+import { cleanText, wrapLines } from '../../report/format/text.js';
 import { killList } from '../../report/kills.js';
 import { formatLocal, tableTime } from '../../report/time.js';
 import { choiceFlag, commonOptions, intFlag, parse } from '../args.js';
@@ -37,32 +37,9 @@ const SORT_TEXT: Record<CulpritSort, string> = {
   'at-lowest': 'RSS when memory.available was lowest',
 };
 
-/**
- * Lines of text wrapped at `width` after `indent`. Words are not cut, except one longer than a whole
- * line (a deep cgroup path), which breaks after a `/` where it can.
- */
+/** Lines of text wrapped at `width` after `indent` (see wrapLines), escaped, each ending in a newline. */
 export function wrapText(s: string, indent: string, width: number): string[] {
-  const room = Math.max(8, width - indent.length);
-  const words: string[] = [];
-  for (let w of cleanText(s).split(' ')) {
-    while (w.length > room) {
-      const cut = w.lastIndexOf('/', room - 1);
-      const at = cut > 0 ? cut + 1 : room;
-      words.push(w.slice(0, at));
-      w = w.slice(at);
-    }
-    words.push(w);
-  }
-  const lines: string[] = [];
-  let cur = indent;
-  for (const word of words) {
-    if (cur.length > indent.length && cur.length + 1 + word.length > width) {
-      lines.push(cur + '\n');
-      cur = indent + word;
-    } else cur += (cur.length > indent.length ? ' ' : '') + word;
-  }
-  lines.push(cur + '\n');
-  return lines;
+  return wrapLines(cleanText(s), width - indent.length).map((l) => `${indent}${l}\n`);
 }
 
 const bytes = (n: number | null): string => (n === null ? '-' : formatBytes(n));

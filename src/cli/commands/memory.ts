@@ -1,11 +1,12 @@
 // `memrec memory`: the kubelet's memory.available beside free's, the formula, the thresholds and the distance to each.
 import { jsonDocument } from '../../report/format/json.js';
-import { cleanText } from '../../report/format/text.js';
+import { cleanText, wrapLines } from '../../report/format/text.js';
 import type { Command } from '../command.js';
 import { nodeOptions, parse, commonOptions } from '../args.js';
 import { write, type Io } from '../io.js';
 import { nodeFlags } from '../node-flags.js';
 import { describeFormula } from '../../model/kubelet-available.js';
+import { gapMeaning, inactiveFileImplausible, memAvailableImplausible, memoryWarnings } from '../../model/memory-checks.js';
 import { formatBytes } from '../../model/quantity.js';
 import type { KubeletSignal, Threshold } from '../../model/types.js';
 import type { ThresholdDiscovery } from '../../sources/kubelet.js';
@@ -89,6 +90,7 @@ export function memoryJson(nm: NodeMemory, d: ThresholdDiscovery): Record<string
     },
     psi: nm.psi,
     oomKillCount: nm.oomKillCount,
+    warnings: memoryWarnings(nm, d.thresholds, formatBytes),
   };
 }
 
@@ -103,36 +105,64 @@ function distanceText(available: number, t: Threshold): string {
   return dist >= 0 ? `${formatBytes(dist)} above` : `BELOW by ${formatBytes(-dist)}`;
 }
 
-export function memoryText(nm: NodeMemory, d: ThresholdDiscovery): string {
+/** The threshold's origin says where it came from (`kubelet pid 812 --eviction-hard`, `kubelet default`). */
+function thresholdNote(available: number, t: Threshold, implausible: boolean): string {
+  const grace = t.gracePeriod === undefined ? '' : `, grace ${t.gracePeriod}`;
+  return `${implausible ? '' : `${distanceText(available, t)} `}(${t.origin}${grace})`;
+}
+
+const pct = (n: number): string => `${Number(n.toFixed(2))}%`;
+
+/** Three columns (what, value, note); notes wrap at `columns` under their own column, never cut. */
+function rowsText(rows: Array<[string, string, string]>, columns: number | undefined): string {
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  const indent = w0 + 2 + w1 + 2;
+  const out: string[] = [];
+  // origins name files and flags from the kubelet's command line, cgroups come from the host: escaped like every text
+  for (const [a0, a1, raw] of rows) {
+    const a2 = cleanText(raw);
+    const head = `${a0.padEnd(w0)}  ${a1.padStart(w1)}  `;
+    const lines = wrapLines(a2, columns === undefined ? undefined : Math.max(24, columns - indent));
+    out.push(`${head}${lines[0]}`.trimEnd(), ...lines.slice(1).map((l) => `${' '.repeat(indent)}${l}`));
+  }
+  return out.join('\n') + '\n';
+}
+
+export function memoryText(nm: NodeMemory, d: ThresholdDiscovery, columns?: number): string {
   const k = nm.kubelet;
+  const kBad = inactiveFileImplausible(k);
   const rows: Array<[string, string, string]> = [];
-  rows.push(['memory.available (kubelet)', formatBytes(k.availableBytes), `capacity ${formatBytes(k.capacityBytes)} − working set ${formatBytes(k.workingSetBytes)}`]);
+  rows.push([
+    'memory.available (kubelet)',
+    kBad ? 'unknown' : formatBytes(k.availableBytes),
+    kBad ? `implausible: inactive_file exceeds the cgroup (see warning)` : `capacity ${formatBytes(k.capacityBytes)} − working set ${formatBytes(k.workingSetBytes)}`,
+  ]);
   rows.push(['  working set', formatBytes(k.workingSetBytes), `usage ${formatBytes(k.usageBytes)} − inactive_file ${formatBytes(k.inactiveFileBytes)}`]);
   rows.push(['  formula', '', `${formulaText(k, d)}; cgroup ${k.cgroup}, mode ${nm.cgroupMode}`]);
   const ma = nm.meminfo.memAvailableBytes;
-  const gap = ma === null ? 0 : k.availableBytes - ma;
-  rows.push(['MemAvailable (free)', formatBytes(ma), ma === null ? 'unknown: the kernel prints no MemAvailable' : `the kubelet sees ${formatBytes(Math.abs(gap))} ${gap >= 0 ? 'more' : 'less'}`]);
+  const maBad = memAvailableImplausible(nm.meminfo);
+  rows.push([
+    'MemAvailable (free)',
+    maBad ? 'unknown' : formatBytes(ma),
+    ma === null ? 'unknown: the kernel prints no MemAvailable' : maBad ? `implausible: ${formatBytes(ma)}, above MemTotal (see warning)` : (gapMeaning(nm, formatBytes) ?? ''),
+  ]);
   rows.push(['MemFree', formatBytes(nm.meminfo.memFreeBytes), '']);
   const { hard, soft } = d.thresholds;
-  rows.push(['hard threshold', amount(hard), `${distanceText(k.availableBytes, hard)}; ${hard.source}: ${hard.origin}`]);
-  if (soft) {
-    const grace = soft.gracePeriod === undefined ? '' : `, grace ${soft.gracePeriod}`;
-    rows.push(['soft threshold', amount(soft), `${distanceText(k.availableBytes, soft)}; ${soft.source}: ${soft.origin}${grace}`]);
-  } else {
-    rows.push(['soft threshold', 'none', '']);
-  }
+  rows.push(['hard threshold', amount(hard), thresholdNote(k.availableBytes, hard, kBad)]);
+  rows.push(soft ? ['soft threshold', amount(soft), thresholdNote(k.availableBytes, soft, kBad)] : ['soft threshold', 'none', '']);
   const a = nm.allocatable;
-  // a nested node's kubepods path is long: then it goes to the detail column, not the label
-  const shortPath = a !== null && a.cgroup.length <= 24;
-  if (a) rows.push([shortPath ? `allocatable (${a.cgroup})` : 'allocatable (kubepods)', formatBytes(a.availableBytes), `capacity ${formatBytes(a.capacityBytes)} − working set ${formatBytes(a.workingSetBytes)}${shortPath ? '' : `; cgroup ${a.cgroup}`}`]);
+  if (a) rows.push(['allocatable', inactiveFileImplausible(a) ? 'unknown' : formatBytes(a.availableBytes), `cgroup ${a.cgroup}: capacity ${formatBytes(a.capacityBytes)} − working set ${formatBytes(a.workingSetBytes)}`]);
   else rows.push(['allocatable', 'none', 'no kubepods cgroup']);
   const p = nm.psi;
-  rows.push(['memory pressure (PSI)', p ? `${p.someAvg10.toFixed(2)}%` : 'unknown', p ? `some avg10/60/300 ${p.someAvg10}/${p.someAvg60}/${p.someAvg300}%, full ${p.fullAvg10}/${p.fullAvg60}/${p.fullAvg300}%` : 'no /proc/pressure/memory (kernel before 4.20 or psi=0)']);
+  rows.push(
+    p
+      ? ['PSI memory some avg10', pct(p.someAvg10), `some avg60 ${pct(p.someAvg60)}, avg300 ${pct(p.someAvg300)}; full avg10 ${pct(p.fullAvg10)}, avg60 ${pct(p.fullAvg60)}, avg300 ${pct(p.fullAvg300)}`]
+      : ['PSI memory some avg10', 'unknown', 'no /proc/pressure/memory (kernel before 4.20 or psi=0)'],
+  );
   rows.push(['OOM kills since boot', nm.oomKillCount === null ? 'unknown' : String(nm.oomKillCount), '']);
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  // origins name files and flags from the kubelet's command line, cgroups come from the host: escaped like every text
-  return rows.map(([a0, a1, a2]) => cleanText(`${a0.padEnd(w0)}  ${a1.padStart(w1)}  ${a2}`.trimEnd())).join('\n') + '\n';
+  const warnings = memoryWarnings(nm, d.thresholds, formatBytes).map((w) => ['warning', '', w.message] as [string, string, string]);
+  return rowsText([...rows, ...warnings], columns);
 }
 
 export const command: Command = {
@@ -144,7 +174,7 @@ export const command: Command = {
     const { roots, memoryCgroup, overrides } = nodeFlags('memory', values);
     const { node: nm, discovery: d } = readNodeMemoryAndThresholds(roots, overrides, { memoryCgroup });
     for (const w of d.warnings) await write(io.stderr, `memrec memory: warning: ${cleanText(w)}\n`);
-    await write(io.stdout, values.json ? jsonDocument(memoryJson(nm, d)) : memoryText(nm, d));
+    await write(io.stdout, values.json ? jsonDocument(memoryJson(nm, d)) : memoryText(nm, d, io.columns));
     return 0;
   },
 };

@@ -92,7 +92,7 @@ function table(header: string[], rawRows: string[][], rightAligned: Set<number>,
 }
 
 export function snapshotText(s: Snapshot, d: ThresholdDiscovery, columns: number | undefined): string {
-  const parts: string[] = [memoryText(s, d)];
+  const parts: string[] = [memoryText(s, d, columns)];
   parts.push(`\nTop ${s.processes.length} of ${s.processCount} processes by RSS\n`);
   // PEAK (VmHWM since the process started) only where it says more than RSS
   const showPeak = s.processes.some((p) => peakSaysMore(p.rssBytes, p.peakRssBytes));
