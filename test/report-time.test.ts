@@ -135,6 +135,28 @@ test('parseRange: until defaults to now; future since, since after until, missin
   assert.equal(parseRange('events', { since: undefined, until: undefined }, { now, zone: 'UTC', defaultSince: '24h' }).since, now - 86_400_000);
 });
 
+test('parseRange: a bare clock time in --until is its first occurrence at or after --since, later today included', () => {
+  const at = (wall: string): number => iso(`${wall}Z`);
+  const now = at('2026-11-27T09:30:00');
+  const r = (since: string, until: string): { since: number; until: number } => parseRange('query', { since, until }, { now, zone: 'UTC' });
+  // later today: today, not yesterday (which was refused as before --since)
+  assert.deepEqual(r('02:00', '23:59'), { since: at('2026-11-27T02:00:00'), until: at('2026-11-27T23:59:00') });
+  assert.deepEqual(r('2h', '23:59').until, at('2026-11-27T23:59:00'));
+  // a night: 22:00 was yesterday's, 06:00 the morning after it
+  assert.deepEqual(r('22:00', '06:00'), { since: at('2026-11-26T22:00:00'), until: at('2026-11-27T06:00:00') });
+  // a range within the morning, while it is still going on
+  assert.deepEqual(r('09:00', '10:00'), { since: at('2026-11-27T09:00:00'), until: at('2026-11-27T10:00:00') });
+  // the whole of yesterday
+  assert.deepEqual(r('yesterday', '23:59:59').until, at('2026-11-26T23:59:59'));
+  // explicit days keep their meaning
+  assert.deepEqual(r('yesterday 02:00', 'yesterday 03:00').until, at('2026-11-26T03:00:00'));
+  // a --since in the future is still refused, whatever --until says
+  assert.throws(() => r('2026-11-28 01:00', '23:59'), /--since "2026-11-28 01:00" is in the future/);
+  // in a zone with DST: the wall time of the start's day
+  const berlin = parseRange('query', { since: '2026-03-29 01:00', until: '03:30' }, { now: iso('2026-03-29T12:00:00Z'), zone: 'Europe/Berlin' });
+  assert.equal(berlin.until, iso('2026-03-29T03:30:00+02:00'));
+});
+
 test('resolveZone: --tz must be a zone, TZ env is used when valid, else the system zone', () => {
   assert.equal(resolveZone('query', 'UTC', {}), 'UTC');
   assert.equal(resolveZone('query', 'America/New_York', {}), 'America/New_York');

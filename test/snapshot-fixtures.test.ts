@@ -2,7 +2,9 @@
 // <tree>/expected-snapshot.json. MEMREC_UPDATE_GOLDEN=1 rewrites the goldens (review the diff!).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { Store } from '../src/store/store.js';
 import path from 'node:path';
 import { fixture, KIND_NODE } from './helpers/paths.js';
 import { runMain } from './helpers/run.js';
@@ -87,4 +89,49 @@ test('the incident tree: updatedb is the top process, owned by cron.service, fla
   // owners still count every process, not only the top one
   assert.deepEqual(snap.owners[0], { ...snap.owners[0], key: 'service:/system.slice/cron.service', processCount: 6 });
   assert.equal(snap.owners.reduce((n, o) => n + o.processCount, 0), 23);
+});
+
+test('a snapshot of a tree of files stores nothing unless --db names a database; its text says host and time', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memrec-snapshot-store-'));
+  try {
+    const env = { MEMREC_DB: path.join(dir, 'evidence.db') };
+    const now = Date.UTC(2026, 10, 27, 2, 41, 7);
+    // the default database (the recorder's evidence) is left alone: fixture data must not go in there
+    const r = await runMain(['snapshot', '--top', '1', '--host-root', fixture('v1-cgroupfs')], { env: { ...env, TZ: 'UTC' }, now });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!existsSync(env.MEMREC_DB), 'nothing was stored');
+    assert.match(r.stderr, /^memrec snapshot: not stored: .*v1-cgroupfs\/proc is not this running kernel's \/proc \(a tree of files\?\); pass --db FILE to store it\n$/);
+    assert.equal(r.stdout.split('\n')[0], 'Snapshot of node-7 at 2026-11-27 02:41:07 (UTC)');
+    // --proc-root alone is just as much a tree
+    const p = await runMain(['snapshot', '--json', '--top', '1', '--proc-root', fixture('v1-cgroupfs', 'proc'), '--sys-root', fixture('v1-cgroupfs', 'sys')], { env, now });
+    assert.equal(p.code, 0, p.stderr);
+    assert.ok(!existsSync(env.MEMREC_DB));
+    assert.equal((JSON.parse(p.stdout) as { host: string }).host, 'node-7');
+    // named: stored, as asked
+    const named = path.join(dir, 'fixture.db');
+    const s = await runMain(['snapshot', '--top', '1', '--host-root', fixture('v1-cgroupfs'), '--db', named], { env, now });
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.stderr, '');
+    const st = Store.open(named, { readonly: true });
+    try {
+      assert.equal(st.snapshots({ since: now, until: now }).length, 1);
+    } finally {
+      st.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a snapshot of this running node is stored in the default database', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memrec-snapshot-live-'));
+  try {
+    const db = path.join(dir, 'evidence.db');
+    const r = await runMain(['snapshot', '--top', '1'], { env: { MEMREC_DB: db } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(db));
+    assert.match(r.stdout.split('\n')[0]!, new RegExp(`^Snapshot of ${hostname().replace(/\./g, '\\.')} at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\(`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,4 +1,5 @@
 // `memrec events`: what the recorder saw happen, one line each.
+import { formatBytes } from '../model/quantity.js';
 import type { EventType, RecorderEvent } from '../model/types.js';
 import { killDescription } from './kills.js';
 import type { ReportSource, StoredEventRow } from './source.js';
@@ -35,7 +36,8 @@ export function formatGap(ms: number): string {
 
 const shortBoot = (id: string | null): string => (id === null ? 'an unrecorded boot' : id.slice(0, 8));
 
-const mib = (n: number | null | undefined): string => (n === null || n === undefined ? '?' : `${Math.round(n / 1048576)}Mi`);
+// one way to write sizes everywhere: 22.9Gi here as in every table, not 23423Mi
+const size = (n: number | null | undefined): string => (n === null || n === undefined ? '?' : formatBytes(n));
 
 export function summarize(e: RecorderEvent): string {
   switch (e.type) {
@@ -48,7 +50,7 @@ export function summarize(e: RecorderEvent): string {
     case 'burst_end':
       return `burst ended after ${Math.round(e.details.durationMs / 1000)} s, ${e.details.snapshots} snapshots: ${e.details.reason}`;
     case 'threshold_crossing':
-      return `${e.details.signal} went ${e.details.direction} the ${e.details.threshold} threshold: ${mib(e.details.valueBytes)} vs ${mib(e.details.thresholdBytes)}`;
+      return `${e.details.signal} went ${e.details.direction} the ${e.details.threshold} threshold: ${size(e.details.valueBytes)} vs ${size(e.details.thresholdBytes)}`;
     case 'oom_kill':
       return killDescription(e.details);
     case 'snapshot_failed':

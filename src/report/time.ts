@@ -140,7 +140,7 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
  * Parse one time expression to epoch ms. `flag` names the option in the error.
  * Throws UsageError with one line listing ACCEPTED_FORMS when the text is none of them.
  */
-export function parseTime(text: string, opts: { now: number; zone: string; command: string; flag: string }): number {
+export function parseTime(text: string, opts: { now: number; zone: string; command: string; flag: string; after?: number }): number {
   const { now, zone } = opts;
   const s = text.trim().toLowerCase().replace(/\s+/g, ' ');
   const fail = (why = 'not a time'): never => {
@@ -175,6 +175,12 @@ export function parseTime(text: string, opts: { now: number; zone: string; comma
     const day = m[1] === 'yesterday' ? shiftDays(today, -1) : today;
     const w: Wall = { ...day, ...clock };
     if (!validWall(w)) fail('no such clock time');
+    if (m[1] === undefined && opts.after !== undefined) {
+      // An end time (--until 23:59) means its first occurrence at or after the start: later today, or tomorrow's.
+      const start = wallOf(opts.after, zone);
+      const t = instantOf({ ...start, ...clock }, zone);
+      return t >= opts.after ? t : instantOf({ ...shiftDays(start, 1), ...clock }, zone);
+    }
     let t = instantOf(w, zone);
     // A bare clock time means its most recent past occurrence.
     if (m[1] === undefined && t > now) t = instantOf({ ...shiftDays(today, -1), ...clock }, zone);
@@ -221,7 +227,7 @@ export function parseRange(
     throw new UsageError(`memrec ${command}: --since is required; expected ${ACCEPTED_FORMS}`);
   }
   const since = parseTime(sinceText, { now: opts.now, zone: opts.zone, command, flag: 'since' });
-  const until = flags.until === undefined ? opts.now : parseTime(flags.until, { now: opts.now, zone: opts.zone, command, flag: 'until' });
+  const until = flags.until === undefined ? opts.now : parseTime(flags.until, { now: opts.now, zone: opts.zone, command, flag: 'until', after: since });
   if (since > opts.now) {
     throw new UsageError(`memrec ${command}: --since ${JSON.stringify(sinceText)} is in the future (${formatLocal(since, opts.zone)}); expected ${ACCEPTED_FORMS}`);
   }
@@ -259,5 +265,16 @@ export function isoUtc(t: number): string {
 export function tableTime(range: TimeRange, zone: string): { label: string; format: (t: number) => string; sameDay: boolean } {
   const day = formatLocal(range.since, zone).slice(0, 10);
   const sameDay = day === formatLocal(range.until, zone).slice(0, 10);
-  return sameDay ? { label: `${day} ${zone}`, format: (t) => formatClock(t, zone), sameDay } : { label: zone, format: (t) => formatLocal(t, zone), sameDay };
+  const abbrev = zoneAbbreviation(zone, range);
+  return sameDay ? { label: `${day.slice(5)} ${abbrev}`, format: (t) => formatClock(t, zone), sameDay } : { label: abbrev, format: (t) => formatLocal(t, zone), sameDay };
+}
+
+/** `UTC`, `CET`, `GMT-3`, or `CET/CEST` for a range across a DST change: short enough for a column title. */
+export function zoneAbbreviation(zone: string, range: TimeRange): string {
+  if (UTC_ZONES.has(zone)) return 'UTC';
+  const name = (t: number): string =>
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date(t)).find((p) => p.type === 'timeZoneName')?.value ?? zone;
+  const a = name(range.since);
+  const b = name(range.until);
+  return a === b ? a : `${a}/${b}`;
 }

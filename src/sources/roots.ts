@@ -1,6 +1,8 @@
 // Where the node's files are: the host's / (default), a DaemonSet's /host mount, or a fixture tree.
+import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import { confinedPath } from '../fs/host-path.js';
+import { readHead } from '../fs/read.js';
 
 export interface Roots {
   /** the host's `/`: kubelet files and /var/log/pods are read under it */
@@ -27,4 +29,37 @@ export function resolveRoots(o: { hostRoot?: string | undefined; procRoot?: stri
  */
 export function hostPath(roots: Roots, absPath: string): string {
   return confinedPath(roots.hostRoot, absPath);
+}
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+const SYSFS_MAGIC = 0x62656572;
+
+function fsType(p: string): number | null {
+  try {
+    return statfsSync(p).type;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Are the roots this running kernel (its procfs and sysfs, as / or a DaemonSet's /host mount shows them),
+ * not a tree of files (a fixture, a copy)? What a tree holds is not evidence about this node.
+ */
+export function isLiveNode(roots: Roots): boolean {
+  return fsType(roots.procRoot) === PROC_SUPER_MAGIC && fsType(roots.sysRoot) === SYSFS_MAGIC;
+}
+
+/** The node's hostname: the kernel's (<proc>/sys/kernel/hostname), else <host-root>/etc/hostname; null when neither is there. */
+export function readHostname(roots: Roots): string | null {
+  for (const file of [path.join(roots.procRoot, 'sys/kernel/hostname'), hostPath(roots, '/etc/hostname')]) {
+    try {
+      // a hostname is at most 64 bytes: read no more than a little over that, from a regular file only
+      const name = readHead(file, 256).toString('utf8').split('\n')[0]!.trim();
+      if (name !== '') return name;
+    } catch {
+      /* not there, or not a regular file: try the next */
+    }
+  }
+  return null;
 }

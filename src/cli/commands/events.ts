@@ -7,7 +7,7 @@ import { FORMATS, writeAll } from '../../report/format/output.js';
 import { renderTable, type TableColumn } from '../../report/format/table.js';
 import { cleanText } from '../../report/format/text.js';
 import { wrapWords } from '../../report/kills.js';
-import { formatLocal } from '../../report/time.js';
+import { formatLocal, tableTime } from '../../report/time.js';
 import { commonOptions, parse } from '../args.js';
 import type { Command } from '../command.js';
 import type { Io } from '../io.js';
@@ -46,8 +46,9 @@ Examples:
           await writeAll(io.stderr, [`memrec events: no events between ${formatLocal(range.since, zone)} and ${formatLocal(range.until, zone)} (${zone})\n`]);
           return 0;
         }
+        const times = tableTime(range, zone);
         const cols: TableColumn<EventRow>[] = [
-          { header: 'TIME', cell: (e) => formatLocal(Date.parse(e.at), zone) },
+          { header: `TIME (${times.label})`, cell: (e) => times.format(Date.parse(e.at)) },
           { header: 'TYPE', cell: (e) => e.type },
           { header: 'WHAT', cell: (e) => e.summary, minWidth: 20, shrinkOrder: 1 },
         ];

@@ -14,6 +14,9 @@ import type { ThresholdDiscovery } from '../../sources/kubelet.js';
 import { resolveDbPath } from '../../config/paths.js';
 import { Store } from '../../store/store.js';
 import { peakSaysMore } from '../../report/query.js';
+import { isLiveNode, readHostname } from '../../sources/roots.js';
+import { formatLocal, resolveZone } from '../../report/time.js';
+import { localtimeZone } from '../report-options.js';
 
 const options = { ...commonOptions, ...nodeOptions, json: { type: 'boolean' }, top: { type: 'string' }, db: { type: 'string' }, 'no-store': { type: 'boolean' } } as const;
 
@@ -37,7 +40,9 @@ Options:
   --memory-cgroup PATH   compute the node signal on this memory cgroup (e.g. /my-node), for nested nodes
   --hard Q, --soft Q     thresholds to use instead of the kubelet's: 500Mi, 1.5Gi or 10% of capacity
   --db FILE              store the snapshot (kind manual) in this database (default: MEMREC_DB, else
-                         /var/lib/memrec/memrec.db as root, else $XDG_STATE_HOME/memrec/memrec.db)
+                         /var/lib/memrec/memrec.db as root, else $XDG_STATE_HOME/memrec/memrec.db).
+                         A snapshot of a tree of files (--host-root or --proc-root that is not this
+                         running kernel's) is stored only when --db is given
   --no-store             only show it; nothing is written
 
 Examples:
@@ -48,8 +53,9 @@ Examples:
 `;
 
 /** The snapshot as JSON: the fields of `memrec memory --json`, then the processes and the owners. */
-export function snapshotJson(s: Snapshot, d: ThresholdDiscovery): Record<string, unknown> {
+export function snapshotJson(s: Snapshot, d: ThresholdDiscovery, host: string | null = null): Record<string, unknown> {
   return {
+    host,
     takenAt: s.takenAt,
     bootId: s.bootId,
     captureMs: s.captureMs,
@@ -91,8 +97,8 @@ function table(header: string[], rawRows: string[][], rightAligned: Set<number>,
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-export function snapshotText(s: Snapshot, d: ThresholdDiscovery, columns: number | undefined): string {
-  const parts: string[] = [memoryText(s, d, columns)];
+export function snapshotText(s: Snapshot, d: ThresholdDiscovery, columns: number | undefined, where: { host: string | null; zone: string } = { host: null, zone: 'UTC' }): string {
+  const parts: string[] = [`Snapshot of ${where.host === null ? 'an unknown host' : cleanText(where.host)} at ${formatLocal(s.takenAt, where.zone)} (${where.zone})\n\n`, memoryText(s, d, columns)];
   parts.push(`\nTop ${s.processes.length} of ${s.processCount} processes by RSS\n`);
   // PEAK (VmHWM since the process started) only where it says more than RSS
   const showPeak = s.processes.some((p) => peakSaysMore(p.rssBytes, p.peakRssBytes));
@@ -141,9 +147,12 @@ export const command: Command = {
     const { values } = parse('snapshot', argv, options);
     const top = intFlag('snapshot', 'top', values.top, DEFAULT_TOP, 0, 100_000);
     const { roots, memoryCgroup, overrides } = nodeFlags('snapshot', values);
+    // A tree of files (a fixture, a copy of another node) is not evidence about this node: it goes into a
+    // database only when one is named. This node, as / or a DaemonSet's /host shows it, is stored by default.
+    const keep = !values['no-store'] && (values.db !== undefined || isLiveNode(roots));
     // The database is opened (and checked) first: a --db that is not a memrec database is refused before
     // anything is collected, and left as it was.
-    const store = values['no-store'] ? null : Store.open(resolveDbPath(values.db, io.env, process.getuid?.() ?? 0));
+    const store = keep ? Store.open(resolveDbPath(values.db, io.env, process.getuid?.() ?? 0)) : null;
     let stored = 0;
     try {
       const collector = new Collector({ roots, top, memoryCgroup, overrides });
@@ -156,10 +165,14 @@ export const command: Command = {
           await write(io.stderr, `memrec snapshot: not stored in ${cleanText(store.file)}: ${cleanText(err instanceof Error ? err.message : String(err))}\n`);
           stored = 1;
         }
+      } else if (!values['no-store']) {
+        await write(io.stderr, `memrec snapshot: not stored: ${cleanText(roots.procRoot)} is not this running kernel's /proc (a tree of files?); pass --db FILE to store it\n`);
       }
       for (const w of collector.warnings) await write(io.stderr, `memrec snapshot: warning: ${cleanText(w)}\n`);
       const d = collector.thresholdDiscovery!;
-      await write(io.stdout, values.json ? jsonDocument(snapshotJson(snapshot, d)) : snapshotText(snapshot, d, io.columns));
+      const host = readHostname(roots);
+      const zone = resolveZone('snapshot', undefined, io.env, () => localtimeZone());
+      await write(io.stdout, values.json ? jsonDocument(snapshotJson(snapshot, d, host)) : snapshotText(snapshot, d, io.columns, { host, zone }));
     } finally {
       store?.close();
     }

@@ -34,19 +34,30 @@ export function truncate(s: string, width: number): string {
 
 const len = (s: string): number => (/[\uD800-\uDFFF]/.test(s) ? [...s].length : s.length);
 
-/** Column widths that fit `columns`: shrink the columns that allow it, in shrinkOrder, down to their minWidth. */
+/**
+ * Column widths that fit `columns`: the shrinkable columns give way widest first (a long cwd before a short
+ * command line; among equals the higher shrinkOrder), down to their minWidth; then, on a very narrow
+ * terminal, down to 4 characters.
+ */
 export function fitWidths(natural: number[], mins: Array<number | undefined>, order: number[], columns: number | undefined): number[] {
   const widths = [...natural];
   if (columns === undefined) return widths;
   const total = (): number => widths.reduce((a, b) => a + b, 0) + GAP.length * Math.max(0, widths.length - 1);
-  const byOrder = natural.map((_, i) => i).filter((i) => mins[i] !== undefined).sort((a, b) => (order[b] ?? 0) - (order[a] ?? 0));
-  // first down to each column's minimum, then (a very narrow terminal) down to 4 characters
-  for (const floor of [(i: number) => mins[i]!, () => 4]) {
-    for (const i of byOrder) {
-      const over = total() - columns;
-      if (over <= 0) return widths;
-      widths[i] = Math.max(Math.min(floor(i), widths[i]!), widths[i]! - over);
+  const shrinkable = natural.map((_, i) => i).filter((i) => mins[i] !== undefined);
+  for (const floor of [(i: number) => Math.min(mins[i]!, natural[i]!), () => 4]) {
+    let over = total() - columns;
+    while (over > 0) {
+      const open = shrinkable.filter((i) => widths[i]! > floor(i));
+      if (open.length === 0) break;
+      // the widest, then the one that gives way first
+      open.sort((a, b) => widths[b]! - widths[a]! || (order[b] ?? 0) - (order[a] ?? 0));
+      const i = open[0]!;
+      const next = open.length > 1 ? widths[open[1]!]! : 0;
+      const cut = Math.max(1, Math.min(over, widths[i]! - Math.max(floor(i), next)));
+      widths[i] = widths[i]! - cut;
+      over -= cut;
     }
+    if (over <= 0) break;
   }
   return widths;
 }
