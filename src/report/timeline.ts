@@ -243,6 +243,8 @@ export function timeTicks(t0: number, t1: number, columns: number, zone: string)
     const width = label(t0, step).length + 2;
     const off = zoneOffsetMs(zone, t0);
     const first = Math.ceil((t0 + off) / step) * step - off;
+    // too many to fit: the next, longer step (without formatting thousands of labels)
+    if ((Math.floor((t1 - first) / step) + 1) * width > columns && step !== STEPS[STEPS.length - 1]) continue;
     const ticks: Array<{ at: number; label: string }> = [];
     for (let at = first; at <= t1; at += step) ticks.push({ at, label: label(at, step) });
     if (ticks.length * width <= columns || step === STEPS[STEPS.length - 1]) return { step, ticks };

@@ -12,6 +12,8 @@ export interface TableColumn<R> {
   shrinkOrder?: number;
   /** when even the narrowest widths do not fit, columns with a dropOrder are left out, the highest first */
   dropOrder?: number;
+  /** where a cell too wide is cut: at the end (default), or in the middle for paths and owners, whose end tells them apart */
+  cut?: 'end' | 'middle';
 }
 
 export interface TableOptions {
@@ -30,6 +32,17 @@ export function truncate(s: string, width: number): string {
   const chars = [...s];
   if (chars.length <= width) return s;
   return chars.slice(0, width - 1).join('') + '…';
+}
+
+/** Cut `s` to `width` characters in the middle: `/var/lib/kubelet/…/data/shard-10`. */
+export function truncateMiddle(s: string, width: number): string {
+  if (width <= 0) return '';
+  const chars = [...s];
+  if (chars.length <= width) return s;
+  if (width < 8) return truncate(s, width);
+  const head = Math.ceil((width - 1) / 2);
+  const tail = width - 1 - head;
+  return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
 }
 
 const len = (s: string): number => (/[\uD800-\uDFFF]/.test(s) ? [...s].length : s.length);
@@ -99,7 +112,7 @@ export function renderTable<R>(allCols: TableColumn<R>[], rows: Iterable<R>, opt
     values
       .map((v, i) => {
         const w = widths[i]!;
-        const t = truncate(v, w);
+        const t = cols[i]!.cut === 'middle' ? truncateMiddle(v, w) : truncate(v, w);
         const pad = ' '.repeat(Math.max(0, w - len(t)));
         return cols[i]!.align === 'right' ? pad + t : t + pad;
       })
