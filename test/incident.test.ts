@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runIncident, type Incident } from '../examples/incident/scenario.js';
+import { verdict } from '../examples/incident/verdict.js';
 import { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
 import { testIncidentOptions } from './helpers/report-db.js';
@@ -63,20 +64,24 @@ interface Culprit {
   ownerKey: string;
 }
 
-test('the recorder burst on its own: a burst_start below burst-at, burst snapshots with updatedb on top, a burst_end', { skip }, () => {
+test('the recorder burst on its own: memory.available went below burst-at, burst snapshots with updatedb in them, a burst_end', { skip }, () => {
   const s = Store.open(inc.db, { readonly: true });
   try {
     const range = { since: inc.since, until: inc.until };
+    // other tests on this machine cause OOM kills, which start bursts too: what must be there is this node's crossing
+    const crossings = s.events(range, ['threshold_crossing']).map((e) => (e.type === 'threshold_crossing' ? `${e.details.threshold} ${e.details.direction}` : ''));
+    assert.ok(crossings.includes('burst-at below'), JSON.stringify(crossings));
     const starts = s.events(range, ['burst_start']);
-    assert.equal(starts.length, 1, JSON.stringify(starts));
-    assert.match(starts[0]!.type === 'burst_start' ? starts[0]!.details.reason : '', /^memory\.available .* <= /);
-    assert.equal(s.events(range, ['burst_end']).length, 1);
+    assert.ok(starts.length >= 1 && s.events(range, ['burst_end']).length >= 1, JSON.stringify(starts));
     const bursts = s.snapshots(range, { kinds: ['burst'] });
     assert.ok(bursts.length >= 5, `${bursts.length} burst snapshots`);
     assert.ok(bursts.every((b) => b.kubelet.cgroup === nodeCgroup && b.kubelet.capacityBytes === 1024 * 1024 * 1024));
-    // updatedb is recorded in the burst, but never the largest: the steady service and the outside process are larger
+    // updatedb is recorded in the burst while memory.available is low, but never the largest: the steady
+    // service and the outside process are larger
+    const low = bursts.filter((b) => b.kubelet.availableBytes <= 0.6 * 1024 * 1024 * 1024);
     const walker = s.processRows(range, { kinds: ['burst'], pid: inc.walkerPid }).filter((r) => r.comm === 'updatedb');
-    assert.ok(walker.length >= bursts.length / 2, `updatedb in ${walker.length} of ${bursts.length} burst snapshots`);
+    const lowWalker = walker.filter((r) => low.some((b) => b.id === r.snapshotId));
+    assert.ok(low.length >= 3 && lowWalker.length >= low.length / 2, `updatedb in ${lowWalker.length} of ${low.length} burst snapshots below burst-at`);
     assert.ok(walker.every((r) => r.cgroup === `${nodeCgroup}/system.slice/${inc.unit}`));
     const peak = Math.max(...walker.map((r) => r.rssBytes));
     const steady = s.processRows(range, { pid: inc.steadyPid! });
@@ -155,6 +160,13 @@ test('culprits as text at 80 columns: updatedb on the first row, its owner whole
   const header = lines.findIndex((l) => /^ *# +PID +COMM +CONTRIB/.test(l));
   assert.match(lines[header + 1]!, new RegExp(`^ *1 +${inc.walkerPid} +updatedb .* service plocate-updatedb\\.service$`));
   assert.match(r.stdout.replace(/\n +/g, ' '), /outside it left out \(--all keeps them\)/);
+});
+
+test("the example's closing words come from memrec's answer: updatedb first, and a steady service would be told as what it is", { skip }, () => {
+  const mine = verdict(since, inc.db, inc.walkerPid);
+  assert.match(mine, new RegExp(`^updatedb \\(pid ${inc.walkerPid}\\) is the first culprit: it added \\d+ MiB while memory\\.available fell\\.\nmemrec's explanation: cgroup ${nodeCgroup}/system\\.slice/plocate-updatedb\\.service: a host service`));
+  const steady = verdict(since, inc.db, inc.steadyPid!);
+  assert.match(steady, new RegExp(`^node \\(pid ${inc.steadyPid}\\) is culprit #\\d+, after updatedb \\(pid ${inc.walkerPid}, service plocate-updatedb\\.service\\): it added -?\\d+ MiB`));
 });
 
 test('memrec export --format html shows updatedb in the culprits table with its explanation', { skip }, async () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExistingCgroup } from './cgroup.js';
 import { MEMREC_BIN, runIncident } from './scenario.js';
+import { verdict } from './verdict.js';
 
 const MiB = 1024 * 1024;
 
@@ -13,31 +14,6 @@ function memrec(args: string[]): number {
   process.stdout.write(`\n$ memrec ${args.join(' ')}\n`);
   const r = spawnSync(process.execPath, [MEMREC_BIN, ...args], { stdio: 'inherit' });
   return r.status ?? 1;
-}
-
-interface Ranked {
-  rank: number;
-  pid: number;
-  comm: string;
-  owner: string;
-  cgroup: string | null;
-  contributionBytes: number;
-}
-
-/** What memrec's own answer says about updatedb: the script tells it from the data, not from a script. */
-function verdict(since: string, db: string, walkerPid: number, pod: string): string {
-  const r = spawnSync(process.execPath, [MEMREC_BIN, 'culprits', '--since', since, '--top', '50', '--format', 'json', '--db', db], { encoding: 'utf8' });
-  if (r.status !== 0) return `memrec culprits --format json failed: ${r.stderr.trim()}`;
-  const ranked = (JSON.parse(r.stdout) as { processes: Ranked[] }).processes;
-  const u = ranked.find((p) => p.pid === walkerPid);
-  const mib = (n: number): string => `${Math.round(n / MiB)} MiB`;
-  if (u === undefined) return `updatedb (pid ${walkerPid}) is not among memrec's culprits: the recording missed it.`;
-  const place = u.rank === 1 ? 'the first culprit' : `culprit #${u.rank}, after ${ranked[0]!.comm} (pid ${ranked[0]!.pid}, ${ranked[0]!.owner})`;
-  return (
-    `updatedb (pid ${walkerPid}) is ${place}: it added ${mib(u.contributionBytes)} while memory.available fell.\n` +
-    `Its cgroup is ${u.cgroup ?? 'unknown'}, a host service (${u.owner}), although its cwd was inside pod ${pod}'s\n` +
-    `volume. No pod limit applied, and evicting pods could not stop it.`
-  );
 }
 
 async function main(): Promise<number> {
@@ -75,7 +51,7 @@ async function main(): Promise<number> {
   status ||= memrec(['export', '--since', since, '--format', 'html', '--out', html, '--force', '--db', db]);
   if (status !== 0) return status;
   process.stdout.write(
-    `\n${verdict(since, db, inc.walkerPid, inc.pod)}\n\n` +
+    `\n${verdict(since, db, inc.walkerPid)}\n\n` +
       `The postmortem: ${html}\nThe database:   ${db}  (try: memrec timeline --since ${since} --db ${db})\n`,
   );
   return 0;
