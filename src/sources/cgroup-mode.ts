@@ -1,18 +1,10 @@
 // Which cgroup layout the node has, decided as the kubelet decides it (libcontainer IsCgroup2UnifiedMode).
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupMode } from '../model/types.js';
-import type { Roots } from './roots.js';
+import { fsType, type Roots } from './roots.js';
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
-
-function fsType(p: string): number | null {
-  try {
-    return statfsSync(p).type;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * v2, hybrid or v1.

@@ -34,7 +34,8 @@ export function hostPath(roots: Roots, absPath: string): string {
 const PROC_SUPER_MAGIC = 0x9fa0;
 const SYSFS_MAGIC = 0x62656572;
 
-function fsType(p: string): number | null {
+/** The filesystem type (statfs f_type) of a path; null when it cannot be asked. */
+export function fsType(p: string): number | null {
   try {
     return statfsSync(p).type;
   } catch {
