@@ -14,7 +14,7 @@ test('Collector.ownerOf: live cgroup, then the last collect, then the kernel-nam
   try {
     cpSync(fixture('v1-cgroupfs'), dir, { recursive: true });
     const c = new Collector({ roots: resolveRoots({ hostRoot: dir }), top: 5, pageSize: 4096 });
-    const cron = { kind: 'service', unit: 'cron.service' };
+    const cron = { kind: 'service', unit: 'cron.service', cgroup: '/system.slice/cron.service' };
     assert.deepEqual(c.ownerOf(4120, 'updatedb.mlocate', null), cron, 'live: its /proc cgroup');
     assert.equal(c.ownerOf(4120, 'bash', null), null, 'the pid now runs something else, and nothing else is known');
     // pid 4120 started 244810 s after boot (its stat's starttime, 24481000 ticks)
@@ -30,7 +30,7 @@ test('Collector.ownerOf: live cgroup, then the last collect, then the kernel-nam
     const uid = '5d3c8f2e-7b1a-4c9d-8e6f-0a1b2c3d4e5f';
     assert.deepEqual(c.ownerOf(999_999, 'nginx', `/kubepods/besteffort/pod${uid}/0f32894de86edf3d3832702af794874ef8d400b4969acdea4976b12040756e0d`), {
       kind: 'pod', podUid: uid, qos: 'besteffort', containerId: '0f32894de86edf3d3832702af794874ef8d400b4969acdea4976b12040756e0d', runtime: 'unknown',
-      namespace: 'shop', podName: 'checkout-7d9f8b6c5-x2x9k', container: null, containerType: null,
+      namespace: 'shop', podName: 'checkout-7d9f8b6c5-x2x9k', container: null, containerType: null, cgroup: `/kubepods/besteffort/pod${uid}`,
     }, 'never seen: the memcg the kernel named, the pod named from /var/log/pods');
     assert.equal(c.ownerOf(999_999, 'nginx', '/memrec-test-1'), null, 'a memcg of no pod, service or session says nothing');
   } finally {

@@ -117,7 +117,7 @@ test('a real OOM kill: the adj-1000 pod process is the victim, the growing servi
       assert.equal(k.comm, 'nginx');
       assert.equal(k.oomScoreAdj, 1000);
       assert.equal(k.taskMemcg, podCgroup);
-      assert.deepEqual(k.owner, { kind: 'pod', podUid: POD_UID, qos: 'besteffort', containerId: CONTAINER, runtime: 'unknown', namespace: 'shop', podName: 'web-1', container: null, containerType: null });
+      assert.deepEqual(k.owner, { kind: 'pod', podUid: POD_UID, qos: 'besteffort', containerId: CONTAINER, runtime: 'unknown', namespace: 'shop', podName: 'web-1', container: null, containerType: null, cgroup: podCgroup.slice(0, -CONTAINER.length - 1) });
       assert.equal(k.invoker?.comm, 'updatedb', 'the growing service asked for the page');
       assert.equal(k.invoker?.pid, grower.pid);
       assert.equal(k.memcgLimitBytes, 192 * Mi);
@@ -125,7 +125,7 @@ test('a real OOM kill: the adj-1000 pod process is the victim, the growing servi
       assert.equal(k.largest?.pid, grower.pid);
       assert.equal(k.largest?.comm, 'updatedb');
       assert.equal(k.largest?.oomScoreAdj, 0);
-      assert.deepEqual(k.largest?.owner, { kind: 'service', unit: 'updatedb.service' });
+      assert.deepEqual(k.largest?.owner, { kind: 'service', unit: 'updatedb.service', cgroup: svcCgroup });
       assert.ok((k.largest?.rssBytes ?? 0) > 100 * Mi, `largest rss ${k.largest?.rssBytes}`);
       assert.deepEqual(k.tasks[0], k.largest);
       const v = k.tasks.find((t) => t.pid === victim.pid);
