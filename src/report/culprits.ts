@@ -322,7 +322,7 @@ export function foldOwners(rows: Iterable<OwnerRow>, low: { id: number; takenAt:
     if (r.snapshotId === firstId) a.inFirstSnapshot = r.rssBytes;
     aroundAdd(a.lowest, r.rssBytes, phaseOf(r.takenAt, r.snapshotId, low));
     a.samples++;
-    a.owners.push(r.owner);
+    if (!a.owners.includes(r.owner)) a.owners.push(r.owner);
   }
   for (const [key, t] of cgroups) {
     const a = byKey.get(key)!;
@@ -348,7 +348,7 @@ export function rankProcessPeaks(
   names: PodNames,
   top: number,
   sort: CulpritSort = 'contribution',
-  since = Number.NEGATIVE_INFINITY,
+  since = Number.POSITIVE_INFINITY,
   limits: ReadonlyMap<string, number | null> = new Map(),
 ): CulpritProcess[] {
   const measured = procs.map((a) => {
@@ -402,11 +402,6 @@ export function rankProcessPeaks(
     });
 }
 
-/** Processes ranked from rows in processRows order. */
-export function rankProcesses(rows: Iterable<ProcessRow>, names: PodNames, top: number, sort: CulpritSort = 'contribution'): CulpritProcess[] {
-  return rankProcessPeaks(foldProcesses(rows), names, top, sort);
-}
-
 /** Owners ranked by `sort` over their totals (every process counted, not only the top N). */
 export function rankOwnerPeaks(owners: readonly OwnerPeak[], top: number, sort: CulpritSort = 'contribution'): CulpritOwner[] {
   const measured = owners.map((a) => {
@@ -455,10 +450,6 @@ export function unseenPeaksOf(owners: readonly OwnerPeak[], top: number): Unseen
       before: isoUtc(o.unseenPeak!.before),
       seenBytes: o.unseenPeak!.seenBytes,
     }));
-}
-
-export function rankOwners(rows: Iterable<OwnerRow>, top: number, sort: CulpritSort = 'contribution'): CulpritOwner[] {
-  return rankOwnerPeaks(foldOwners(rows), top, sort);
 }
 
 /** The snapshot with the lowest kubelet memory.available; the earliest of equals. */
