@@ -26,8 +26,8 @@ const options = {
 
 export const CULPRIT_FIELDS: readonly (keyof CulpritProcess)[] = [
   'rank', 'pid', 'startTime', 'comm', 'exe', 'cmdline', 'contributionBytes', 'rssAtStartBytes', 'rssAtLowestBytes', 'peakRssBytes', 'peakAt',
-  'firstSeen', 'lastSeen', 'firstRssBytes', 'lastRssBytes', 'growthBytes', 'samples', 'owner', 'ownerKind', 'ownerKey', 'ownerCgroup', 'cgroup',
-  'cgroups', 'insidePods', 'cwds', 'cwdCount', 'cwdPods', 'explanation',
+  'firstSeen', 'lastSeen', 'firstRssBytes', 'lastRssBytes', 'growthBytes', 'samples', 'owner', 'ownerKind', 'ownerKey', 'ownerCgroup', 'container',
+  'containerType', 'cgroup', 'cgroups', 'insidePods', 'cwds', 'cwdCount', 'cwdPods', 'explanation',
 ];
 
 const SORT_TEXT: Record<CulpritSort, string> = {
