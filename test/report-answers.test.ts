@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { terminalColumns } from '../src/cli/io.js';
 import { visibleColumns } from '../src/report/format/table.js';
-import { timeTicks } from '../src/report/timeline.js';
+import { renderChart, timeTicks } from '../src/report/timeline.js';
 import { BURST, END, LOWEST, NODE, OOM_AT, PIDS, POD_UID, T0, UPDATEDB_KEYS, writeNight } from './helpers/night.js';
 import { runMain } from './helpers/run.js';
 
@@ -215,6 +215,18 @@ test('timeline --around burst|oom|lowest zooms in, with seconds; --pid draws the
   const csv = (await run(['timeline', ...range, '--pid', String(PIDS.jvm), '--format', 'csv'])).stdout.split('\r\n');
   assert.ok(csv[0]!.endsWith(',processRssBytes'));
   assert.ok(csv[1]!.endsWith(`,${240 * MiB}`));
+});
+
+test('timeline: a process label from recorded comms is escaped like every recorded string', () => {
+  const t = { since: '', until: '', points: [], bursts: [], oomKills: [] };
+  const pts = [0, 1, 2].map((i) => ({ at: '', atMs: T0 + i * 60_000, snapshotKind: 'scheduled' as const, kubeletAvailableBytes: 3e9 - i * 1e8, memAvailableBytes: 3e9, memFreeBytes: 1e9, allocatableAvailableBytes: null, hardThresholdBytes: 1e8, softThresholdBytes: null, capacityBytes: 4e9 }));
+  const lines = renderChart({ ...t, points: pts }, { since: T0, until: T0 + 120_000 }, {
+    width: 80, height: 6, zone: 'UTC', formatBytes: (n) => `${Math.round(n / 1e6)}M`,
+    process: { label: 'evil\u001b[2J\u202e (pid 9)', points: pts.map((p) => ({ at: '', atMs: p.atMs, rssBytes: 1e8, processes: 1 })) },
+  });
+  const text = lines.join('');
+  assert.ok(!/[\u001b\u202e]/.test(text), text);
+  assert.match(text, /RSS of evil\\x1b\[2J\\u202e \(pid 9\)/);
 });
 
 test('timeline ticks: even steps of the wall clock, seconds below a minute, the day when the range spans several', () => {

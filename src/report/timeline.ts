@@ -1,6 +1,6 @@
 // `memrec timeline`: the kubelet's memory.available beside free's MemAvailable, against the thresholds,
 // with burst periods and OOM kills: as rows (csv/json) or as a chart that fits the terminal.
-import { wrapLines } from './format/text.js';
+import { cleanText, wrapLines } from './format/text.js';
 import type { OomKill, RecorderEvent, SnapshotKind } from '../model/types.js';
 import { killDescription, killList } from './kills.js';
 import type { ProcessRow, ReportSource, SnapshotHeader, StoredEventRow } from './source.js';
@@ -354,7 +354,7 @@ export function renderChart(t: Timeline, range: TimeRange, o: ChartOptions): str
   for (const k of t.oomKills) marks[col(k.atMs)] = '✖';
   if (marks.some((m) => m !== ' ')) lines.push(`${pad('')}  ${marks.join('').trimEnd()}\n`);
   if (proc !== null) {
-    lines.push(`${pad('')}  RSS of ${proc.label}${procScale === null ? ': not among the recorded processes in this range' : ''}\n`);
+    lines.push(`${pad('')}  RSS of ${cleanText(proc.label)}${procScale === null ? ': not among the recorded processes in this range' : ''}\n`);
     if (procScale !== null) {
       const prow = rowOf(procScale, PH);
       const pgrid: string[][] = Array.from({ length: PH }, () => Array.from({ length: W }, () => ' '));
@@ -390,7 +390,7 @@ export function renderChart(t: Timeline, range: TimeRange, o: ChartOptions): str
   if (pts.some((p) => p.softThresholdBytes !== null)) legend.push('┄ soft threshold');
   if (t.bursts.length > 0) legend.push('▒ burst');
   if (t.oomKills.length > 0) legend.push('✖ OOM kill');
-  if (proc !== null) legend.push(`■ RSS of ${proc.label}`);
+  if (proc !== null) legend.push(`■ RSS of ${cleanText(proc.label)}`);
   legend.push(sameDay ? `(${formatLocal(t0, o.zone).slice(0, 10)}, ${o.zone})` : `(${o.zone})`);
   lines.push(...wrapWords(legend, width));
   const low = lowestPoint(pts)!;
