@@ -224,7 +224,8 @@ test('the HTML export renders in headless Chromium: charts drawn, culprits expla
   // a kill's marker is never drawn like a threshold
   const thresholds = v.series.filter((s) => s.name.includes('threshold')).map((s) => s.stroke);
   assert.ok(v.ooms.strokes.every((s) => !thresholds.includes(s.split(' ')[0]!)), JSON.stringify({ thresholds, kills: v.ooms.strokes }));
-  assert.ok(v.culpritRows >= 4);
+  // the node's processes (the pod's app and sidecar, updatedb): culprits leave out what runs outside the node cgroup
+  assert.ok(v.culpritRows >= 3, `${v.culpritRows} culprit rows`);
   assert.ok(v.explanations.some((e) => e.includes(`${db.growerUnit}: a host service`) && e.includes(`although its cwd was inside pod ${db.pod}'s volume`)));
   assert.ok(v.events >= 4);
   // header: host, zone, the memory cgroup the recording called the node

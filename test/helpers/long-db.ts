@@ -117,8 +117,10 @@ export function writeLongDb(file: string, opts: { since?: number; seconds?: numb
             aggregates.push({ key, owner, processCount: 1, rssBytes: rss * MiB, swapBytes: 0, cgroup: null });
           }
           const hostileOwner: Owner = { kind: 'other', cgroup: `/${RLO}evil/<script>` };
-          procs.push(processSample(666, 2100 + (i % 100), hostileOwner, { comm: HOSTILE_COMM, cgroup: `/${RLO}evil/<script>`, unit: null, cmdline: HOSTILE_CMDLINE, cwd: LONG_CWD }));
-          aggregates.push({ key: `other:/${RLO}evil/<script>`, owner: hostileOwner, processCount: 1, rssBytes: (2100 + (i % 100)) * MiB, swapBytes: 0, cgroup: null });
+          // the hostile process grows until the dip (so culprits, ranked by what grew as memory fell, lists it first)
+          const hostileMiB = 100 + Math.round(2000 * Math.min(1, i / dipIndex)) + (i % 100);
+          procs.push(processSample(666, hostileMiB, hostileOwner, { comm: HOSTILE_COMM, cgroup: `/${RLO}evil/<script>`, unit: null, cmdline: HOSTILE_CMDLINE, cwd: LONG_CWD }));
+          aggregates.push({ key: `other:/${RLO}evil/<script>`, owner: hostileOwner, processCount: 1, rssBytes: hostileMiB * MiB, swapBytes: 0, cgroup: null });
           const base = snapshot(at, { kind: inBurst ? 'burst' : 'scheduled', processes: procs });
           const workingSet = capacity - available;
           store.writeSnapshot({
