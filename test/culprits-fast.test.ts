@@ -122,14 +122,14 @@ test('culprits from the folds equals culprits from every row: cwds beyond the ca
     assert.equal(walker.cwdCount, 30);
     assert.equal(walker.cwds.length, MAX_CWDS + 5);
     assert.deepEqual(walker.cgroups, ['/system.slice/updatedb.service', '/memrec-test']);
-    const svc = c.owners.find((o) => o.ownerKey === 'service:updatedb.service')!;
+    const svc = c.owners.find((o) => o.ownerKey === 'service:/system.slice/updatedb.service')!;
     assert.deepEqual(svc.unseenPeak, { peakBytes: 600 * MiB, after: new Date(t0 + 6 * 60_000).toISOString(), before: new Date(t0 + 7 * 60_000).toISOString(), seenBytes: 151 * MiB });
     assert.equal(svc.cgroup, '/system.slice/updatedb.service');
-    assert.deepEqual(c.unseenPeaks.map((u) => [u.ownerKey, u.peakBytes]), [['service:updatedb.service', 600 * MiB]], 'the spikes of every owner');
+    assert.deepEqual(c.unseenPeaks.map((u) => [u.ownerKey, u.peakBytes]), [['service:/system.slice/updatedb.service', 600 * MiB]], 'the spikes of every owner');
     const pod = c.owners.find((o) => o.ownerKey === `pod:${POD_UID}`)!;
     assert.deepEqual([pod.unseenPeak, pod.cgroupLimitBytes], [null, 1024 * MiB], 'a peak that rises with the usage is seen');
     // a new cgroup path starts over: session-5's high first peak is not a rise
-    assert.deepEqual(c.owners.find((o) => o.ownerKey === 'user:session-4.scope')!.unseenPeak, null);
+    assert.deepEqual(c.owners.find((o) => o.ownerKey === 'user:/user.slice/user-1000.slice/session-4.scope')!.unseenPeak, null);
     const tied = c.processes.filter((p) => p.peakRssBytes === 400 * MiB).map((p) => p.pid);
     assert.deepEqual(tied, [600, 601]);
     assert.equal(c.processes.find((p) => p.pid === 701)!.firstRssBytes, 50 * MiB);

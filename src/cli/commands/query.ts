@@ -42,11 +42,11 @@ function tableColumns(range: TimeRange, zone: string, showPeak: boolean): TableC
   // OWNER says where its cgroup is when that is unusual (a nested node); the whole cgroup is in json and csv
   return [
     { header: `TIME (${times.label})`, cell: (r) => time(r.takenAt) },
-    { header: 'KIND', cell: (r) => r.snapshotKind, dropOrder: 2 },
+    { header: 'KIND', cell: (r) => r.snapshotKind, dropOrder: 3 },
     { header: 'PID', cell: (r) => String(r.pid), align: 'right' },
     { header: 'COMM', cell: (r) => r.comm, minWidth: 8, shrinkOrder: 2 },
     { header: 'RSS', cell: (r) => formatBytes(r.rssBytes), align: 'right' },
-    ...(showPeak ? [{ header: 'PEAK', cell: (r: ProcessRow) => (peakSaysMore(r.rssBytes, r.peakRssBytes) ? formatBytes(r.peakRssBytes) : ''), align: 'right' as const }] : []),
+    ...(showPeak ? [{ header: 'PEAK', cell: (r: ProcessRow) => (peakSaysMore(r.rssBytes, r.peakRssBytes) ? formatBytes(r.peakRssBytes) : ''), align: 'right' as const, dropOrder: 2 }] : []),
     { header: 'OWNER', cell: (r) => ownerText(ownerLabel(r.owner), r.owner.kind, r.owner.kind === 'kernel' ? null : r.owner.cgroup, r.cgroup), minWidth: 24, shrinkOrder: 3, cut: 'middle' },
     { header: 'CWD', cell: (r) => r.cwd ?? '-', minWidth: 8, shrinkOrder: 5, dropOrder: 1, cut: 'middle' },
     { header: 'CMDLINE', cell: (r) => r.cmdline ?? `[${r.comm}]`, minWidth: 12, shrinkOrder: 6 },
