@@ -1,12 +1,13 @@
 // `npm run bench`: every bench section in turn, or those named by --only. A section is a bench/<name>.ts
 // exporting an async function; add yours to `sections`.
-// Usage: node dist/bench/run.js [--procs N] [--only collector,store,query,recorder,oom,container]
+// Usage: node dist/bench/run.js [--procs N] [--only collector,store,query,recorder,oom,container,report-memory]
 import { parseArgs } from 'node:util';
 import { benchCollector, formatCollectorBench } from './collector.js';
 import { benchOom } from './oom.js';
 import { benchContainer, formatContainerBench } from './container.js';
 import { benchQuery } from './query.js';
 import { benchRecorder, formatRecorderBench } from './recorder.js';
+import { benchReportMemory, formatReportMemory } from './report-memory.js';
 import { benchStore } from './store.js';
 
 interface Section {
@@ -25,6 +26,11 @@ const sections: Section[] = [
   { name: 'recorder', about: 'recorder CPU, RSS and db bytes/day in permanent burst', run: async ({ procs }) => formatRecorderBench(await benchRecorder({ processes: procs })) },
   { name: 'oom', about: 'CPU to read one global OOM report listing every task, and the stored event size', run: async ({ procs }) => table({ ...benchOom({ tasks: Math.max(1, procs) }) }) },
   { name: 'container', about: "the DaemonSet recorder container's memory charge: the recorder, then with its liveness probe", run: async ({ procs }) => formatContainerBench(await benchContainer({ processes: procs })) },
+  {
+    name: 'report-memory',
+    about: 'peak RSS and time of every report command and format over 1 h, 1 day, 30 days (100 KB command lines)',
+    run: async ({ procs }) => formatReportMemory(await benchReportMemory({ processes: procs })),
+  },
 ];
 
 const { values } = parseArgs({ options: { procs: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });

@@ -27,6 +27,12 @@ export interface GenerateOptions {
   now: number;
   /** PRNG seed, for reproducible databases */
   seed?: number;
+  /**
+   * Command lines of this many bytes: a long-running process in every snapshot's top N during the last 3 days
+   * (a Java classpath: the night `query --since 3h` took 678 MB), and an hourly job that runs for 2 minutes
+   * with a command line of its own each time (a new pid and a new long string every hour). Default: none.
+   */
+  longCmdlineBytes?: number;
 }
 
 export interface GenerateResult {
@@ -143,6 +149,39 @@ function ownerCounters(p: SimProc, n: number, rand: () => number): OwnerAggregat
   };
 }
 
+/** `bytes` of arguments made of words, so that every hour's job has a command line of its own. */
+function argumentList(prefix: string, bytes: number, salt: number): string {
+  const parts: string[] = [prefix];
+  let n = prefix.length;
+  for (let i = 0; n < bytes; i++) {
+    const w = ` /data/part-${salt}-${i.toString(36).padStart(6, '0')}.bin`;
+    parts.push(w);
+    n += w.length;
+  }
+  return parts.join('').slice(0, bytes);
+}
+
+/** The processes with very long command lines (see GenerateOptions.longCmdlineBytes). */
+function longCmdlines(template: ProcessSample, bytes: number, end: number): { samples(takenAt: number): ProcessSample[] } {
+  const big = (pid: number, startTime: number, rssBytes: number, comm: string, cmdline: string): ProcessSample => ({
+    ...template, pid, startTime, ppid: 1, uid: 0, comm,
+    rssBytes, rssAnonBytes: rssBytes, rssFileBytes: 0, rssShmemBytes: 0, vsizeBytes: rssBytes * 2, cpuPercent: 1, threads: 4,
+    cgroup: '/system.slice/batch.service', unit: 'batch.service', owner: { kind: 'service', unit: 'batch.service' },
+    cwd: '/srv/batch', exe: '/usr/bin/java', cmdline, state: 'S',
+  });
+  const java = big(250, template.startTime, 6 * 1024 * MiB, 'java', argumentList('/usr/bin/java -cp', bytes, 0));
+  return {
+    samples(takenAt) {
+      const out = takenAt > end - 3 * DAY ? [java] : [];
+      const hour = Math.floor(takenAt / 3_600_000);
+      if (takenAt % 3_600_000 < 2 * MINUTE) {
+        out.push(big(200_000 + (hour % 100_000), hour * 3_600_000, 3 * 1024 * MiB, 'rsync', argumentList('/usr/bin/rsync -a', bytes, hour)));
+      }
+      return out;
+    },
+  };
+}
+
 /** Generate `days` of snapshots ending at `now` into a new database at `file`; one transaction per day. */
 export function generateDatabase(file: string, opts: GenerateOptions): GenerateResult {
   const t0 = performance.now();
@@ -151,6 +190,7 @@ export function generateDatabase(file: string, opts: GenerateOptions): GenerateR
   // only the largest can reach the top N; ranking the rest every snapshot would only cost time
   const candidates = [...procs].sort((a, b) => b.baseKib - a.baseKib).slice(0, opts.top * 3);
   const step = MINUTE / opts.perMinute;
+  const long = opts.longCmdlineBytes === undefined ? null : longCmdlines(procs[procs.length - 1]!.sample, opts.longCmdlineBytes, opts.now);
   const total = Math.floor((opts.days * DAY) / step);
   const store = Store.open(file);
   let rows = 0;
@@ -169,6 +209,7 @@ export function generateDatabase(file: string, opts: GenerateOptions): GenerateR
             p.sample.cpuTicks += Math.round(cpu * 0.6 * opts.perMinute);
             kept.push({ ...p.sample, rssBytes: kib * 1024, rssAnonBytes: (kib - (kib >> 3)) * 1024, rssFileBytes: (kib >> 3) * 1024, rssShmemBytes: 0, vsizeBytes: kib * 4096, cpuPercent: cpu, state: rand() < 0.05 ? 'R' : 'S' });
           }
+          if (long !== null) kept.push(...long.samples(takenAt));
           kept.sort((a, b) => b.rssBytes - a.rssBytes);
           kept.length = Math.min(kept.length, opts.top);
           const byOwner = new Map<string, OwnerAggregate>();
