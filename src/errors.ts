@@ -53,3 +53,8 @@ export class StoreWriteError extends MemrecError {
     super(message);
   }
 }
+
+/** A value as an error message shows it: JSON-quoted, and cut when long, so that the message stays one readable line. */
+export function quoted(value: string, max = 100): string {
+  return value.length <= max ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
+}

@@ -2,7 +2,7 @@
 // boot a pstore record came from, and the pstore parser on fixture files of the real shapes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { joinNegativeValues } from '../src/cli/args.js';
+import { parse } from '../src/cli/args.js';
 import { UsageError } from '../src/errors.js';
 import { parsePstore } from '../src/model/pstore.js';
 import { originBoot, saneTime } from '../src/recorder/pstore-boot.js';
@@ -54,10 +54,10 @@ test("--boot ranges: the boot's recording, the overlap with --since/--until, one
 
 test('a negative number after a string option is its value, nothing else changes', () => {
   const spec = { boot: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' } } as const;
-  assert.deepEqual(joinNegativeValues(['--boot', '-1', '--top', '5'], spec), ['--boot=-1', '--top', '5']);
-  assert.deepEqual(joinNegativeValues(['--json', '-1'], spec), ['--json', '-1'], 'a boolean takes no value');
-  assert.deepEqual(joinNegativeValues(['--boot', '-x'], spec), ['--boot', '-x']);
-  assert.deepEqual(joinNegativeValues(['--boot=-2', '--nope', '-1'], spec), ['--boot=-2', '--nope', '-1']);
+  assert.deepEqual(parse('query', ['--boot', '-1', '--top', '5'], spec).values, { boot: '-1', top: '5' });
+  assert.deepEqual(parse('query', ['--boot=-2'], spec).values, { boot: '-2' });
+  assert.throws(() => parse('query', ['--json', '-1'], spec), /memrec query: /, 'a boolean takes no value');
+  assert.throws(() => parse('query', ['--boot', '-x'], spec), /--boot needs a value, but "-x" follows it/);
 });
 
 test('how the previous recording ended: clean, unclean_stop (same boot), reboot (another boot), and a clean stop before a reboot', () => {

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../errors.js';
+import { parseWholeNumber } from '../config/values.js';
+import { UsageError, quoted } from '../errors.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -19,13 +20,56 @@ export const nodeOptions = {
   soft: { type: 'string' },
 } as const satisfies OptionSpec;
 
+/** `-1`, `-0.5`, `-5m`: an argument that starts with a dash and a digit is a value, never an option. */
+const NEGATIVE = /^-\.?\d/;
+
+/**
+ * Before util.parseArgs: a string option followed by something that looks like an option is refused,
+ * naming the option that lacks its value (`--since --debug` must not read `--debug` as a time, nor turn on
+ * --debug). A negative number is a value (`--oom-score-adj -500`), passed as `--name=-500` because
+ * parseArgs calls it ambiguous. Any other value that starts with `-` is written `--name=-x`.
+ */
+function valuesFirst(command: string, argv: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  const long = new Map(Object.entries(options).map(([name, o]) => [name, o.type]));
+  const short = new Map(Object.entries(options).flatMap(([name, o]) => (o.short === undefined ? [] : [[o.short, name] as const])));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : /^-[^-]$/.test(a) ? short.get(a[1]!) : undefined;
+    if (name === undefined || long.get(name) !== 'string') {
+      out.push(a);
+      continue;
+    }
+    const shown = a.startsWith('--') ? a : `--${name} (${a})`;
+    const next = argv[i + 1];
+    if (next === undefined) throw new UsageError(`memrec ${command}: ${shown} needs a value (see memrec ${command} --help)`);
+    if (next.startsWith('-') && next !== '-' && !NEGATIVE.test(next)) {
+      throw new UsageError(`memrec ${command}: ${shown} needs a value, but ${quoted(next)} follows it; write --${name}=VALUE for a value that starts with "-"`);
+    }
+    out.push(`--${name}=${next}`);
+    i++;
+  }
+  return out;
+}
+
+/** True when --debug is given as an option (not as the value of another, not after `--`). */
+export function debugFlag(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--debug');
+}
+
 /**
  * util.parseArgs with memrec's error style: one line naming the command and the input.
  * Returns the parsed values and positionals.
  */
 export function parse<T extends OptionSpec>(command: string, argv: string[], options: T, allowPositionals = false) {
+  const args = valuesFirst(command, argv, options);
   try {
-    return parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals, strict: true });
+    return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     // Node's messages are multi-sentence; keep the first, which names the option.
@@ -34,40 +78,26 @@ export function parse<T extends OptionSpec>(command: string, argv: string[], opt
   }
 }
 
-/**
- * `--boot -1` as `--boot=-1`: util.parseArgs takes a value that starts with `-` for an option and refuses it as
- * ambiguous, but a negative number after a string option is its value (as journalctl -b -1 reads).
- */
-export function joinNegativeValues(argv: readonly string[], options: OptionSpec): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
-    const next = argv[i + 1];
-    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-\d+$/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
-}
-
-/** A whole number within [min, max], or a UsageError naming the flag. */
+/** A whole number within [min, max] (surrounding spaces ignored, as everywhere), or a UsageError naming the flag. */
 export function intFlag(command: string, flag: string, value: string | undefined, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return def;
-  if (!/^\d+$/.test(value.trim())) {
-    throw new UsageError(`memrec ${command}: --${flag} ${JSON.stringify(value)}: expected a whole number from ${min} to ${max}`);
-  }
-  const n = Number(value);
-  if (n < min || n > max) {
-    throw new UsageError(`memrec ${command}: --${flag} ${value}: expected a whole number from ${min} to ${max}`);
-  }
+  const n = parseWholeNumber(value, min, max);
+  if (n === undefined) throw new UsageError(`memrec ${command}: --${flag} ${quoted(value)}: expected a whole number from ${min} to ${max}`);
   return n;
 }
 
 /** One of a fixed set of words, or a UsageError listing them. */
 export function choiceFlag<C extends string>(command: string, flag: string, value: string | undefined, choices: readonly C[], def: C): C {
   if (value === undefined) return def;
-  if ((choices as readonly string[]).includes(value)) return value as C;
-  throw new UsageError(`memrec ${command}: --${flag} ${JSON.stringify(value)}: expected one of ${choices.join(', ')}`);
+  const v = value.trim();
+  if ((choices as readonly string[]).includes(v)) return v as C;
+  throw new UsageError(`memrec ${command}: --${flag} ${quoted(value)}: expected one of ${choices.join(', ')}`);
+}
+
+/** Flags that contradict each other: a UsageError naming both, for the first pair that is given together. */
+export function refuseTogether(command: string, values: Record<string, unknown>, pairs: Array<[string, string, string?]>): void {
+  const given = (name: string): boolean => values[name] !== undefined && values[name] !== false;
+  for (const [a, b, why] of pairs) {
+    if (given(a) && given(b)) throw new UsageError(`memrec ${command}: --${a} and --${b} cannot be used together${why ? `: ${why}` : ''}`);
+  }
 }

@@ -1,7 +1,9 @@
 import { readText, SMALL_FILE_MAX } from '../fs/read.js';
-import { MemrecError } from '../errors.js';
+import { checkEnvironment } from '../config/env.js';
+import { MemrecError, UsageError } from '../errors.js';
 import { cleanText } from '../model/text.js';
 import { fileURLToPath } from 'node:url';
+import { debugFlag } from './args.js';
 import type { Command } from './command.js';
 import { processIo, write, type Io } from './io.js';
 
@@ -43,7 +45,7 @@ async function usage(): Promise<string> {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  const debug = argv.includes('--debug');
+  const debug = debugFlag(argv);
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -64,11 +66,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       await write(io.stdout, command.help.endsWith('\n') ? command.help : command.help + '\n');
       return 0;
     }
+    checkEnvironment(name, io.env);
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof MemrecError && !debug) {
+    // A usage error is about what was typed: its line says all, a stack would only point into the parser.
+    if (err instanceof MemrecError && (!debug || err instanceof UsageError)) {
       // one line, whatever file name or recorded string the message quotes
-      await write(io.stderr, `${cleanText(err.message)}\n`);
+      await write(io.stderr, `${cleanText(err.message)}
+`);
       return err.exitCode;
     }
     const msg = err instanceof Error ? (debug ? (err.stack ?? err.message) : cleanText(err.message)) : cleanText(String(err));

@@ -2,8 +2,10 @@
 // each value remembering where it came from. Anything unknown or malformed is refused in one line.
 import { FileError, shownPath } from '../fs/file-error.js';
 import { readText, SMALL_FILE_MAX } from '../fs/read.js';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Pair } from 'yaml';
-import { InputError, UsageError } from '../errors.js';
+import { isMap, isScalar, isSeq, type Pair } from 'yaml';
+import { parseYamlText } from '../model/yaml-text.js';
+import { InputError, MemrecError, UsageError, quoted } from '../errors.js';
+import { checkEnvironment } from './env.js';
 import { defaultDbPath, SYSTEM_CONFIG_PATH } from './paths.js';
 import { envName, OPTIONS, type AnyOptionDef, type ConfigKey, type RecordConfig } from './schema.js';
 
@@ -79,16 +81,14 @@ export function loadConfig(input: LoadInput): LoadedConfig {
   else if (envConfig !== undefined) origins.config = { source: 'env', where: 'MEMREC_CONFIG' };
 
   // Environment: every MEMREC_* variable must be one of ours, so a typo is not silently ignored.
+  checkEnvironment(command, env);
   const byEnv = new Map(OPTIONS.map((o) => [envName(o.name), o] as const));
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('MEMREC_') || raw === undefined) continue;
     const d = byEnv.get(name);
-    if (!d) {
-      throw new UsageError(`memrec ${command}: unknown environment variable ${name}; expected one of ${[...byEnv.keys()].join(', ')}`);
-    }
+    if (d === undefined || raw === undefined) continue;
     if (raw === '' || d.key === 'config') continue; // empty = unset, as systemd EnvironmentFile lines often are
     const fail = (expected: string): never => {
-      throw new UsageError(`memrec ${command}: ${name}=${JSON.stringify(raw)}: expected ${expected}`);
+      throw new UsageError(`memrec ${command}: ${name}=${quoted(raw)}: expected ${expected}`);
     };
     if (d.kind === 'patterns') values[d.key] = envPatterns(raw, d, fail);
     else values[d.key] = refuse(d, raw, fail);
@@ -101,7 +101,7 @@ export function loadConfig(input: LoadInput): LoadedConfig {
     const list = Array.isArray(raw) ? raw : [raw];
     const parsed: unknown[] = list.map((r) =>
       refuse(d, r, (expected) => {
-        throw new UsageError(`memrec ${command}: --${d.name} ${JSON.stringify(r)}: expected ${expected}`);
+        throw new UsageError(`memrec ${command}: --${d.name} ${quoted(r)}: expected ${expected}`);
       }),
     );
     values[d.key] = d.kind === 'patterns' ? (parsed as string[][]).flat() : parsed[parsed.length - 1];
@@ -111,13 +111,26 @@ export function loadConfig(input: LoadInput): LoadedConfig {
   return { values: values as unknown as RecordConfig, origins, file: loaded };
 }
 
+/**
+ * A value that parsed but cannot be used (a directory that does not exist, one that is not writable): one line
+ * naming where it was set, worded as a refusal of its text would be (flag, variable, file line or default).
+ */
+export function configValueError(cfg: LoadedConfig, command: string, key: ConfigKey, value: string, why: string): MemrecError {
+  const name = OPTIONS.find((o) => o.key === key)?.name ?? key;
+  const o = cfg.origins[key];
+  if (o.source === 'flag') return new UsageError(`memrec ${command}: --${name} ${quoted(value)}: ${why}`);
+  if (o.source === 'env') return new UsageError(`memrec ${command}: ${o.where}=${quoted(value)}: ${why}`);
+  if (o.source === 'file') return new InputError(`${o.where}: ${name} ${quoted(value)}: ${why}`);
+  return new InputError(`memrec ${command}: ${name} ${quoted(value)} (the default): ${why}`);
+}
+
 /** MEMREC_REDACT_NAMES holds one pattern, or a YAML/JSON flow list `["a", "b"]` for several. */
 function envPatterns(raw: string, d: AnyOptionDef, fail: (expected: string) => never): string[] {
   if (!raw.trim().startsWith('[')) return refuse(d, raw, fail) as string[];
-  const doc = parseDocument(raw);
-  if (doc.errors.length > 0 || !isSeq(doc.contents)) fail(`${d.expected}, or a list like ["a", "b"]`);
+  const parsed = parseYamlText(raw);
+  if (!parsed.ok || !isSeq(parsed.doc.contents)) fail(`${d.expected}, or a list like ["a", "b"]`);
   const out: string[] = [];
-  for (const item of (doc.toJS() as unknown[]) ?? []) {
+  for (const item of ((parsed as { doc: { toJS(): unknown } }).doc.toJS() as unknown[]) ?? []) {
     if (typeof item !== 'string') fail(`${d.expected}, or a list like ["a", "b"]`);
     out.push(...(refuse(d, item as string, fail) as string[]));
   }
@@ -125,13 +138,9 @@ function envPatterns(raw: string, d: AnyOptionDef, fail: (expected: string) => n
 }
 
 function applyFile(file: string, text: string, values: Values, origins: Record<ConfigKey, Origin>): void {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
-    throw new InputError(`${file}${line ? `:${line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`);
-  }
+  const parsed = parseYamlText(text);
+  if (!parsed.ok) throw new InputError(`${file}${parsed.line ? `:${parsed.line}` : ''}: not valid YAML: ${parsed.reason}`);
+  const { doc, lines } = parsed;
   if (doc.contents === null) return; // an empty file (or only comments) configures nothing
   if (!isMap(doc.contents)) throw new InputError(`${file}: expected a mapping of option names to values, like "burst-at: 10%"`);
   const names = OPTIONS.filter((o) => o.key !== 'config').map((o) => o.name);
@@ -143,7 +152,7 @@ function applyFile(file: string, text: string, values: Values, origins: Record<C
     const d = OPTIONS.find((o) => o.name === key);
     if (!d || d.key === 'config') {
       const hint = names.find((n) => n.replace(/-/g, '') === key.toLowerCase().replace(/[-_]/g, ''));
-      throw new InputError(`${at}: unknown key ${JSON.stringify(key)}; ${hint ? `did you mean "${hint}"? ` : ''}expected one of ${names.join(', ')}`);
+      throw new InputError(`${at}: unknown key ${quoted(key)}; ${hint ? `did you mean "${hint}"? ` : ''}expected one of ${names.join(', ')}`);
     }
     const node = pair.value;
     const fail = (expected: string, shown: string): never => {
@@ -156,15 +165,17 @@ function applyFile(file: string, text: string, values: Values, origins: Record<C
       for (const item of items) {
         if (!isScalar(item) || typeof item.value !== 'string') fail(`a list of ${d.expected}s`, JSON.stringify(String(item)));
         const s = (item as { value: string }).value;
-        out.push(...(refuse(d, s, (expected) => fail(expected, JSON.stringify(s))) as string[]));
+        out.push(...(refuse(d, s, (expected) => fail(expected, quoted(s))) as string[]));
       }
       values[d.key] = out;
     } else {
       if (!isScalar(node) || !['string', 'number'].includes(typeof node.value)) {
         fail(d.expected, JSON.stringify(isScalar(node) ? node.value : String(node)));
       }
-      const raw = String((node as { value: string | number }).value);
-      values[d.key] = refuse(d, raw, (expected) => fail(expected, JSON.stringify(raw)));
+      // the text as written, so that YAML reads a value as a flag does (`top: 1e3` and `top: 5.0` are refused as --top 1e3 is)
+      const scalar = node as { value: string | number; source?: string };
+      const raw = typeof scalar.source === 'string' ? scalar.source : String(scalar.value);
+      values[d.key] = refuse(d, raw, (expected) => fail(expected, quoted(raw)));
     }
     origins[d.key] = { source: 'file', where: at };
   }

@@ -7,10 +7,14 @@ import {
   parseDuration,
   parseSize,
   parseThreshold,
+  parseWholeNumber,
   SIZE_EXPECTED,
   THRESHOLD_EXPECTED,
 } from './values.js';
+import { envName, OPTION_NAMES, type OptionName } from './env.js';
 import { SYSTEM_CONFIG_PATH } from './paths.js';
+
+export { envName } from './env.js';
 
 /** The effective configuration of the recorder. Durations are ms, sizes bytes, thresholds as written. */
 export interface RecordConfig {
@@ -47,7 +51,7 @@ export type OptionKind = 'string' | 'path' | 'cgroup' | 'int' | 'number' | 'dura
 export interface OptionDef<K extends ConfigKey = ConfigKey> {
   key: K;
   /** flag and YAML key: `burst-at` */
-  name: string;
+  name: OptionName;
   kind: OptionKind;
   /** null: unset unless given (e.g. thresholds then come from the kubelet); `db` is computed (see load.ts) */
   default: RecordConfig[K];
@@ -67,11 +71,7 @@ function def<K extends ConfigKey>(d: OptionDef<K>): OptionDef<K> {
 }
 
 function intIn(min: number, max: number) {
-  return (t: string): number | undefined => {
-    if (!/^-?\d+$/.test(t.trim())) return undefined;
-    const n = Number(t);
-    return n >= min && n <= max ? n : undefined;
-  };
+  return (t: string): number | undefined => parseWholeNumber(t, min, max);
 }
 
 function durationAtLeast(minMs: number) {
@@ -85,12 +85,16 @@ const nonEmpty = (t: string): string | undefined => (t.trim() === '' ? undefined
 const optionalPath = (t: string): string | null | undefined => nonEmpty(t);
 const optionalThreshold = (t: string): string | null | undefined => parseThreshold(t);
 
+/** The longest redaction pattern: each one runs over every kept command line (up to 100 KB) of every snapshot. */
+export const MAX_PATTERN_LENGTH = 200;
+
 /** Regular expressions that must compile; they are applied to command lines on top of the built-in rules. */
 function parsePatterns(t: string): string[] | undefined {
   const s = t.trim();
-  if (s === '') return undefined;
+  if (s === '' || s.length > MAX_PATTERN_LENGTH) return undefined;
   try {
-    new RegExp(s);
+    // V8 compiles on first use: run it once so that a pattern too large or complex is refused here
+    new RegExp(s).test('');
   } catch {
     return undefined;
   }
@@ -143,7 +147,7 @@ export const OPTIONS = [
     key: 'burstPsi', name: 'burst-psi', kind: 'number', default: 10,
     doc: 'enter burst mode when PSI memory "full avg10" >= this (percent)',
     expected: 'a number from 0 to 100',
-    parse: (t) => (/^\d+(\.\d+)?$/.test(t.trim()) && Number(t) <= 100 ? Number(t) : undefined), format: String,
+    parse: (t) => (/^\d+(\.\d+)?$/.test(t.trim()) && Number(t.trim()) <= 100 ? Number(t.trim()) : undefined), format: String,
   }),
   def({
     key: 'burstHysteresis', name: 'burst-hysteresis', kind: 'threshold', default: '5%',
@@ -226,16 +230,14 @@ export const OPTIONS = [
   def({
     key: 'redactNames', name: 'redact-names', kind: 'patterns', default: [],
     doc: 'extra secret-name patterns for command-line redaction: regular expressions matched against whole option or variable names, like vault_?pin (repeatable; YAML: a list)',
-    expected: 'a valid regular expression', parse: parsePatterns, format: (v) => v.join(' '),
+    expected: `a valid regular expression of at most ${MAX_PATTERN_LENGTH} characters`, parse: parsePatterns, format: (v) => v.join(' '),
   }),
 ] as const;
 
 export type AnyOptionDef = (typeof OPTIONS)[number];
 
-/** `burst-at` → MEMREC_BURST_AT */
-export function envName(name: string): string {
-  return `MEMREC_${name.toUpperCase().replace(/-/g, '_')}`;
-}
+// env.ts lists the names for commands that must not load this table: they must be these rows, in order.
+if (OPTIONS.map((o) => o.name).join() !== OPTION_NAMES.join()) throw new Error('src/config/env.ts OPTION_NAMES differs from the rows of src/config/schema.ts');
 
 export function optionByName(name: string): AnyOptionDef | undefined {
   return OPTIONS.find((o) => o.name === name);

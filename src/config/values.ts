@@ -2,17 +2,42 @@
 // for text it refuses, so the caller can name the key and say what was expected.
 import { parseQuantity } from '../model/quantity.js';
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+// Every value is read with its surrounding whitespace removed (flags, MEMREC_* and YAML alike); whitespace
+// inside a number (`5 00`, `1 Gi`, `1 h`) is refused.
 
-export const DURATION_EXPECTED = 'a duration like 500ms, 1s, 10m, 1h30m or 14d';
+/** Largest first: a duration names each unit at most once, in this order (`1h30m`, not `30m1h` or `1h1h`). */
+const DURATION_UNITS: ReadonlyArray<readonly [string, number]> = [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
 
-/** `500ms`, `1s`, `10m`, `1h30m`, `14d` → milliseconds. A bare number is refused: seconds or minutes? */
+/** The longest duration memrec takes anywhere: 100 years, far beyond any retention and still an exact date offset. */
+export const MAX_DURATION_MS = 36_500 * 86_400_000;
+
+export const DURATION_EXPECTED = 'a duration like 500ms, 1s, 10m, 1h30m or 14d (each unit once, largest first; at most 36500d)';
+
+/**
+ * `500ms`, `1s`, `10m`, `1h30m`, `14d` → milliseconds. A bare number is refused (seconds or minutes?), so are
+ * a unit given twice or out of order (`1h1h`, `30m1h`: a typo more likely than a sum) and anything above
+ * MAX_DURATION_MS.
+ */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim();
   if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(t)) return undefined;
   let ms = 0;
-  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-  return Number.isFinite(ms) ? Math.round(ms) : undefined;
+  let last = -1;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) {
+    const unit = DURATION_UNITS.findIndex(([u]) => u === m[2]);
+    if (unit <= last) return undefined;
+    last = unit;
+    ms += Number(m[1]) * DURATION_UNITS[unit]![1];
+  }
+  return ms <= MAX_DURATION_MS ? Math.round(ms) : undefined;
+}
+
+/** A whole number from min to max, surrounding whitespace ignored; undefined otherwise. */
+export function parseWholeNumber(text: string, min: number, max: number): number | undefined {
+  const t = text.trim();
+  if (!/^-?\d+$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= min && n <= max ? n : undefined;
 }
 
 /** Milliseconds → the shortest text parseDuration reads back (`90000` → `1m30s`). */
@@ -29,7 +54,7 @@ export function formatDuration(ms: number): string {
   return parts.join('');
 }
 
-export const SIZE_EXPECTED = 'a size like 1Gi, 1GiB, 500Mi, 1G or a number of bytes';
+export const SIZE_EXPECTED = 'a size like 1Gi, 1GiB, 500Mi, 1G or a number of bytes, below 8Ei';
 
 /**
  * A size in bytes. Kubernetes quantities (`1Gi`, `500M`, `1e9`) plus the forms SREs type:
@@ -37,7 +62,7 @@ export const SIZE_EXPECTED = 'a size like 1Gi, 1GiB, 500Mi, 1G or a number of by
  */
 export function parseSize(text: string): number | undefined {
   let t = text.trim();
-  const m = /^([0-9.eE+-]+)\s*(Ki|Mi|Gi|Ti|Pi|Ei|K|k|M|G|T|P|E)?(B)?$/.exec(t);
+  const m = /^([0-9.eE+-]+)(Ki|Mi|Gi|Ti|Pi|Ei|K|k|M|G|T|P|E)?(B)?$/.exec(t);
   if (!m) return undefined;
   const [, num, unit, b] = m;
   if (b !== undefined || unit === 'K') t = `${num}${unit === 'K' ? 'k' : (unit ?? '')}`;

@@ -24,9 +24,13 @@ export function parseQuantity(s: string): number {
   else if (suffix in DECIMAL) mult = DECIMAL[suffix]!;
   else mult = 10 ** Number(suffix.slice(1));
   const v = num * mult;
-  if (!Number.isFinite(v)) throw new InputError(`${JSON.stringify(s)}: quantity out of range`);
+  // what a byte count can be: SQLite's 64-bit integers (and the kubelet's int64) end below 8Ei
+  if (!(Math.abs(v) < MAX_QUANTITY)) throw new InputError(`${JSON.stringify(s)}: quantity out of range (expected less than 8Ei, 2^63 bytes)`);
   return v;
 }
+
+/** 2^63: a quantity's bytes must fit a signed 64-bit integer. */
+export const MAX_QUANTITY = 2 ** 63;
 
 const UNITS = ['Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'] as const;
 

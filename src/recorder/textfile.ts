@@ -1,9 +1,24 @@
 // node_exporter's textfile collector reads every *.prom file of a directory at each scrape: the
 // file must never be seen half-written, so it is written beside its final name and renamed.
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeOutput } from '../fs/write.js';
 
 export const TEXTFILE_NAME = 'memrec.prom';
+
+/** Why `dir` cannot take the textfile (checked once at start, not found out at every snapshot), or null. */
+export function textfileDirProblem(dir: string): string | null {
+  try {
+    if (!statSync(dir).isDirectory()) return 'not a directory';
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    if (code === 'ENOENT') return 'no such directory';
+    if (code === 'ENOTDIR') return 'not a directory';
+    return `memrec cannot write there (${code})`;
+  }
+}
 
 /**
  * Atomically replace `<dir>/memrec.prom` with `text`. Mode 0644, not memrec's usual 0600: node_exporter

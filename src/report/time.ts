@@ -6,7 +6,7 @@
 // Single-function entry points only: the package indexes cost ~15 ms of every report command's start.
 import { tzOffset } from '@date-fns/tz/tzOffset';
 import { parseISO } from 'date-fns/parseISO';
-import { UsageError } from '../errors.js';
+import { UsageError, quoted } from '../errors.js';
 
 /** A closed range of epoch milliseconds, since <= until. */
 export interface TimeRange {
@@ -51,10 +51,11 @@ export function resolveZone(
   systemZone: () => string | null = () => null,
 ): string {
   if (tzFlag !== undefined) {
-    if (!isValidZone(tzFlag)) {
-      throw new UsageError(`memrec ${command}: --tz ${JSON.stringify(tzFlag)}: expected UTC or an IANA time zone such as Europe/Berlin`);
+    const zone = tzFlag.trim();
+    if (!isValidZone(zone)) {
+      throw new UsageError(`memrec ${command}: --tz ${quoted(tzFlag)}: expected UTC or an IANA time zone such as Europe/Berlin`);
     }
-    return tzFlag;
+    return zone;
   }
   const fromEnv = env['TZ']?.replace(/^:/, '');
   if (fromEnv && isValidZone(fromEnv)) return fromEnv;
@@ -136,15 +137,28 @@ function shiftDays(w: Wall, days: number): Wall {
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
 
+/** The times memrec reads and prints: from the epoch to the last moment of year 9999 (four-digit years). */
+export const MIN_TIME = 0;
+export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
  * Parse one time expression to epoch ms. `flag` names the option in the error.
  * Throws UsageError with one line listing ACCEPTED_FORMS when the text is none of them.
  */
 export function parseTime(text: string, opts: { now: number; zone: string; command: string; flag: string; after?: number }): number {
+  const t = parseTimeExpression(text, opts);
+  // 99999999999d, @999999999999 or year 0001 are no time memrec recorded, and beyond what a date can print
+  if (!(t >= MIN_TIME && t <= MAX_TIME)) {
+    throw new UsageError(`memrec ${opts.command}: --${opts.flag} ${quoted(text)}: out of range (expected a time from 1970-01-01 to 9999-12-31); expected ${ACCEPTED_FORMS}`);
+  }
+  return t;
+}
+
+function parseTimeExpression(text: string, opts: { now: number; zone: string; command: string; flag: string; after?: number }): number {
   const { now, zone } = opts;
   const s = text.trim().toLowerCase().replace(/\s+/g, ' ');
   const fail = (why = 'not a time'): never => {
-    throw new UsageError(`memrec ${opts.command}: --${opts.flag} ${JSON.stringify(text)}: ${why}; expected ${ACCEPTED_FORMS}`);
+    throw new UsageError(`memrec ${opts.command}: --${opts.flag} ${quoted(text)}: ${why}; expected ${ACCEPTED_FORMS}`);
   };
   const today = wallOf(now, zone);
   const midnight = (w: Wall): Wall => ({ ...w, hour: 0, minute: 0, second: 0 });
@@ -229,11 +243,11 @@ export function parseRange(
   const since = parseTime(sinceText, { now: opts.now, zone: opts.zone, command, flag: 'since' });
   const until = flags.until === undefined ? opts.now : parseTime(flags.until, { now: opts.now, zone: opts.zone, command, flag: 'until', after: since });
   if (since > opts.now) {
-    throw new UsageError(`memrec ${command}: --since ${JSON.stringify(sinceText)} is in the future (${formatLocal(since, opts.zone)}); expected ${ACCEPTED_FORMS}`);
+    throw new UsageError(`memrec ${command}: --since ${quoted(sinceText)} is in the future (${formatLocal(since, opts.zone)}); expected ${ACCEPTED_FORMS}`);
   }
   if (since > until) {
     throw new UsageError(
-      `memrec ${command}: --since ${JSON.stringify(sinceText)} (${formatLocal(since, opts.zone)}) is after --until ${JSON.stringify(flags.until)} (${formatLocal(until, opts.zone)}); expected ${ACCEPTED_FORMS}`,
+      `memrec ${command}: --since ${quoted(sinceText)} (${formatLocal(since, opts.zone)}) is after --until ${quoted(flags.until ?? "now")} (${formatLocal(until, opts.zone)}); expected ${ACCEPTED_FORMS}`,
     );
   }
   return { since, until };

@@ -2,11 +2,11 @@
 // it (checked in their sources; test/fixtures/k3s*/NOTES.md and microk8s/NOTES.md cite them).
 import path from 'node:path';
 import { readdirSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { HostFileError, readHostText } from './host-file.js';
 import { processEnv, unitOfProcess, type KubeletProcess } from './kubelet-process.js';
 import { hostPath, type Roots } from './roots.js';
 import { readExecStart } from './systemd-unit.js';
+import { parseYamlText } from '../model/yaml-text.js';
 import { yamlErrorLine } from './yaml-error.js';
 
 /** Flags with where they came from; `namePrefix` goes between origin and flag name in a threshold's origin. */
@@ -75,9 +75,14 @@ function k3sConfig(roots: Roots, file: string, warnings: string[], product = 'k3
   for (const f of files) {
     const text = readHostTextSafe(hostPath(roots, f), f, warnings);
     if (text === null) continue;
+    const parsed = parseYamlText(text);
+    if (!parsed.ok) {
+      warnings.push(`${product} config ${f}: not YAML (${parsed.line === null ? '' : `line ${parsed.line}: `}${parsed.reason}); ignored`);
+      continue;
+    }
     let doc: unknown;
     try {
-      doc = parseYaml(text);
+      doc = parsed.doc.toJS(); // bounds alias expansion (maxAliasCount)
     } catch (err) {
       warnings.push(`${product} config ${f}: not YAML (${yamlErrorLine(err)}); ignored`);
       continue;

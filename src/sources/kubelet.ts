@@ -3,7 +3,6 @@
 // distribution's files when no kubelet process is visible. Also which distribution and kubelet version it is.
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
 import { FileError } from '../fs/file-error.js';
 import { confinedPath } from '../fs/host-path.js';
@@ -18,6 +17,7 @@ import {
   type Sourced,
 } from '../model/thresholds.js';
 import type { Thresholds, ThresholdSource } from '../model/types.js';
+import { parseYamlText } from '../model/yaml-text.js';
 import { k3sKubeletArgs, kubeliteKubeletArgs, rancherKubeletArgs, type FlagSet } from './kubelet-args.js';
 import { distributionFromFiles, distributionOf, documentedHard, standInFiles, type Distribution } from './kubelet-distro.js';
 import { findKubeletProcesses, type KubeletHost, type KubeletProcess } from './kubelet-process.js';
@@ -146,9 +146,11 @@ function readKubeletConfig(file: string, shown: string): Raw {
     if (!(err instanceof FileError)) throw err;
     throw new InputError(`kubelet config ${shown}: ${err.reason}`);
   }
+  const parsed = parseYamlText(text);
+  if (!parsed.ok) throw new InputError(`kubelet config ${shown}: not YAML or JSON (${parsed.line === null ? '' : `line ${parsed.line}: `}${parsed.reason})`);
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = parsed.doc.toJS(); // bounds alias expansion (maxAliasCount)
   } catch (err) {
     throw new InputError(`kubelet config ${shown}: not YAML or JSON (${yamlErrorLine(err)})`);
   }

@@ -1,7 +1,7 @@
 import { jsonDocument } from '../../report/format/json.js';
 import type { Command } from '../command.js';
 import { write } from '../io.js';
-import { commonOptions, parse } from '../args.js';
+import { commonOptions, parse, refuseTogether } from '../args.js';
 import { loadConfig } from '../../config/load.js';
 import { renderTable, renderYaml, toJson } from '../../config/render.js';
 import { flagSpec, OPTIONS, envName } from '../../config/schema.js';
@@ -31,6 +31,7 @@ Examples:
 `,
   async run(argv, io) {
     const { values } = parse('config', argv, { ...commonOptions, json: { type: 'boolean' }, yaml: { type: 'boolean' }, ...flagSpec() });
+    refuseTogether('config', values, [['json', 'yaml', 'choose one output']]);
     const cfg = loadConfig({ command: 'config', flags: values, env: io.env, uid: process.getuid?.() ?? 0 });
     if (values.json) await write(io.stdout, jsonDocument(toJson(cfg)));
     else if (values.yaml) await write(io.stdout, renderYaml(cfg));

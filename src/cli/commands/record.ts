@@ -1,13 +1,14 @@
 import type { Command } from '../command.js';
 import { commonOptions, parse } from '../args.js';
 import { version } from '../main.js';
-import { loadConfig } from '../../config/load.js';
-import { envName, flagSpec, OPTIONS } from '../../config/schema.js';
+import { configValueError, loadConfig, type LoadedConfig } from '../../config/load.js';
+import { envName, flagSpec, OPTIONS, type ConfigKey } from '../../config/schema.js';
+import { checkNodePaths, type NodePathKey } from '../node-flags.js';
 import { Store } from '../../store/store.js';
 import { Recorder } from '../../recorder/daemon.js';
 import { streamLogger, type Logger } from '../../recorder/log.js';
 import { nodeDeps } from '../../recorder/node-deps.js';
-import { writeTextfile } from '../../recorder/textfile.js';
+import { textfileDirProblem, writeTextfile } from '../../recorder/textfile.js';
 import { renderMetrics } from '../../report/prometheus.js';
 import { setOwnOomScoreAdj } from '../../sources/self.js';
 import { StoreWriteError, UsageError } from '../../errors.js';
@@ -77,6 +78,7 @@ Examples:
       throw new UsageError(`memrec record: ${debuggerCause}; the recorder runs as root and never runs with a debugger (remove the flag)`);
     }
     const cfg = loadConfig({ command: 'record', flags: values, env: io.env, uid: process.getuid?.() ?? 0 });
+    checkRecordPaths(cfg);
     // --debug also logs every stored snapshot (its id once the transaction is committed)
     const log = streamLogger(io.stdout, io.stderr, { debug: values.debug === true });
     if (process.getuid?.() === 0) {
@@ -118,3 +120,19 @@ Examples:
     return 0;
   },
 };
+
+const PATH_KEYS: Record<NodePathKey, ConfigKey> = { 'host-root': 'hostRoot', 'proc-root': 'procRoot', 'sys-root': 'sysRoot', 'memory-cgroup': 'memoryCgroup' };
+
+/** The directories the recorder needs, checked at start with one line naming the value, not found wrong at every snapshot. */
+function checkRecordPaths(cfg: LoadedConfig): void {
+  const c = cfg.values;
+  const given = (v: string | null): string | undefined => v ?? undefined;
+  checkNodePaths(
+    { 'host-root': given(c.hostRoot), 'proc-root': given(c.procRoot), 'sys-root': given(c.sysRoot), 'memory-cgroup': given(c.memoryCgroup) },
+    (key, value, why) => configValueError(cfg, 'record', PATH_KEYS[key], value, why),
+  );
+  if (c.textfileDir !== null) {
+    const why = textfileDirProblem(c.textfileDir);
+    if (why !== null) throw configValueError(cfg, 'record', 'textfileDir', c.textfileDir, `${why} (expected a directory memrec can write memrec.prom into)`);
+  }
+}

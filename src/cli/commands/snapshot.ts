@@ -2,7 +2,7 @@
 import { jsonDocument } from '../../report/format/json.js';
 import { cleanText } from '../../report/format/text.js';
 import type { Command } from '../command.js';
-import { commonOptions, intFlag, nodeOptions, parse } from '../args.js';
+import { commonOptions, intFlag, nodeOptions, parse, refuseTogether } from '../args.js';
 import { write, type Io } from '../io.js';
 import { nodeFlags } from '../node-flags.js';
 import { memoryJson, memoryText } from './memory.js';
@@ -145,6 +145,7 @@ export const command: Command = {
   help,
   async run(argv: string[], io: Io): Promise<number> {
     const { values } = parse('snapshot', argv, options);
+    refuseTogether('snapshot', values, [['db', 'no-store', '--no-store writes nothing']]);
     const top = intFlag('snapshot', 'top', values.top, DEFAULT_TOP, 0, 100_000);
     const { roots, memoryCgroup, overrides } = nodeFlags('snapshot', values);
     // A tree of files (a fixture, a copy of another node) is not evidence about this node: it goes into a
