@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shebangFlags } from './report-memory.js';
 import { generateDatabase } from './store.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/bin.js');
@@ -30,7 +31,8 @@ function cliMs(cmds: Record<string, string[]>, runs: number): Record<string, Tim
   const bytes: Record<string, number> = {};
   for (let i = 0; i < runs; i++) {
     for (const [name, args] of Object.entries(cmds)) {
-      const argv = name === 'node' ? args : [BIN, ...args];
+      // as the installed memrec runs: with the node flags of bin.js's #! line
+      const argv = name === 'node' ? args : [...shebangFlags(), BIN, ...args];
       const t = performance.now();
       const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, TZ: 'UTC' } });
       (times[name] ??= []).push(performance.now() - t);

@@ -13,7 +13,7 @@ import { generateDatabase } from './store.js';
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/bin.js');
 
 /** The node flags of bin.js's #! line, so that each command runs as `memrec ...` runs it. */
-function shebangFlags(): string[] {
+export function shebangFlags(): string[] {
   const first = readFileSync(BIN, 'utf8').split('\n', 1)[0]!;
   const m = /^#!\S*env (?:-S )?node(.*)$/.exec(first);
   return m ? m[1]!.trim().split(/\s+/).filter((f) => f !== '') : [];

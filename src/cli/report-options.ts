@@ -1,7 +1,7 @@
 // What the report commands (query, culprits, timeline, events, export) share: range flags,
 // the read-only database, the output format and the terminal's width.
 import { existsSync, readlinkSync } from 'node:fs';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, quoted, UsageError } from '../errors.js';
 import { shownPath } from '../fs/file-error.js';
 import { resolveDbPath } from '../config/paths.js';
 import { OWNER_KINDS, type ProcessSelection } from '../report/select.js';
@@ -109,19 +109,30 @@ export const selectionOptions = {
   unit: { type: 'string' },
 } as const satisfies OptionSpec;
 
-export const SELECTION_HELP = `  --comm REGEX        only processes whose comm (process name) matches REGEX
+export const SELECTION_HELP = `  --comm REGEX        only processes whose comm (process name, at most 15 characters) matches REGEX
+                      (a JavaScript regular expression of at most ${MAX_PATTERN} characters)
   --pid N             only this pid
   --pod NAME|UID      only processes of this pod (name, namespace/name or UID)
   --owner KINDS       only these owner kinds, comma-separated: pod, service, user, kernel, other
   --outside-pods      only processes outside kubepods (host services, sessions, other)
   --unit UNIT         only this systemd unit's processes (cron.service; cron means cron.service)`;
 
-/** A regular expression flag, or a UsageError naming it. */
+/**
+ * A pattern is at most this long. A comm is at most 15 characters (TASK_COMM_LEN) and each distinct comm is
+ * tested once, so no pattern can take long on any range.
+ */
+export const MAX_PATTERN = 256;
+
+/** A regular expression flag, compiled now (V8 compiles on first use) so that a bad one is one usage line. */
 export function regexFlag(command: string, flag: string, value: string): RegExp {
+  const bad = (why: string): UsageError => new UsageError(`memrec ${command}: --${flag} ${quoted(value)}: ${why}; expected a regular expression of at most ${MAX_PATTERN} characters`);
+  if (value.length > MAX_PATTERN) throw bad(`${value.length} characters`);
   try {
-    return new RegExp(value);
+    const re = new RegExp(value);
+    re.test('');
+    return re;
   } catch (e) {
-    throw new UsageError(`memrec ${command}: --${flag} ${JSON.stringify(value)}: not a valid regular expression (${(e as Error).message.replace(/^Invalid regular expression: /, '')})`);
+    throw bad(`not a valid regular expression (${(e as Error).message.split('\n')[0]!.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')})`);
   }
 }
 
@@ -135,9 +146,12 @@ export function selectionOf(
   if (v.pod !== undefined) s.pod = v.pod;
   const ownerKinds = listFlag(command, 'owner', v.owner, OWNER_KINDS);
   if (ownerKinds !== undefined) s.ownerKinds = ownerKinds;
-  if (v['outside-pods']) s.outsidePods = true;
+  if (v['outside-pods']) {
+    if (ownerKinds?.includes('pod')) throw new UsageError(`memrec ${command}: --outside-pods and --owner pod cannot be used together: a pod is inside the pods`);
+    s.outsidePods = true;
+  }
   if (v.unit !== undefined) {
-    if (v.unit.trim() === '' || v.unit.includes('/')) throw new UsageError(`memrec ${command}: --unit ${JSON.stringify(v.unit)}: expected a systemd unit name like cron.service`);
+    if (v.unit.trim() === '' || v.unit.includes('/')) throw new UsageError(`memrec ${command}: --unit ${quoted(v.unit)}: expected a systemd unit name like cron.service`);
     s.unit = v.unit.trim();
   }
   return s;

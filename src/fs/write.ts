@@ -122,8 +122,9 @@ export function writeOutput(target: string, content: Iterable<string | Uint8Arra
     } else {
       let pending: Array<string | Uint8Array> = [];
       let size = 0;
+      // gathered into writes of about a megabyte: a stream of small pieces is not a syscall each
       const flush = (): void => {
-        for (const c of pending) writeAllSync(fd!, typeof c === 'string' ? Buffer.from(c) : c);
+        if (pending.length > 0) writeAllSync(fd!, Buffer.concat(pending.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))));
         pending = [];
         size = 0;
       };

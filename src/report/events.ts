@@ -82,5 +82,10 @@ export function toEventRow(e: StoredEventRow): EventRow {
 }
 
 export function events(store: ReportSource, range: TimeRange, types?: EventType[]): EventRow[] {
-  return store.events(range, types).sort((a, b) => a.at - b.at || a.id - b.id).map(toEventRow);
+  return [...eventRows(store, range, types)];
+}
+
+/** events(), streamed (the store reads them in (at, id) order). */
+export function* eventRows(store: ReportSource, range: TimeRange, types?: EventType[]): Generator<EventRow> {
+  for (const e of store.eachEvent(range, types)) yield toEventRow(e);
 }

@@ -1,15 +1,17 @@
 // `memrec export`: the postmortem bundle. Everything the other reports answer, for one range, in one
 // file: json (one document), ndjson (one record a line, tagged), csv (the process samples) or html.
-import { culpritsFrom, type Culprits } from './culprits.js';
+import { culprits, type Culprits } from './culprits.js';
 import { toEventRow, type EventRow } from './events.js';
 import { QUERY_FIELDS, toQueryRow } from './query.js';
 import type { OwnerRow, ProcessRow, ReportSource } from './source.js';
-import { burstPeriods, oomMarks, toPoint, type Timeline } from './timeline.js';
+import { burstPeriods, oomMarks, pointsOf, toPoint, type Timeline, type TimelinePoint } from './timeline.js';
 import { isoUtc, type TimeRange } from './time.js';
 import { ownerLabel } from '../model/attribution.js';
 import type { OwnerKind } from '../model/types.js';
 import { csvLines } from './format/csv.js';
+import { jsonLines, LazyArray } from './format/json.js';
 import { ndjsonLines } from './format/ndjson.js';
+import { mapRows } from './format/output.js';
 import { safeJson } from './format/text.js';
 
 export const EXPORT_FORMATS = ['html', 'json', 'ndjson', 'csv', 'sqlite'] as const;
@@ -45,9 +47,15 @@ export interface BundleMeta {
   top: number;
   /** owners drawn separately in the per-owner chart */
   ownerLayers?: number;
+  /**
+   * json and ndjson write the points as they read them: then bundle.timeline.points is left empty and the
+   * points come back as an iterable over the store (a month is ~12 MB of points held; html needs them held)
+   */
+  streamPoints?: boolean;
 }
 
-export function ownerSeries(times: number[], rows: OwnerRow[], layers: number): OwnerSeries {
+/** `rows` is read twice (the peaks, then the values): an array, or an iterable that reads the store afresh. */
+export function ownerSeries(times: number[], rows: Iterable<OwnerRow>, layers: number): OwnerSeries {
   const index = new Map(times.map((t, i) => [t, i]));
   const peaks = new Map<string, OwnerRow>();
   for (const r of rows) {
@@ -72,18 +80,24 @@ export function ownerSeries(times: number[], rows: OwnerRow[], layers: number): 
   return { times, owners };
 }
 
-/** Read the range once and derive every part of the bundle; the process rows come back for csv/ndjson/json. */
-export function buildBundle(store: ReportSource, range: TimeRange, meta: BundleMeta): { bundle: Bundle; processes: ProcessRow[] } {
-  const snaps = store.snapshots(range);
-  const procs = store.processRows(range);
-  const owners = store.ownerRows(range);
-  const evs = store.events(range).sort((a, b) => a.at - b.at || a.id - b.id);
-  const times = snaps.map((s) => s.takenAt);
+/**
+ * Every part of the bundle, each read from the store in the memory of its answer (a point per snapshot,
+ * the culprits' folds, a value per owner layer and snapshot), never a row per process sample: the process
+ * rows come back as an iterable that streams them from the store for csv/ndjson/json.
+ */
+export function buildBundle(
+  store: ReportSource,
+  range: TimeRange,
+  meta: BundleMeta,
+): { bundle: Bundle; points: Iterable<TimelinePoint>; processes: Iterable<ProcessRow> } {
+  const stream = meta.streamPoints === true;
+  const { points, times, bursts, nodeCgroup } = pointsOf(store, range, !stream);
+  const evs = store.events(range);
   const timeline: Timeline = {
     since: isoUtc(range.since),
     until: isoUtc(range.until),
-    points: snaps.map(toPoint),
-    bursts: burstPeriods(evs, snaps, range),
+    points,
+    bursts: burstPeriods(evs, bursts, range),
     oomKills: oomMarks(evs),
   };
   return {
@@ -94,43 +108,40 @@ export function buildBundle(store: ReportSource, range: TimeRange, meta: BundleM
       zone: meta.zone,
       since: isoUtc(range.since),
       until: isoUtc(range.until),
-      nodeCgroup: snaps.length === 0 ? null : snaps[snaps.length - 1]!.kubelet.cgroup,
+      nodeCgroup,
       timeline,
-      culprits: culpritsFrom(range, snaps, procs, owners, meta.top, evs),
-      ownerSeries: ownerSeries(times, owners, meta.ownerLayers ?? 6),
+      culprits: culprits(store, range, meta.top),
+      ownerSeries: ownerSeries(times, { [Symbol.iterator]: () => store.eachOwnerRow(range) }, meta.ownerLayers ?? 6),
       events: evs.map(toEventRow),
     },
-    processes: procs,
+    points: stream ? { [Symbol.iterator]: () => mapRows(store.eachSnapshot(range), toPoint) } : points,
+    processes: { [Symbol.iterator]: () => store.eachProcessRow(range) },
   };
 }
 
 /** One JSON document: the bundle plus every process sample, streamed. */
-export function* bundleJson(b: Bundle, processes: ProcessRow[]): Generator<string> {
-  const head = safeJson(b, 1);
-  yield head.slice(0, -2) + ',\n "processes": [';
-  let first = true;
-  for (const p of processes) {
-    yield (first ? '\n' : ',\n') + safeJson(toQueryRow(p));
-    first = false;
-  }
-  yield '\n ]\n}\n';
+export function bundleJson(b: Bundle, points: Iterable<TimelinePoint>, processes: Iterable<ProcessRow>): Generator<string> {
+  return jsonLines({ ...b, timeline: { ...b.timeline, points: new LazyArray(points) }, processes: new LazyArray(mapRows(processes, toQueryRow), true) }, 1);
 }
 
 /** One record a line, each tagged with `record`: meta, point, burst, oom_kill, culprit, owner, event, process. */
-export function* bundleNdjson(b: Bundle, processes: ProcessRow[]): Generator<string> {
+export function* bundleNdjson(b: Bundle, points: Iterable<TimelinePoint>, processes: Iterable<ProcessRow>): Generator<string> {
   yield safeJson({ record: 'meta', generator: b.generator, host: b.host, generatedAt: b.generatedAt, zone: b.zone, since: b.since, until: b.until, nodeCgroup: b.nodeCgroup }) + '\n';
-  const tag = <T extends object>(record: string, rows: T[]): Array<{ record: string } & T> => rows.map((r) => ({ record, ...r }));
-  yield* ndjsonLines(tag('point', b.timeline.points));
+  const tag = <T extends object>(record: string, rows: Iterable<T>): Iterable<{ record: string } & T> => mapRows(rows, (r) => ({ record, ...r }));
+  yield* ndjsonLines(tag('point', points));
   yield* ndjsonLines(tag('burst', b.timeline.bursts));
   yield* ndjsonLines(tag('oom_kill', b.timeline.oomKills));
   yield* ndjsonLines(tag('culprit', b.culprits.processes));
   yield* ndjsonLines(tag('owner', b.culprits.owners));
   if (b.culprits.atLowest !== null) yield safeJson({ record: 'at_lowest', ...b.culprits.atLowest }) + '\n';
   yield* ndjsonLines(tag('event', b.events));
-  for (const p of processes) yield safeJson({ record: 'process', ...toQueryRow(p) }) + '\n';
+  yield* ndjsonLines(tag('process', mapRows(processes, toQueryRow)));
 }
 
 /** CSV holds one table: the process samples (the same columns as `memrec query --format csv`). */
-export function bundleCsv(processes: ProcessRow[]): Generator<string> {
-  return csvLines(QUERY_FIELDS, processes.map((p) => toQueryRow(p) as unknown as Record<string, unknown>));
+export function* bundleCsv(processes: Iterable<ProcessRow>): Generator<string> {
+  const rows = function* (): Generator<Record<string, unknown>> {
+    for (const p of processes) yield toQueryRow(p) as unknown as Record<string, unknown>;
+  };
+  yield* csvLines(QUERY_FIELDS, rows());
 }

@@ -110,8 +110,8 @@ export function toQueryRow(r: ProcessRow): QueryRow {
   };
 }
 
-/** The store's rows for the range and filter: pid, pod UID and owner kinds narrow the read, the selection decides. */
-export function queryProcessRows(store: ReportSource, range: TimeRange, q: QueryOptions): ProcessRow[] {
+/** The store's rows for the range and filter, streamed: pid, pod UID and owner kinds narrow the read, the selection decides. */
+export function* queryRows(store: ReportSource, range: TimeRange, q: QueryOptions): Generator<ProcessRow> {
   const filter: ProcessFilter = { match: (p) => processSelected(p, q) };
   if (q.kinds !== undefined) filter.kinds = q.kinds;
   if (q.pid !== undefined) filter.pid = q.pid;
@@ -119,5 +119,10 @@ export function queryProcessRows(store: ReportSource, range: TimeRange, q: Query
   if (q.outsidePods) filter.outsidePods = true;
   if (q.pod !== undefined && looksLikePodUid(q.pod)) filter.podUid = podUidOf(q.pod);
   if (q.top !== undefined) filter.topPerSnapshot = q.top;
-  return store.processRows(range, filter);
+  yield* store.eachProcessRow(range, filter);
+}
+
+/** queryRows() as an array, for callers that need them all at once. */
+export function queryProcessRows(store: ReportSource, range: TimeRange, q: QueryOptions): ProcessRow[] {
+  return [...queryRows(store, range, q)];
 }

@@ -8,4 +8,7 @@ export type { AroundLowest, OwnerPeak, OwnerRow, PeaksOptions, ProcessAttributes
 export type SnapshotHeader = Pick<StoredSnapshot, 'id' | 'takenAt' | 'bootId' | 'kind' | 'trigger' | 'meminfo' | 'kubelet' | 'allocatable' | 'thresholds' | 'processCount'>;
 export type StoredEventRow = StoredEvent;
 
-export type ReportSource = Pick<Store, 'snapshots' | 'processRows' | 'ownerRows' | 'peaks' | 'lowestSnapshot' | 'nodeCgroups' | 'events' | 'boots'>;
+export type ReportSource = Pick<
+  Store,
+  'snapshots' | 'processRows' | 'ownerRows' | 'peaks' | 'lowestSnapshot' | 'nodeCgroups' | 'events' | 'boots' | 'eachSnapshot' | 'eachProcessRow' | 'eachOwnerRow' | 'eachEvent'
+>;

@@ -68,7 +68,7 @@ export function toPoint(s: SnapshotHeader): TimelinePoint {
 }
 
 /** Burst periods from burst_start/burst_end events; a start without an end lasts to its last burst snapshot or the range end. */
-export function burstPeriods(events: RecorderEvent[], snaps: SnapshotHeader[], range: TimeRange): BurstPeriod[] {
+export function burstPeriods(events: RecorderEvent[], snaps: ReadonlyArray<Pick<SnapshotHeader, 'kind' | 'takenAt'>>, range: TimeRange): BurstPeriod[] {
   const out: BurstPeriod[] = [];
   let open: { at: number; reason: string | null } | null = null;
   const close = (end: number): void => {
@@ -125,14 +125,36 @@ export function oomMarks(events: StoredEventRow[]): OomMark[] {
     }));
 }
 
+/**
+ * The points of a range (unless `keep` is false: then only) their times, the times of its burst snapshots,
+ * and the node cgroup of its last snapshot, read one snapshot at a time.
+ */
+export function pointsOf(
+  store: ReportSource,
+  range: TimeRange,
+  keep = true,
+): { points: TimelinePoint[]; times: number[]; bursts: Array<Pick<SnapshotHeader, 'kind' | 'takenAt'>>; nodeCgroup: string | null } {
+  const points: TimelinePoint[] = [];
+  const times: number[] = [];
+  const bursts: Array<Pick<SnapshotHeader, 'kind' | 'takenAt'>> = [];
+  let nodeCgroup: string | null = null;
+  for (const s of store.eachSnapshot(range)) {
+    if (keep) points.push(toPoint(s));
+    times.push(s.takenAt);
+    if (s.kind === 'burst') bursts.push({ kind: s.kind, takenAt: s.takenAt });
+    nodeCgroup = s.kubelet.cgroup;
+  }
+  return { points, times, bursts, nodeCgroup };
+}
+
 export function timeline(store: ReportSource, range: TimeRange): Timeline {
-  const snaps = store.snapshots(range);
+  const { points, bursts } = pointsOf(store, range);
   const events = store.events(range, ['burst_start', 'burst_end', 'oom_kill']);
   return {
     since: isoUtc(range.since),
     until: isoUtc(range.until),
-    points: snaps.map(toPoint),
-    bursts: burstPeriods(events, snaps, range),
+    points,
+    bursts: burstPeriods(events, bursts, range),
     oomKills: oomMarks(events),
   };
 }
@@ -271,10 +293,29 @@ interface Scale {
   hi: number;
 }
 
+/** The lowest and highest of a series, added one value at a time (a month of points is no argument list). */
+class Extent {
+  n = 0;
+  min = Infinity;
+  max = -Infinity;
+  add(v: number | null): this {
+    if (v !== null) {
+      this.n++;
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+    }
+    return this;
+  }
+  merge(e: Extent): this {
+    if (e.n > 0) this.add(e.min).add(e.max);
+    return this;
+  }
+}
+
 /** A scale over the values, 5% of room either side, not below 0 when the values are not. */
-function scaleOf(values: number[]): Scale {
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
+function scaleOf(values: Extent): Scale {
+  let lo = values.min;
+  let hi = values.max;
   const span = hi - lo || Math.max(Math.abs(hi) * 0.1, 1024 * 1024);
   const min = lo;
   lo -= span * 0.05;
@@ -296,16 +337,16 @@ export function renderChart(t: Timeline, range: TimeRange, o: ChartOptions): str
   if (pts.length === 0) return [`no snapshots between ${formatLocal(range.since, o.zone)} and ${formatLocal(range.until, o.zone)} (${o.zone})\n`];
   const t0 = Math.min(range.since, pts[0]!.atMs);
   const t1 = Math.max(Math.min(range.until, pts[pts.length - 1]!.atMs), t0 + 1);
-  const kubelet: number[] = [];
+  const kubelet = new Extent();
+  const free = new Extent();
   for (const p of pts) {
-    kubelet.push(p.kubeletAvailableBytes, p.hardThresholdBytes);
-    if (p.softThresholdBytes !== null) kubelet.push(p.softThresholdBytes);
+    kubelet.add(p.kubeletAvailableBytes).add(p.hardThresholdBytes).add(p.softThresholdBytes);
+    free.add(p.memAvailableBytes);
   }
-  const free = pts.flatMap((p) => (p.memAvailableBytes === null ? [] : [p.memAvailableBytes]));
   const own = scaleOf(kubelet);
-  const both = scaleOf([...kubelet, ...free]);
+  const both = scaleOf(new Extent().merge(kubelet).merge(free));
   // MemAvailable shares the scale unless that would squash memory.available into a few rows
-  const clipFree = free.length > 0 && both.hi - both.lo > 3 * (own.hi - own.lo);
+  const clipFree = free.n > 0 && both.hi - both.lo > 3 * (own.hi - own.lo);
   const scale = clipFree ? own : both;
   const H = Math.max(4, o.height);
   const labelsAt = (sc: Scale, rows: number): string[] =>
@@ -313,7 +354,7 @@ export function renderChart(t: Timeline, range: TimeRange, o: ChartOptions): str
   const labels = labelsAt(scale, H);
   const proc = o.process ?? null;
   const PH = Math.max(3, Math.round(H / 2));
-  const procScale: Scale | null = proc === null || proc.points.length === 0 ? null : { lo: 0, hi: Math.max(...proc.points.map((p) => p.rssBytes)) * 1.05 || 1 };
+  const procScale: Scale | null = proc === null || proc.points.length === 0 ? null : { lo: 0, hi: proc.points.reduce((m, p) => Math.max(m, p.rssBytes), 0) * 1.05 || 1 };
   const procLabels = procScale === null ? [] : labelsAt(procScale, PH);
   const labelW = Math.max(...labels.map((l) => l.length), ...procLabels.map((l) => l.length));
   const W = Math.max(10, width - labelW - 3);
@@ -401,7 +442,7 @@ export function renderChart(t: Timeline, range: TimeRange, o: ChartOptions): str
   ];
   if (clipFree) {
     summary.push(
-      `○ free's MemAvailable (${o.formatBytes(Math.min(...free))} to ${o.formatBytes(Math.max(...free))}) is the machine's, far from this node's memory.available: not drawn on this scale.`,
+      `○ free's MemAvailable (${o.formatBytes(free.min)} to ${o.formatBytes(free.max)}) is the machine's, far from this node's memory.available: not drawn on this scale.`,
     );
   }
   lines.push(...wrapLines(summary.join(' '), width).map((l) => `${l}\n`));

@@ -209,7 +209,9 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Database.Dat
       if (state.kind === 'behind') {
         throw new InputError(`database ${shownPath(file)} has schema version ${state.version}, this memrec needs ${known.length}: run any writing command (memrec record) once to upgrade it`);
       }
-      db.pragma('cache_size = -8192');
+      // 2 MiB: reports scan each snapshot once and keep decoded strings themselves; measured no slower than 8 MiB,
+      // and a report must stay under 100 MiB RSS (BENCHMARKS.md, Report memory)
+      db.pragma('cache_size = -2048');
       return db;
     } catch (e) {
       db.close();

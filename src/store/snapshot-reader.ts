@@ -105,8 +105,10 @@ interface ProcRowDb {
 
 
 /** The parts of a ProcessSample that live in procs. */
-type ProcAttrs = Pick<ProcessSample, 'pid' | 'startTime' | 'ppid' | 'uid' | 'comm' | 'cgroup' | 'unit' | 'owner' | 'cwd' | 'exe' | 'cmdline' | 'oomScoreAdj' | 'unknown' | 'flags'> & {
+type ProcAttrs = Pick<ProcessSample, 'pid' | 'startTime' | 'ppid' | 'uid' | 'comm' | 'cgroup' | 'unit' | 'owner' | 'cwd' | 'exe' | 'oomScoreAdj' | 'unknown' | 'flags'> & {
   ownerId: Id;
+  /** the command line is read through the strings cache when a row needs it: it may be 100 KB, and most folds never do */
+  cmdlineId: Id | null;
 };
 
 const SNAPSHOT_COLUMNS = 'id, taken_at, kind, trigger_id, capture_ms, cgroup_mode, mem_total, mem_free, mem_available, cached, shmem, slab, s_reclaimable, swap_total, swap_free, node_cgroup_id, node_capacity, node_usage, node_inactive_file, node_working_set, node_available, node_formula, alloc_cgroup_id, alloc_capacity, alloc_usage, alloc_inactive_file, alloc_working_set, alloc_available, alloc_formula, psi_some_avg10_x100, psi_some_avg60_x100, psi_some_avg300_x100, psi_some_total_us, psi_full_avg10_x100, psi_full_avg60_x100, psi_full_avg300_x100, psi_full_total_us, oom_kill_count, thresholds_id, process_count, boot';
@@ -255,10 +257,44 @@ function marks(n: number): string {
 }
 
 /**
+ * Decoded rows by id, forgotten all at once when their weight passes `budget`: a report over 30 days may
+ * meet thousands of 100 KB command lines, and must not keep them all (reports stay under 100 MiB).
+ */
+class BoundedCache<V> {
+  private readonly map = new Map<Id, V>();
+  private weight = 0;
+
+  constructor(
+    private readonly budget: number,
+    private readonly weigh: (v: V) => number,
+  ) {}
+
+  get(id: Id): V | undefined {
+    return this.map.get(id);
+  }
+
+  set(id: Id, v: V): void {
+    const w = this.weigh(v);
+    if (this.weight + w > this.budget) this.clear();
+    this.map.set(id, v);
+    this.weight += w;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.weight = 0;
+  }
+}
+
+/** Characters of cached text (strings, and the strings a procs row holds) before a cache starts over. */
+const TEXT_BUDGET = 4_000_000;
+const len = (s: string | null): number => (s === null ? 0 : s.length);
+
+/**
  * A read-through cache of one interned table: the row is read once per id and converted once. An id
  * without a row means the database lost a row that a snapshot references.
  */
-function cachedRow<R, V>(cache: Map<Id, V>, id: Id, table: string, read: (id: Id) => R | undefined, convert: (row: R) => V): V {
+function cachedRow<R, V>(cache: BoundedCache<V>, id: Id, table: string, read: (id: Id) => R | undefined, convert: (row: R) => V): V {
   let v = cache.get(id);
   if (v === undefined) {
     const row = read(id);
@@ -270,10 +306,10 @@ function cachedRow<R, V>(cache: Map<Id, V>, id: Id, table: string, read: (id: Id
 }
 
 export class SnapshotReader {
-  private readonly strings = new Map<Id, string>();
-  private readonly owners = new Map<Id, { owner: Owner; key: string | null }>();
-  private readonly thresholds = new Map<Id, Thresholds>();
-  private readonly procs = new Map<Id, ProcAttrs>();
+  private readonly strings = new BoundedCache<string>(TEXT_BUDGET, (v) => 64 + v.length);
+  private readonly owners = new BoundedCache<{ owner: Owner; key: string | null }>(100_000, () => 1);
+  private readonly thresholds = new BoundedCache<Thresholds>(10_000, () => 1);
+  private readonly procs = new BoundedCache<ProcAttrs>(TEXT_BUDGET, (p) => 256 + len(p.comm) + len(p.cgroup) + len(p.cwd) + len(p.exe));
   private readonly bootIds = new Map<Id, string>();
   private bootStmt: Database.Statement | null = null;
   private readonly st;
@@ -343,7 +379,7 @@ export class SnapshotReader {
         ownerId: r.owner_id,
         cwd: this.stringOrNull(r.cwd_id),
         exe: this.stringOrNull(r.exe_id),
-        cmdline: this.stringOrNull(r.cmdline_id),
+        cmdlineId: r.cmdline_id,
         oomScoreAdj: r.oom_score_adj,
       };
       if (r.unknown !== null) v.unknown = JSON.parse(r.unknown) as UnknownFields;
@@ -410,12 +446,17 @@ export class SnapshotReader {
   }
 
   snapshots(range: TimeRange, kinds?: readonly SnapshotKind[]): StoredSnapshot[] {
+    return [...this.eachSnapshot(range, kinds)];
+  }
+
+  /** snapshots(), one at a time: a range of any length in the memory of one snapshot. */
+  *eachSnapshot(range: TimeRange, kinds?: readonly SnapshotKind[]): Generator<StoredSnapshot> {
     const kindSql = kinds === undefined ? '' : ` AND kind IN (${marks(kinds.length)})`;
     const rows = this.db
       .prepare(`SELECT ${SNAPSHOT_COLUMNS} FROM snapshots WHERE taken_at BETWEEN ? AND ?${kindSql} ORDER BY taken_at, id`)
       .raw()
-      .all(range.since, range.until, ...(kinds ?? [])) as SnapshotRowDb[];
-    return rows.map((r) => this.snapshotFromRow(r));
+      .iterate(range.since, range.until, ...(kinds ?? [])) as IterableIterator<SnapshotRowDb>;
+    for (const r of rows) yield this.snapshotFromRow(r);
   }
 
   /** The latest snapshot by time (then by id). */
@@ -425,6 +466,11 @@ export class SnapshotReader {
   }
 
   processRows(range: TimeRange, f: ProcessFilter = {}): ProcessRow[] {
+    return [...this.eachProcessRow(range, f)];
+  }
+
+  /** processRows(), one row at a time: a snapshot's blob is decoded when its turn comes. */
+  *eachProcessRow(range: TimeRange, f: ProcessFilter = {}): Generator<ProcessRow> {
     const where = ['taken_at BETWEEN ? AND ?'];
     const params: (string | number)[] = [range.since, range.until];
     if (f.kinds !== undefined) {
@@ -446,8 +492,7 @@ export class SnapshotReader {
     const owners = ownerWhere.length === 0 ? null : new Set(this.db.prepare(`SELECT id FROM owners WHERE ${ownerWhere.join(' AND ')}`).pluck().all(...ownerParams) as Id[]);
     const pidProcs = f.pid === undefined ? null : new Set(this.db.prepare('SELECT id FROM procs WHERE pid = ?').pluck().all(f.pid) as Id[]);
     const matches = f.match === undefined ? null : this.procMatcher(f.match);
-    const out: ProcessRow[] = [];
-    const rows = this.db.prepare(`SELECT id, taken_at, kind, process_pack, boot FROM snapshots WHERE ${where.join(' AND ')} ORDER BY taken_at, id`).raw().all(...params) as [Id, number, string, Buffer, Id | null][];
+    const rows = this.db.prepare(`SELECT id, taken_at, kind, process_pack, boot FROM snapshots WHERE ${where.join(' AND ')} ORDER BY taken_at, id`).raw().iterate(...params) as IterableIterator<[Id, number, string, Buffer, Id | null]>;
     for (const [snapshotId, takenAt, kind, pack, boot] of rows) {
       const bootId = this.bootOf(boot);
       let kept = unpackSamples(pack);
@@ -486,14 +531,13 @@ export class SnapshotReader {
           owner: a.owner,
           cwd: a.cwd,
           exe: a.exe,
-          cmdline: a.cmdline,
+          cmdline: this.stringOrNull(a.cmdlineId),
         };
         if (a.unknown !== undefined) row.unknown = a.unknown;
         if (a.flags !== undefined) row.flags = a.flags;
-        out.push(row);
+        yield row;
       }
     }
-    return out;
   }
 
   /** A procs id test that asks `match` once per id. */
@@ -610,7 +654,16 @@ export class SnapshotReader {
     const result: ProcessPeak[] = [];
     for (const { p, peak, last, rows } of out.values()) {
       const at = this.proc(peak.id);
-      p.peak = { takenAt: peak.peakAt, rssBytes: peak.peakRss, comm: at.comm, exe: at.exe, cmdline: at.cmdline, owner: at.owner, cgroup: at.cgroup };
+      // The command line is read when asked for: a month holds thousands of processes, some with 100 KB
+      // command lines, and a report shows those of its top few only (reports stay under 100 MiB).
+      const reader = this;
+      const procId = peak.id;
+      p.peak = {
+        takenAt: peak.peakAt, rssBytes: peak.peakRss, comm: at.comm, exe: at.exe, owner: at.owner, cgroup: at.cgroup,
+        get cmdline(): string | null {
+          return reader.stringOrNull(reader.proc(procId).cmdlineId);
+        },
+      };
       p.last = { takenAt: last.lastAt, rssBytes: last.lastRss };
       p.lowest = aroundOf(rows);
       result.push(p);
@@ -673,7 +726,11 @@ export class SnapshotReader {
   }
 
   ownerRows(range: TimeRange): StoredOwnerRow[] {
-    const out: StoredOwnerRow[] = [];
+    return [...this.eachOwnerRow(range)];
+  }
+
+  /** ownerRows(), one row at a time. */
+  *eachOwnerRow(range: TimeRange): Generator<StoredOwnerRow> {
     const rows = this.db.prepare('SELECT id, taken_at, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id').raw().iterate(range.since, range.until);
     for (const [id, takenAt, pack] of rows as IterableIterator<[Id, number, Buffer]>) {
       for (const a of unpackAggregates(pack)) {
@@ -686,24 +743,30 @@ export class SnapshotReader {
                 path: this.string(c.pathId), usageBytes: c.usageBytes, peakBytes: c.peakBytes, limitBytes: c.limitBytes, highBytes: c.highBytes,
                 failcnt: c.failcnt, oomKills: c.oomKills, highEvents: c.highEvents, maxEvents: c.maxEvents, oomEvents: c.oomEvents,
               };
-        out.push({ snapshotId: id, takenAt, key: o.key ?? '', owner: o.owner, processCount: a.processCount, rssBytes: a.rssBytes, swapBytes: a.swapBytes, cgroup });
+        yield { snapshotId: id, takenAt, key: o.key ?? '', owner: o.owner, processCount: a.processCount, rssBytes: a.rssBytes, swapBytes: a.swapBytes, cgroup };
       }
     }
-    return out;
   }
 
   events(range: TimeRange, types?: readonly EventType[]): StoredEvent[] {
+    return [...this.eachEvent(range, types)];
+  }
+
+  /** The latest event of these types by (at, id), or null. */
+  lastEvent(types: readonly EventType[]): StoredEvent | null {
+    const r = this.db
+      .prepare(`SELECT id, at, type, details, boot_id FROM events WHERE type IN (${marks(types.length)}) ORDER BY at DESC, id DESC LIMIT 1`)
+      .get(...types) as EventRowDb | undefined;
+    return r === undefined ? null : eventFromRow(r);
+  }
+
+  /** events(), one at a time, at ascending (then id). */
+  *eachEvent(range: TimeRange, types?: readonly EventType[]): Generator<StoredEvent> {
     const typeSql = types === undefined ? '' : ` AND type IN (${marks(types.length)})`;
     const rows = this.db
       .prepare(`SELECT id, at, type, details, boot_id FROM events WHERE at BETWEEN ? AND ?${typeSql} ORDER BY at, id`)
-      .all(range.since, range.until, ...(types ?? [])) as EventRowDb[];
-    return rows.map(eventFromRow);
-  }
-
-  /** The latest event of a type (by time, then id), or null. */
-  lastEvent(type: EventType): StoredEvent | null {
-    const r = this.db.prepare('SELECT id, at, type, details, boot_id FROM events WHERE type = ? ORDER BY at DESC, id DESC LIMIT 1').get(type) as EventRowDb | undefined;
-    return r === undefined ? null : eventFromRow(r);
+      .iterate(range.since, range.until, ...(types ?? [])) as IterableIterator<EventRowDb>;
+    for (const r of rows) yield eventFromRow(r);
   }
 
   /**

@@ -309,6 +309,26 @@ export class Store {
     return this.read(() => this.reader.snapshots(range, opts.kinds));
   }
 
+  /**
+   * The each* readers are the same as their array twins, one row at a time: a report streams a range of any
+   * length. Finish or break out of the loop before the next write or close (an open read holds the statement).
+   */
+  eachSnapshot(range: TimeRange, opts: { kinds?: SnapshotKind[] } = {}): Generator<StoredSnapshot> {
+    return this.reader.eachSnapshot(range, opts.kinds);
+  }
+
+  eachProcessRow(range: TimeRange, filter: ProcessFilter = {}): Generator<ProcessRow> {
+    return this.reader.eachProcessRow(range, filter);
+  }
+
+  eachOwnerRow(range: TimeRange): Generator<OwnerRow> {
+    return this.reader.eachOwnerRow(range);
+  }
+
+  eachEvent(range: TimeRange, types?: EventType[]): Generator<StoredEvent> {
+    return this.reader.eachEvent(range, types);
+  }
+
   /** takenAt ascending, then RSS descending. */
   processRows(range: TimeRange, filter: ProcessFilter = {}): ProcessRow[] {
     return this.read(() => this.reader.processRows(range, filter));
@@ -341,8 +361,8 @@ export class Store {
 
   /** The last recording's start, stop and snapshot, read before this recorder writes its own start. */
   previousRecording(): PreviousRecording {
-    const start = this.reader.lastEvent('recorder_start');
-    const stop = this.reader.lastEvent('recorder_stop');
+    const start = this.reader.lastEvent(['recorder_start']);
+    const stop = this.reader.lastEvent(['recorder_stop']);
     const d = start?.type === 'recorder_start' ? (start.details as { pid?: unknown; bootId?: unknown }) : null;
     const after = start !== null && stop !== null && (stop.at > start.at || (stop.at === start.at && stop.id > start.id));
     return {
@@ -350,11 +370,6 @@ export class Store {
       stop: after ? { at: stop.at } : null,
       lastSnapshot: this.reader.lastSnapshotAt(),
     };
-  }
-
-  /** The latest event of a type, or null. */
-  lastEvent(type: EventType): StoredEvent | null {
-    return this.reader.lastEvent(type);
   }
 
   /** Every boot recorded, the earliest first (`--boot`). */
@@ -365,6 +380,11 @@ export class Store {
   /** The latest snapshot's time and boot. */
   lastSnapshotAt(): { at: number; bootId: string | null } | null {
     return this.reader.lastSnapshotAt();
+  }
+
+  /** The latest event of these types (by time, then id), or null. */
+  lastEvent(types: EventType[]): StoredEvent | null {
+    return this.reader.lastEvent(types);
   }
 
   stats(): StoreStats {

@@ -1,10 +1,10 @@
 import type { EventType } from '../../model/types.js';
-import { EVENT_FIELDS, EVENT_TYPES, events, type EventRow } from '../../report/events.js';
+import { EVENT_FIELDS, EVENT_TYPES, eventRows, type EventRow } from '../../report/events.js';
 import { csvLines } from '../../report/format/csv.js';
 import { jsonArrayLines } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, writeAll } from '../../report/format/output.js';
-import { renderTable, type TableColumn } from '../../report/format/table.js';
+import { layoutTable, printTable, type TableColumn } from '../../report/format/table.js';
 import { cleanText } from '../../report/format/text.js';
 import { wrapWords } from '../../report/kills.js';
 import { formatLocal, tableTime } from '../../report/time.js';
@@ -40,31 +40,29 @@ Examples:
     const store = await openReadonly('events', v.db, io);
     try {
       const { range, zone } = withBoot('events', ctx, store);
-      const rows = events(store, range, types);
+      // streamed from the store; a table reads the range twice (widths, then lines)
+      const rows: Iterable<EventRow> = { [Symbol.iterator]: () => eventRows(store, range, types) };
       if (format === 'table') {
-        if (rows.length === 0) {
-          await writeAll(io.stderr, [`memrec events: no events between ${formatLocal(range.since, zone)} and ${formatLocal(range.until, zone)} (${zone})\n`]);
-          return 0;
-        }
         const times = tableTime(range, zone);
         const cols: TableColumn<EventRow>[] = [
           { header: `TIME (${times.label})`, cell: (e) => times.format(Date.parse(e.at)) },
           { header: 'TYPE', cell: (e) => e.type },
           { header: 'WHAT', cell: (e) => e.summary, minWidth: 20, shrinkOrder: 1 },
         ];
-        const lines = renderTable(cols, rows, { columns: io.columns, color: useColor(io) });
+        const opts = { columns: io.columns, color: useColor(io) };
+        const layout = layoutTable(cols, rows, opts);
+        if (layout.rows === 0) {
+          await writeAll(io.stderr, [`memrec events: no events between ${formatLocal(range.since, zone)} and ${formatLocal(range.until, zone)} (${zone})\n`]);
+          return 0;
+        }
         // an OOM kill's line is the answer (victim and largest task), as is how a recording ended and what the
         // previous kernel said: cut to the terminal, it follows whole, wrapped
-        const whole: ReadonlySet<EventType> = new Set(['oom_kill', 'unclean_stop', 'reboot', 'pstore']);
-        const out = [lines[0]!];
-        rows.forEach((e, i) => {
-          out.push(lines[i + 1]!);
-          if (whole.has(e.type) && lines[i + 1]!.endsWith('…\n')) out.push(...wrapWords(cleanText(e.summary), io.columns ?? Infinity, '    ', '    '));
-        });
-        await writeAll(io.stdout, out);
+        const wholeTypes: ReadonlySet<EventType> = new Set(['oom_kill', 'unclean_stop', 'reboot', 'pstore']);
+        const whole = (e: EventRow, line: string): string[] => (wholeTypes.has(e.type) && line.endsWith('…\n') ? wrapWords(cleanText(e.summary), io.columns ?? Infinity, '    ', '    ') : []);
+        await writeAll(io.stdout, printTable(cols, rows, opts, layout, whole));
       } else if (format === 'json') await writeAll(io.stdout, jsonArrayLines(rows));
       else if (format === 'ndjson') await writeAll(io.stdout, ndjsonLines(rows));
-      else await writeAll(io.stdout, csvLines(EVENT_FIELDS, rows as unknown as Record<string, unknown>[]));
+      else await writeAll(io.stdout, csvLines(EVENT_FIELDS, rows as Iterable<unknown> as Iterable<Record<string, unknown>>));
       return 0;
     } finally {
       store.close();

@@ -35,8 +35,12 @@ function formatOfName(file: string): (typeof EXPORT_FORMATS)[number] {
 
 /** The bundle for one format as text chunks (not sqlite). */
 function bundleChunks(store: OpenedStore, range: TimeRange, zone: string, format: Exclude<ExportFormat, 'sqlite'>, top: number, io: Io): Iterable<string> {
-  const { bundle, processes } = buildBundle(store, range, { generator: `memrec ${version()}`, host: hostname(), generatedAt: io.now(), zone, top });
-  return format === 'html' ? [renderHtml(bundle, formatBytes)] : format === 'json' ? bundleJson(bundle, processes) : format === 'ndjson' ? bundleNdjson(bundle, processes) : bundleCsv(processes);
+  // csv holds the process samples only: streamed, nothing else is computed
+  if (format === 'csv') return bundleCsv({ [Symbol.iterator]: () => store.eachProcessRow(range) });
+  // json and ndjson stream the points and samples from the store; html draws from the points it holds
+  const meta = { generator: `memrec ${version()}`, host: hostname(), generatedAt: io.now(), zone, top, streamPoints: format !== 'html' };
+  const { bundle, points, processes } = buildBundle(store, range, meta);
+  return format === 'html' ? [renderHtml(bundle, formatBytes)] : format === 'json' ? bundleJson(bundle, points, processes) : bundleNdjson(bundle, points, processes);
 }
 
 /** Write one chunk to a stream and wait for it; a closed pipe (`| head`) ends quietly. */
@@ -115,6 +119,9 @@ Examples:
     const out = v.out;
     const format = formatFlag('export', v.format, EXPORT_FORMATS, formatOfName(out));
     const top = intFlag('export', 'top', v.top, 20, 1, 10_000);
+    if (v.top !== undefined && (format === 'csv' || format === 'sqlite')) {
+      throw new UsageError(`memrec export: --top and --format ${format} cannot be used together: ${format} holds every process sample, no ranking`);
+    }
     const ctx = rangeOf('export', v, io);
     const zone = ctx.zone;
     // Refused before the database is opened: a device, FIFO, directory or link at --out, an existing file

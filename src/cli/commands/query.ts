@@ -4,10 +4,10 @@ import { ownerLabel } from '../../model/attribution.js';
 import { csvLines } from '../../report/format/csv.js';
 import { jsonArrayLines } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
-import { FORMATS, writeAll } from '../../report/format/output.js';
+import { FORMATS, mapRows, writeAll } from '../../report/format/output.js';
 import { ownerText } from '../../report/format/owner-text.js';
-import { renderTable, type TableColumn } from '../../report/format/table.js';
-import { peakSaysMore, QUERY_FIELDS, queryProcessRows, toQueryRow, type QueryOptions } from '../../report/query.js';
+import { layoutTable, printTable, type TableColumn } from '../../report/format/table.js';
+import { peakSaysMore, QUERY_FIELDS, queryRows, toQueryRow, type QueryOptions } from '../../report/query.js';
 import type { ProcessRow } from '../../report/source.js';
 import { formatLocal, tableTime, type TimeRange } from '../../report/time.js';
 import { commonOptions, intFlag, parse } from '../args.js';
@@ -27,7 +27,7 @@ const options = {
 } as const;
 
 /** The table's columns; PEAK (VmHWM) only when some row's peak says more than its RSS, and then only in those rows. */
-function tableColumns(range: TimeRange, zone: string, showPeak: boolean): TableColumn<ProcessRow>[] {
+function tableColumns(range: TimeRange, zone: string): TableColumn<ProcessRow>[] {
   // a snapshot's rows share one time: format it once
   const times = tableTime(range, zone);
   let lastAt = Number.NaN;
@@ -46,7 +46,7 @@ function tableColumns(range: TimeRange, zone: string, showPeak: boolean): TableC
     { header: 'PID', cell: (r) => String(r.pid), align: 'right' },
     { header: 'COMM', cell: (r) => r.comm, minWidth: 8, shrinkOrder: 2 },
     { header: 'RSS', cell: (r) => formatBytes(r.rssBytes), align: 'right' },
-    ...(showPeak ? [{ header: 'PEAK', cell: (r: ProcessRow) => (peakSaysMore(r.rssBytes, r.peakRssBytes) ? formatBytes(r.peakRssBytes) : ''), align: 'right' as const, dropOrder: 2 }] : []),
+    { header: 'PEAK', cell: (r) => (peakSaysMore(r.rssBytes, r.peakRssBytes) ? formatBytes(r.peakRssBytes) : ''), align: 'right', dropOrder: 2, hideWhenEmpty: true },
     { header: 'OWNER', cell: (r) => ownerText(ownerLabel(r.owner), r.owner.kind, r.owner.kind === 'kernel' ? null : r.owner.cgroup, r.cgroup), minWidth: 24, shrinkOrder: 3, cut: 'middle' },
     { header: 'CWD', cell: (r) => r.cwd ?? '-', minWidth: 8, shrinkOrder: 5, dropOrder: 1, cut: 'middle' },
     { header: 'CMDLINE', cell: (r) => r.cmdline ?? `[${r.comm}]`, minWidth: 12, shrinkOrder: 6 },
@@ -74,6 +74,7 @@ Examples:
 `,
   async run(argv: string[], io: Io): Promise<number> {
     const { values: v } = parse('query', argv, options);
+    refuseTogether('query', v, [['outside-pods', 'pod', 'a pod is inside the pods']]);
     const format = formatFlag('query', v.format, FORMATS, 'table');
     const q: QueryOptions = selectionOf('query', v);
     if (v.top !== undefined) q.top = intFlag('query', 'top', v.top, 0, 1, 100_000);
@@ -83,17 +84,20 @@ Examples:
     const store = await openReadonly('query', v.db, io);
     try {
       const { range, zone } = withBoot('query', ctx, store);
-      const rows = queryProcessRows(store, range, q);
+      // Streamed from the store, whatever the range: a table reads it twice (widths, then lines).
+      const rows: Iterable<ProcessRow> = { [Symbol.iterator]: () => queryRows(store, range, q) };
       if (format === 'table') {
-        if (rows.length === 0) {
+        const cols = tableColumns(range, zone);
+        const opts = { columns: io.columns, color: useColor(io) };
+        const layout = layoutTable(cols, rows, opts);
+        if (layout.rows === 0) {
           await writeAll(io.stderr, [`memrec query: no process samples between ${formatLocal(range.since, zone)} and ${formatLocal(range.until, zone)} (${zone}) that match\n`]);
           return 0;
         }
-        const showPeak = rows.some((r) => peakSaysMore(r.rssBytes, r.peakRssBytes));
-        await writeAll(io.stdout, renderTable(tableColumns(range, zone, showPeak), rows, { columns: io.columns, color: useColor(io) }));
+        await writeAll(io.stdout, printTable(cols, rows, opts, layout));
       } else {
-        const out = rows.map(toQueryRow);
-        const chunks = format === 'json' ? jsonArrayLines(out) : format === 'ndjson' ? ndjsonLines(out) : csvLines(QUERY_FIELDS, out as unknown as Record<string, unknown>[]);
+        const out = mapRows(rows, toQueryRow);
+        const chunks = format === 'json' ? jsonArrayLines(out) : format === 'ndjson' ? ndjsonLines(out) : csvLines(QUERY_FIELDS, out as Iterable<unknown> as Iterable<Record<string, unknown>>);
         await writeAll(io.stdout, chunks);
       }
       return 0;
@@ -102,3 +106,4 @@ Examples:
     }
   },
 };
+

@@ -1,11 +1,12 @@
 import { formatBytes } from '../../model/quantity.js';
 import { csvLines } from '../../report/format/csv.js';
-import { jsonDocument } from '../../report/format/json.js';
+import { jsonLines } from '../../report/format/json.js';
 import { writeAll } from '../../report/format/output.js';
 import { processSelected } from '../../report/select.js';
 import { AROUND, aroundRange, processSeries, renderChart, timeline, within, TIMELINE_FIELDS, type ProcessSeries, type Timeline } from '../../report/timeline.js';
 import { formatLocal, isoUtc, type TimeRange } from '../../report/time.js';
 import { choiceFlag, commonOptions, intFlag, parse } from '../args.js';
+import { UsageError } from '../../errors.js';
 import type { Command } from '../command.js';
 import { DEFAULT_COLUMNS, columnsFromEnv, write, type Io } from '../io.js';
 import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, regexFlag, withBoot, type OpenedStore } from '../report-options.js';
@@ -63,6 +64,7 @@ Examples:
     const around = v.around === undefined ? null : choiceFlag('timeline', 'around', v.around, AROUND, 'burst');
     const pid = v.pid === undefined ? undefined : intFlag('timeline', 'pid', v.pid, 0, 1, 2 ** 31);
     const comm = v.comm === undefined ? undefined : regexFlag('timeline', 'comm', v.comm);
+    if (v.height !== undefined && format !== 'chart') throw new UsageError(`memrec timeline: --height and --format ${format} cannot be used together: --height sizes the chart`);
     const ctx = rangeOf('timeline', v, io);
     const store = await openReadonly('timeline', v.db, io);
     try {
@@ -80,7 +82,7 @@ Examples:
         t = within(t, zoom);
       }
       const proc = processOf(store, range, pid, comm);
-      if (format === 'json') await writeAll(io.stdout, [jsonDocument({ ...t, around: around === null ? null : { what: around, since: isoUtc(range.since), until: isoUtc(range.until) }, process: proc })]);
+      if (format === 'json') await writeAll(io.stdout, jsonLines({ ...t, around: around === null ? null : { what: around, since: isoUtc(range.since), until: isoUtc(range.until) }, process: proc }));
       else if (format === 'csv') {
         const rss = new Map((proc?.points ?? []).map((p) => [p.atMs, p.rssBytes]));
         const fields = proc === null ? TIMELINE_FIELDS : [...TIMELINE_FIELDS, 'processRssBytes' as const];
@@ -93,3 +95,4 @@ Examples:
     }
   },
 };
+

@@ -22,3 +22,8 @@ export async function writeAll(out: Writable, chunks: Iterable<string>): Promise
   }
   if (buf.length > 0) await flush();
 }
+
+/** `rows` with `f` applied as they stream past. */
+export function* mapRows<R, T>(rows: Iterable<R>, f: (r: R) => T): Generator<T> {
+  for (const r of rows) yield f(r);
+}

@@ -14,6 +14,8 @@ export interface TableColumn<R> {
   dropOrder?: number;
   /** where a cell too wide is cut: at the end (default), or in the middle for paths and owners, whose end tells them apart */
   cut?: 'end' | 'middle';
+  /** left out when every cell is empty (a column that only sometimes has something to say) */
+  hideWhenEmpty?: boolean;
 }
 
 export interface TableOptions {
@@ -88,32 +90,85 @@ export function visibleColumns(natural: number[], mins: Array<number | undefined
   return shown;
 }
 
-/** The table as lines (each ending in \n); no trailing spaces. */
-export function renderTable<R>(allCols: TableColumn<R>[], rows: Iterable<R>, opts: TableOptions): string[] {
-  const allCells: string[][] = [];
-  for (const r of rows) allCells.push(allCols.map((c) => cleanText(c.cell(r))));
-  const allNatural = allCols.map((c, i) => Math.max(len(c.header), ...allCells.map((row) => len(row[i]!))));
+/**
+ * Piped, a cell is never cut, but a column is padded to at most this width: one 100 KB command line or cwd
+ * must not pad every other row to 100 KB. A longer cell is printed whole and pushes the rest of its row right.
+ */
+export const PIPED_COLUMN_WIDTH = 200;
+
+/**
+ * The text of one cell, escaped, and on a terminal cut before anything else is done with it: no cell needs
+ * more than the terminal's width (plus one character, so that truncate() still marks the cut with …).
+ */
+function cellText(raw: string, columns: number | undefined, cut: TableColumn<unknown>['cut']): string {
+  if (columns === undefined) return cleanText(raw);
+  // 2 code units per character at most, so the cut keeps at least columns + 1 characters (at both ends
+  // for a cell cut in the middle)
+  const limit = 2 * (columns + 1);
+  if (raw.length <= limit) return cleanText(raw);
+  return cleanText(cut === 'middle' ? raw.slice(0, limit / 2) + raw.slice(raw.length - limit / 2) : raw.slice(0, limit));
+}
+
+/** The columns shown (indexes into the table's columns) and their widths over `rows` (read once), and how many rows there were. */
+export interface TableLayout {
+  shown: number[];
+  widths: number[];
+  rows: number;
+}
+
+export function layoutTable<R>(allCols: TableColumn<R>[], rows: Iterable<R>, opts: TableOptions): TableLayout {
+  const cap = opts.columns === undefined ? PIPED_COLUMN_WIDTH : opts.columns + 1;
+  const allNatural = allCols.map((c) => len(c.header));
+  const filled = allCols.map(() => false);
+  let n = 0;
+  for (const r of rows) {
+    n++;
+    for (let i = 0; i < allCols.length; i++) {
+      const text = cellText(allCols[i]!.cell(r), opts.columns, allCols[i]!.cut);
+      if (text !== '') filled[i] = true;
+      const w = Math.min(cap, len(text));
+      if (w > allNatural[i]!) allNatural[i] = w;
+    }
+  }
+  const present = allCols.map((_, i) => i).filter((i) => filled[i] || allCols[i]!.hideWhenEmpty !== true);
   const shown = visibleColumns(
-    allNatural,
-    allCols.map((c) => c.minWidth),
-    allCols.map((c) => c.dropOrder),
+    present.map((i) => allNatural[i]!),
+    present.map((i) => allCols[i]!.minWidth),
+    present.map((i) => allCols[i]!.dropOrder),
     opts.columns,
-  );
+  ).map((k) => present[k]!);
   const cols = shown.map((i) => allCols[i]!);
   const natural = shown.map((i) => allNatural[i]!);
-  const cells = shown.length === allCols.length ? allCells : allCells.map((row) => shown.map((i) => row[i]!));
   const widths = fitWidths(
     natural,
     cols.map((c) => c.minWidth),
     cols.map((c) => c.shrinkOrder ?? 0),
     opts.columns,
   );
+  return { shown, widths, rows: n };
+}
+
+/**
+ * The lines of a table laid out by layoutTable() (each ending in \n; no trailing spaces), `rows` read again;
+ * `after` may add lines below a row's (a cut summary, whole).
+ */
+export function* printTable<R>(
+  allCols: TableColumn<R>[],
+  rows: Iterable<R>,
+  opts: TableOptions,
+  layout: TableLayout,
+  after?: (row: R, line: string) => Iterable<string>,
+): Generator<string> {
+  const { widths } = layout;
+  const cols = layout.shown.map((i) => allCols[i]!);
+  const last = cols.length - 1;
   const line = (values: string[]): string =>
     values
       .map((v, i) => {
         const w = widths[i]!;
-        const t = cols[i]!.cut === 'middle' ? truncateMiddle(v, w) : truncate(v, w);
-        const pad = ' '.repeat(Math.max(0, w - len(t)));
+        // piped: whole, however long; on a terminal: cut to the column
+        const t = opts.columns === undefined ? v : cols[i]!.cut === 'middle' ? truncateMiddle(v, w) : truncate(v, w);
+        const pad = i === last && cols[i]!.align !== 'right' ? '' : ' '.repeat(Math.max(0, w - len(t)));
         return cols[i]!.align === 'right' ? pad + t : t + pad;
       })
       .join(GAP)
@@ -121,7 +176,23 @@ export function renderTable<R>(allCols: TableColumn<R>[], rows: Iterable<R>, opt
   // what still does not fit (fixed columns wider than the terminal) is cut at the edge
   const fit = (l: string): string => (opts.columns === undefined ? l : truncate(l, opts.columns)) + '\n';
   const header = fit(line(cols.map((c) => c.header)));
-  const out = [opts.color ? `\u001b[1m${header.slice(0, -1)}\u001b[0m\n` : header];
-  for (const row of cells) out.push(fit(line(row)));
-  return out;
+  yield opts.color ? `\u001b[1m${header.slice(0, -1)}\u001b[0m\n` : header;
+  for (const r of rows) {
+    const l = fit(line(cols.map((c) => cellText(c.cell(r), opts.columns, c.cut))));
+    yield l;
+    if (after) yield* after(r, l);
+  }
+}
+
+/**
+ * The table as lines, streamed: `rows` is iterated twice, once for the column widths and once to print, so
+ * a range of any length is never held (pass an array, or an iterable whose iterator reads the store afresh).
+ */
+export function* tableLines<R>(cols: TableColumn<R>[], rows: Iterable<R>, opts: TableOptions): Generator<string> {
+  yield* printTable(cols, rows, opts, layoutTable(cols, rows, opts));
+}
+
+/** tableLines() as an array, for small tables that are interleaved with other text. */
+export function renderTable<R>(cols: TableColumn<R>[], rows: Iterable<R>, opts: TableOptions): string[] {
+  return [...tableLines(cols, rows, opts)];
 }
