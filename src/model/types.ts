@@ -387,7 +387,12 @@ export interface PstoreDetails {
 }
 
 export type RecorderEvent =
-  | { type: 'recorder_start'; at: number; details: { version: string; pid: number; config?: Record<string, unknown> } }
+  | {
+      type: 'recorder_start';
+      at: number;
+      /** bootId and pidStartTicks (field 22 of /proc/<pid>/stat) identify the recorder process beyond its pid; absent in databases recorded by earlier builds */
+      details: { version: string; pid: number; bootId?: string | null; pidStartTicks?: number | null; config?: Record<string, unknown> };
+    }
   /** the previous recorder was killed or crashed: same boot, no recorder_stop */
   | { type: 'unclean_stop'; at: number; details: PreviousEndDetails }
   /** the node rebooted since the previous recording; cleanStop false: no recorder_stop, the node went down */

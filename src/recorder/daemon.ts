@@ -76,6 +76,8 @@ export interface DaemonDeps {
   log: Logger;
   now(): number;
   version: string;
+  /** this process's boot and start time, stored in recorder_start so that `memrec status` can tell it from a reused pid */
+  identity?: { bootId: string | null; pidStartTicks: number | null };
 }
 
 export interface RecorderCounters {
@@ -170,7 +172,7 @@ export class Recorder {
     }
     const ended = prev === null ? null : previousEnd(prev, startAt, this.d.bootId, this.d.bootTimeMs);
     if (ended !== null) this.event(ended, false);
-    this.event({ type: 'recorder_start', at: startAt, details: { version: this.d.version, pid: process.pid, config: { ...config } } }, false);
+    this.event({ type: 'recorder_start', at: startAt, details: { version: this.d.version, pid: process.pid, ...this.d.identity, config: { ...config } } }, false);
     if (ended !== null) log('warn', ended.type.replace(/_/g, ' '), previousEndFields(ended));
     this.storePstore();
     const p = this.burst.getPolicy();

@@ -9,6 +9,7 @@ import { discoverThresholds, type ThresholdOverrides } from '../sources/kubelet.
 import { readNodeMemory } from '../sources/node-memory.js';
 import { readPstore } from '../sources/pstore.js';
 import { resolveRoots, type Roots } from '../sources/roots.js';
+import { ownIdentity, type ProcessIdentity } from '../sources/self.js';
 import type { Store } from '../store/store.js';
 import type { DaemonDeps, WatchReading } from './daemon.js';
 import type { Logger } from './log.js';
@@ -26,6 +27,11 @@ export function thresholdOverrides(cfg: LoadedConfig): ThresholdOverrides | unde
   if (hard !== null) o.hard = hard;
   if (soft !== null) o.soft = soft;
   return o;
+}
+
+/** The machine's own /proc, not --proc-root: liveness is about this process on this machine. */
+function identityOf(i: ProcessIdentity): { bootId: string | null; pidStartTicks: number | null } {
+  return { bootId: i.bootId, pidStartTicks: i.startTicks };
 }
 
 export function nodeDeps(cfg: LoadedConfig, store: Store, log: Logger, version: string, now: () => number = Date.now): DaemonDeps {
@@ -72,6 +78,7 @@ export function nodeDeps(cfg: LoadedConfig, store: Store, log: Logger, version: 
     log,
     now,
     version,
+    identity: identityOf(ownIdentity()),
   };
   return deps;
 }
