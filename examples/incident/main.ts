@@ -12,7 +12,10 @@ const MiB = 1024 * 1024;
 
 function memrec(args: string[]): number {
   process.stdout.write(`\n$ memrec ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [MEMREC_BIN, ...args], { stdio: 'inherit' });
+  // Only the flags given count, as for the recorder; and memrec refuses MEMREC_* variables it does not know,
+  // such as this script's own MEMREC_INCIDENT_LIMIT_MIB.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMREC_')));
+  const r = spawnSync(process.execPath, [MEMREC_BIN, ...args], { stdio: 'inherit', env });
   return r.status ?? 1;
 }
 
