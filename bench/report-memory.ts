@@ -3,7 +3,7 @@
 // hourly job carry 100 KB command lines. Each command is a spawned CLI, output to a pipe that is read and discarded; its
 // peak RSS is VmHWM of /proc/<pid>/status, read until it exits. Target: every command under 100 MiB.
 // Standalone: node dist/bench/report-memory.js [--keep DIR] [--only NAME,...]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -97,11 +97,13 @@ export async function benchReportMemory(opts: { dir?: string; processes?: number
       rows.push(await measure(name, process.execPath, [...flags, BIN, ...args], name.startsWith('status') ? [0, 1] : [0]));
       for (const f of ['html', 'json', 'ndjson', 'csv', 'db']) for (const l of ['1h', '1d', '30d']) rmSync(path.join(dir, `export-${l}.${f}`), { force: true });
     }
+    // ps ends before a poll can read it: GNU time reports its peak (ru_maxrss), where it is installed
     let ps: Measured | null = null;
-    try {
-      ps = await measure('ps -eo pid,ppid,uid,rss,vsz,cgroup,args', 'ps', ['-eo', 'pid,ppid,uid,rss,vsz,cgroup,args']);
-    } catch {
-      ps = null;
+    if (existsSync('/usr/bin/time')) {
+      const t0 = performance.now();
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', 'ps', '-eo', 'pid,ppid,uid,rss,vsz,cgroup,args'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const kib = Number(r.stderr.trim().split('\n').pop());
+      if (r.status === 0 && Number.isFinite(kib)) ps = { name: 'ps', peakRssMiB: Math.round((kib / 1024) * 10) / 10, ms: Math.round(performance.now() - t0), outBytes: r.stdout.length, failed: null };
     }
     return { rows, ps, snapshots: gen?.snapshots ?? 'reused', flags };
   } finally {
