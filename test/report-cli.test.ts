@@ -8,7 +8,7 @@ import path from 'node:path';
 import { canUseMemoryCgroups } from './helpers/cgroup.js';
 import { memrecBin } from './helpers/paths.js';
 import { recordTestDatabase, type RecordedDb } from './helpers/report-db.js';
-import { runCli, runMain } from './helpers/run.js';
+import { memrecEnv, runCli, runMain } from './helpers/run.js';
 
 const skip = canUseMemoryCgroups() ? false : 'needs root and a writable cgroup v1 memory hierarchy';
 let dir = '';
@@ -209,11 +209,11 @@ test('export: 0600, no overwrite without --force, every format readable; sqlite 
 });
 
 test('`memrec query | head -1` ends quietly with exit 0', { skip }, () => {
-  const r = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${memrecBin}" query --since ${since} --db "${db.file}" --format ndjson | head -1; echo "status=$?"`], { encoding: 'utf8' });
+  const r = spawnSync('/bin/sh', ['-c', `"${process.execPath}" "${memrecBin}" query --since ${since} --db "${db.file}" --format ndjson | head -1; echo "status=$?"`], { encoding: 'utf8', env: memrecEnv() });
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /^\{.*\}\nstatus=0\n$/);
   // and the node process itself exits 0 on EPIPE (pipefail-style check)
-  const r2 = spawnSync('/bin/bash', ['-c', `set -o pipefail; "${process.execPath}" "${memrecBin}" query --since ${since} --db "${db.file}" --format ndjson | head -c 10 >/dev/null`], { encoding: 'utf8' });
+  const r2 = spawnSync('/bin/bash', ['-c', `set -o pipefail; "${process.execPath}" "${memrecBin}" query --since ${since} --db "${db.file}" --format ndjson | head -c 10 >/dev/null`], { encoding: 'utf8', env: memrecEnv() });
   assert.equal(r2.status, 0, r2.stderr);
 });
 

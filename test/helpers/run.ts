@@ -4,11 +4,19 @@ import { main } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
 import { memrecBin } from './paths.js';
 
+/**
+ * The test runner's environment without MEMREC_* variables: memrec refuses those it does not know, and the
+ * suite's own knobs (MEMREC_UPDATE_GOLDEN, MEMREC_KEEP_BOOT, ...) are not memrec's. A test names what it sets.
+ */
+export function memrecEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMREC_'))), ...extra };
+}
+
 /** Run the built CLI as a real process. */
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [memrecBin, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, ...opts.env },
+    env: memrecEnv(opts.env),
     input: opts.input,
     timeout: opts.timeoutMs ?? 60_000,
   });
