@@ -203,16 +203,25 @@ test('status on a missing database: one line, exit 2', async () => {
   assert.equal(existsSync(path.join(dir, 'nope.db')), false);
 });
 
-test('liveness: a reused pid, another boot, a gone process, a database without identity', () => {
+test('liveness: a reused pid, another boot, a gone process, a container boot id, a database without identity', () => {
   const start: StartInfo = { at: 1, pid: 4242, version: 'x', bootId: 'boot-a', pidStartTicks: 100, schedule: null };
-  const probe = (id: ReturnType<typeof processIdentity>) => ({ identity: () => id });
-  assert.equal(liveness(start, probe({ pid: 4242, startTicks: 100, bootId: 'boot-a' })).state, 'running');
-  const reused = liveness(start, probe({ pid: 4242, startTicks: 555, bootId: 'boot-a' }));
+  const recorder = ['/usr/bin/node', '--jitless', '/usr/lib/memrec/dist/src/cli/bin.js', 'record', '--db', '/var/lib/memrec/memrec.db'];
+  const probe = (id: ReturnType<typeof processIdentity>, bootId = 'boot-a', args: string[] | null = recorder) => ({ bootId: () => bootId, identity: () => id, args: () => args });
+  const alive = (startTicks: number) => ({ pid: 4242, startTicks, bootId: null });
+  assert.equal(liveness(start, probe(alive(100))).state, 'running');
+  const reused = liveness(start, probe(alive(555)));
   assert.equal(reused.state, 'gone');
   assert.match(reused.state === 'gone' ? reused.why : '', /pid 4242 is now another process, started at tick 555, not 100/);
-  assert.equal(liveness(start, probe({ pid: 4242, startTicks: 100, bootId: 'boot-b' })).state, 'other-boot');
   assert.equal(liveness(start, probe('gone')).state, 'gone');
+  // another boot: the pid is somebody else's, or gone
+  assert.equal(liveness(start, probe(alive(555), 'boot-b')).state, 'other-boot');
+  assert.equal(liveness(start, probe('gone', 'boot-b')).state, 'other-boot');
+  assert.equal(liveness(start, probe(alive(100), 'boot-b', ['/usr/sbin/sshd', '-D'])).state, 'other-boot', 'same pid and tick, but not a recorder');
+  // systemd-nspawn shows its processes a boot id the unit's /proc view does not: same pid, tick, a recorder
+  assert.deepEqual(liveness(start, probe(alive(100), 'boot-b')), { state: 'running', start, identityChecked: true });
+  assert.equal(liveness(start, probe(alive(100), 'boot-b', ['memrec', 'record'])).state, 'running');
+  assert.equal(liveness(start, probe(alive(100), 'boot-b', ['node', 'bin.js', 'status'])).state, 'other-boot', 'memrec, but not a recorder');
   // recorded by an earlier build: no start time nor boot id, the pid alone decides
-  const old = liveness({ ...start, bootId: null, pidStartTicks: null }, probe({ pid: 4242, startTicks: 9, bootId: 'boot-b' }));
+  const old = liveness({ ...start, bootId: null, pidStartTicks: null }, probe(alive(9), 'boot-b'));
   assert.deepEqual([old.state, old.state === 'running' && old.identityChecked], ['running', false]);
 });

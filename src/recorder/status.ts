@@ -6,7 +6,8 @@ import { createTask } from 'node-cron';
 import type { SnapshotKind, Thresholds } from '../model/types.js';
 import { formatBytes } from '../model/quantity.js';
 import { cleanText } from '../model/text.js';
-import { processIdentity, type ProcessIdentity } from '../sources/self.js';
+import { readBootId } from '../sources/kmsg.js';
+import { processArgs, processIdentity, type ProcessIdentity } from '../sources/self.js';
 import type { Store, StoredEvent } from '../store/store.js';
 
 /** The schedule `memrec record` runs when its recorder_start names none (databases of earlier builds). */
@@ -58,11 +59,22 @@ export interface RecorderStatus {
 
 /** How the liveness check reads the machine; tests pass their own. */
 export interface StatusProbe {
+  /** this machine's boot id as this process sees it */
+  bootId(): string | null;
   /** the identity of a pid now, or 'gone' */
   identity(pid: number): ProcessIdentity | 'gone';
+  /** its arguments, or null */
+  args(pid: number): string[] | null;
 }
 
-export const liveProbe: StatusProbe = { identity: (pid) => processIdentity(pid) };
+export const liveProbe: StatusProbe = { bootId: () => readBootId('/proc'), identity: (pid) => processIdentity(pid), args: (pid) => processArgs(pid) };
+
+/** `node … bin.js record …` or `memrec record …`: a memrec recorder by its command line. */
+function isRecorder(args: string[] | null): boolean {
+  if (args === null) return false;
+  const at = args.findIndex((a) => a.endsWith('/bin.js') || a === 'memrec' || a.endsWith('/memrec'));
+  return at >= 0 && args.slice(at + 1).includes('record');
+}
 
 /**
  * The longest gap between consecutive runs of a cron schedule (node-cron's own matcher, the recorder's), over
@@ -97,17 +109,24 @@ function startInfo(e: StoredEvent & { type: 'recorder_start' }): StartInfo {
   };
 }
 
-/** Is the recorder of `start` this machine's live process? By boot id, then pid, then the pid's start time. */
+/**
+ * Is the recorder of `start` this machine's live process? Its pid must run with the start time it recorded,
+ * in the boot it recorded. One exception: a container may show its processes a boot id of its own (systemd-nspawn
+ * does), which a service's hardened /proc view inside it does not; when only the boot ids differ, a process with
+ * the recorded pid and start time whose command line is a memrec recorder is the recorder.
+ */
 export function liveness(start: StartInfo, probe: StatusProbe): RecorderState {
+  const bootNow = probe.bootId();
+  const otherBoot = start.bootId !== null && bootNow !== null && start.bootId !== bootNow;
   const now = probe.identity(start.pid);
-  if (now === 'gone') {
-    return { state: 'gone', start, why: 'killed, crashed, or the machine went down' };
-  }
-  if (start.bootId !== null && now.bootId !== null && start.bootId !== now.bootId) return { state: 'other-boot', start, bootNow: now.bootId };
-  if (start.pidStartTicks !== null && now.startTicks !== null && start.pidStartTicks !== now.startTicks) {
+  if (now === 'gone') return otherBoot ? { state: 'other-boot', start, bootNow } : { state: 'gone', start, why: 'killed, crashed, or the machine went down' };
+  const ticksKnown = start.pidStartTicks !== null && now.startTicks !== null;
+  const sameStart = ticksKnown && start.pidStartTicks === now.startTicks;
+  if (otherBoot) return sameStart && isRecorder(probe.args(start.pid)) ? { state: 'running', start, identityChecked: true } : { state: 'other-boot', start, bootNow };
+  if (ticksKnown && !sameStart) {
     return { state: 'gone', start, why: `pid ${start.pid} is now another process, started at tick ${now.startTicks}, not ${start.pidStartTicks}` };
   }
-  return { state: 'running', start, identityChecked: start.pidStartTicks !== null && now.startTicks !== null };
+  return { state: 'running', start, identityChecked: ticksKnown };
 }
 
 function ago(ms: number): string {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { FileError } from '../fs/file-error.js';
 import { readText } from '../fs/read.js';
 import { readBootId } from './kmsg.js';
-import { parseStat } from './proc-parse.js';
+import { parseStat, splitCmdline } from './proc-parse.js';
 
 /**
  * Set this process's oom_score_adj. Lowering it needs root (CAP_SYS_RESOURCE); returns the value in
@@ -43,6 +43,15 @@ export interface ProcessIdentity {
 export function ownIdentity(procRoot = '/proc'): ProcessIdentity {
   const found = processIdentity(process.pid, procRoot);
   return found === 'gone' ? { pid: process.pid, startTicks: null, bootId: readBootId(procRoot) } : found;
+}
+
+/** The arguments of `pid` (/proc/<pid>/cmdline), or null when they cannot be read. */
+export function processArgs(pid: number, procRoot = '/proc'): string[] | null {
+  try {
+    return splitCmdline(readFileSync(path.join(procRoot, String(pid), 'cmdline'), 'utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** The identity of `pid` now, or 'gone' when no such process runs (a zombie is gone: it no longer records). */
