@@ -197,5 +197,5 @@ test('kill -9 in the middle of a burst, 10 times: integrity ok, every committed 
 test('a bad flag or config value stops memrec record at start with one line and exit 2', async () => {
   const r = record(path.join(dir, 'bad.db'), ['--burst-interval', 'often']);
   assert.deepEqual(await r.exit(), { code: 2, signal: null });
-  assert.equal(r.out, 'memrec record: --burst-interval "often": expected a duration like 500ms, 1s, 10m, 1h30m or 14d, at least 100ms\n');
+  assert.equal(r.out, 'memrec record: --burst-interval "often": expected a duration like 500ms, 1s, 10m, 1h30m or 14d (each unit once, largest first; at most 36500d), at least 100ms\n');
 });
