@@ -166,7 +166,7 @@ function longCmdlines(template: ProcessSample, bytes: number, end: number): { sa
   const big = (pid: number, startTime: number, rssBytes: number, comm: string, cmdline: string): ProcessSample => ({
     ...template, pid, startTime, ppid: 1, uid: 0, comm,
     rssBytes, rssAnonBytes: rssBytes, rssFileBytes: 0, rssShmemBytes: 0, vsizeBytes: rssBytes * 2, cpuPercent: 1, threads: 4,
-    cgroup: '/system.slice/batch.service', unit: 'batch.service', owner: { kind: 'service', unit: 'batch.service' },
+    cgroup: '/system.slice/batch.service', unit: 'batch.service', owner: { kind: 'service', unit: 'batch.service', cgroup: '/system.slice/batch.service' },
     cwd: '/srv/batch', exe: '/usr/bin/java', cmdline, state: 'S',
   });
   const java = big(250, template.startTime, 6 * 1024 * MiB, 'java', argumentList('/usr/bin/java -cp', bytes, 0));

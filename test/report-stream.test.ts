@@ -9,7 +9,7 @@ import path from 'node:path';
 import { culprits, culpritsFrom } from '../src/report/culprits.js';
 import { jsonDocument, jsonLines, LazyArray } from '../src/report/format/json.js';
 import { PIPED_COLUMN_WIDTH } from '../src/report/format/table.js';
-import { chartPoints, renderChart, type Timeline, type TimelinePoint } from '../src/report/timeline.js';
+import { renderChart, type Timeline, type TimelinePoint } from '../src/report/timeline.js';
 import { formatBytes } from '../src/model/quantity.js';
 import { Store } from '../src/store/store.js';
 import { runMain } from './helpers/run.js';
@@ -159,28 +159,21 @@ test('jsonLines writes exactly what JSON.stringify writes, reading LazyArrays as
   assert.equal([...jsonLines({ rows: new LazyArray([{ a: 1 }, { b: [2] }], true) }, 1)].join(''), '{\n "rows": [\n  {"a":1},\n  {"b":[2]}\n ]\n}\n');
 });
 
-test('chartPoints: a handful of points draw exactly the chart of all of them', () => {
-  let seed = 7;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+test('the chart draws a month of 1 s points (more than an argument list holds) with its lowest point and scale', () => {
   const MiB = 2 ** 20;
-  for (const [n, width, withSoft] of [[43_200, 100, true], [5000, 80, false], [3, 200, true], [1, 60, true], [20_000, 300, false]] as const) {
-    const t0 = Date.UTC(2026, 10, 1);
-    const points: TimelinePoint[] = Array.from({ length: n }, (_, i) => {
-      const at = t0 + i * 60_000 + Math.floor(rand() * 1000);
-      return {
-        at: new Date(at).toISOString(), atMs: at, snapshotKind: 'scheduled',
-        kubeletAvailableBytes: Math.round((2000 + 1500 * Math.sin(i / 300) + rand() * 400 - (i % 997 === 0 ? 1900 : 0)) * MiB),
-        memAvailableBytes: i % 13 === 0 ? null : Math.round((1000 + rand() * 3000) * MiB),
-        memFreeBytes: 100 * MiB, allocatableAvailableBytes: null,
-        hardThresholdBytes: (i < n / 2 ? 100 : 500) * MiB, softThresholdBytes: withSoft ? Math.round((800 + (i % 5000 === 0 ? 700 : 0)) * MiB) : null,
-        capacityBytes: 8192 * MiB,
-      };
-    });
-    const range = { since: t0 - 3_600_000, until: t0 + n * 60_000 + 3_600_000 };
-    const o = { width, height: 16, zone: 'UTC', formatBytes };
-    const t: Timeline = { since: 'x', until: 'y', points, bursts: [{ start: 'a', end: 'b', startMs: t0 + 600_000, endMs: t0 + 900_000, reason: null }], oomKills: [] };
-    const few = chartPoints(points, range, o);
-    assert.ok(few.length <= 8 * width + 2, `${few.length} points for ${width} columns`);
-    assert.deepEqual(renderChart({ ...t, points: few }, range, o), renderChart(t, range, o), `${n} points at ${width} columns`);
-  }
+  const n = 300_000;
+  const t0 = Date.UTC(2026, 10, 1);
+  const points: TimelinePoint[] = Array.from({ length: n }, (_, i) => ({
+    at: new Date(t0 + i * 1000).toISOString(), atMs: t0 + i * 1000, snapshotKind: 'burst',
+    kubeletAvailableBytes: (i === 123_456 ? 50 : 2000 + (i % 1000)) * MiB,
+    memAvailableBytes: i % 13 === 0 ? null : (2100 + (i % 500)) * MiB,
+    memFreeBytes: 100 * MiB, allocatableAvailableBytes: null,
+    hardThresholdBytes: 100 * MiB, softThresholdBytes: null, capacityBytes: 8192 * MiB,
+  }));
+  const t: Timeline = { since: 'x', until: 'y', points, bursts: [], oomKills: [] };
+  const lines = renderChart(t, { since: t0, until: t0 + n * 1000 }, { width: 100, height: 16, zone: 'UTC', formatBytes });
+  const text = lines.join('');
+  assert.match(text, /lowest memory\.available 50(\.0)? MiB at 2026-11-02 10:17:36/);
+  assert.ok(lines.every((l) => [...l].length <= 101), 'every line fits 100 columns');
 });

@@ -109,6 +109,12 @@ export const selectionOptions = {
   unit: { type: 'string' },
 } as const satisfies OptionSpec;
 
+/**
+ * A pattern is at most this long. A comm is at most 15 characters (TASK_COMM_LEN) and each distinct comm is
+ * tested once, so no pattern can take long on any range.
+ */
+export const MAX_PATTERN = 256;
+
 export const SELECTION_HELP = `  --comm REGEX        only processes whose comm (process name, at most 15 characters) matches REGEX
                       (a JavaScript regular expression of at most ${MAX_PATTERN} characters)
   --pid N             only this pid
@@ -116,12 +122,6 @@ export const SELECTION_HELP = `  --comm REGEX        only processes whose comm (
   --owner KINDS       only these owner kinds, comma-separated: pod, service, user, kernel, other
   --outside-pods      only processes outside kubepods (host services, sessions, other)
   --unit UNIT         only this systemd unit's processes (cron.service; cron means cron.service)`;
-
-/**
- * A pattern is at most this long. A comm is at most 15 characters (TASK_COMM_LEN) and each distinct comm is
- * tested once, so no pattern can take long on any range.
- */
-export const MAX_PATTERN = 256;
 
 /** A regular expression flag, compiled now (V8 compiles on first use) so that a bad one is one usage line. */
 export function regexFlag(command: string, flag: string, value: string): RegExp {
@@ -147,6 +147,7 @@ export function selectionOf(
   const ownerKinds = listFlag(command, 'owner', v.owner, OWNER_KINDS);
   if (ownerKinds !== undefined) s.ownerKinds = ownerKinds;
   if (v['outside-pods']) {
+    if (v.pod !== undefined) throw new UsageError(`memrec ${command}: --outside-pods and --pod cannot be used together: a pod is inside the pods`);
     if (ownerKinds?.includes('pod')) throw new UsageError(`memrec ${command}: --outside-pods and --owner pod cannot be used together: a pod is inside the pods`);
     s.outsidePods = true;
   }

@@ -48,7 +48,7 @@ export function ownIdentity(procRoot = '/proc'): ProcessIdentity {
 /** The arguments of `pid` (/proc/<pid>/cmdline), or null when they cannot be read. */
 export function processArgs(pid: number, procRoot = '/proc'): string[] | null {
   try {
-    return splitCmdline(readFileSync(path.join(procRoot, String(pid), 'cmdline'), 'utf8'));
+    return splitCmdline(readText(path.join(procRoot, String(pid), 'cmdline'), { maxBytes: 1024 * 1024 }));
   } catch {
     return null;
   }

@@ -310,7 +310,7 @@ export class SnapshotReader {
   private readonly owners = new BoundedCache<{ owner: Owner; key: string | null }>(100_000, () => 1);
   private readonly thresholds = new BoundedCache<Thresholds>(10_000, () => 1);
   private readonly procs = new BoundedCache<ProcAttrs>(TEXT_BUDGET, (p) => 256 + len(p.comm) + len(p.cgroup) + len(p.cwd) + len(p.exe));
-  private readonly bootIds = new Map<Id, string>();
+  private readonly bootIds = new BoundedCache<string>(10_000, () => 1);
   private bootStmt: Database.Statement | null = null;
   private readonly st;
 

@@ -74,7 +74,6 @@ Examples:
 `,
   async run(argv: string[], io: Io): Promise<number> {
     const { values: v } = parse('query', argv, options);
-    refuseTogether('query', v, [['outside-pods', 'pod', 'a pod is inside the pods']]);
     const format = formatFlag('query', v.format, FORMATS, 'table');
     const q: QueryOptions = selectionOf('query', v);
     if (v.top !== undefined) q.top = intFlag('query', 'top', v.top, 0, 1, 100_000);
