@@ -9,7 +9,6 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Store } from '../src/store/store.js';
 import type { PreviousEndDetails, PstoreDetails } from '../src/model/types.js';
 import { fixture } from './helpers/paths.js';
 import { RecorderProcess, withStore } from './helpers/recorder.js';

@@ -5,7 +5,7 @@ import { cleanText } from '../model/text.js';
 import { fileURLToPath } from 'node:url';
 import { debugFlag } from './args.js';
 import type { Command } from './command.js';
-import { processIo, write, type Io } from './io.js';
+import { write, type Io } from './io.js';
 
 /** Commands load lazily: `memrec query` must not pay for the recorder's imports. */
 const commands: Record<string, () => Promise<{ command: Command }>> = {

@@ -11,7 +11,7 @@ import {
   SIZE_EXPECTED,
   THRESHOLD_EXPECTED,
 } from './values.js';
-import { envName, OPTION_NAMES, type OptionName } from './env.js';
+import { OPTION_NAMES, type OptionName } from './env.js';
 import { SYSTEM_CONFIG_PATH } from './paths.js';
 
 export { envName } from './env.js';

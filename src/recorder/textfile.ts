@@ -2,6 +2,7 @@
 // file must never be seen half-written, so it is written beside its final name and renamed.
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+import { errnoText } from '../fs/file-error.js';
 import { writeOutput } from '../fs/write.js';
 
 export const TEXTFILE_NAME = 'memrec.prom';
@@ -16,7 +17,7 @@ export function textfileDirProblem(dir: string): string | null {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     if (code === 'ENOENT') return 'no such directory';
     if (code === 'ENOTDIR') return 'not a directory';
-    return `memrec cannot write there (${code})`;
+    return `memrec cannot write there: ${errnoText(code)}`;
   }
 }
 

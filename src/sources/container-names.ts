@@ -9,7 +9,6 @@
 // - Docker with cri-dockerd: /var/lib/docker/containers/<id>/config.v2.json, Config.Labels, the same kubelet
 //   labels plus io.kubernetes.docker.type (podsandbox|container).
 // A container's name never changes: what was read is kept until the id is no longer seen.
-import path from 'node:path';
 import { confinedPath } from '../fs/host-path.js';
 import type { ContainerNameInfo, OwnerNames } from '../model/snapshot.js';
 import type { ContainerRuntime, ContainerType } from '../model/types.js';

@@ -202,6 +202,15 @@ export class Store {
     }
   }
 
+  /** read(), for rows streamed one at a time: damage met while the output is being written says the same. */
+  private *readEach<T>(rows: Generator<T>): Generator<T> {
+    try {
+      yield* rows;
+    } catch (e) {
+      throw damageError(e, this.file);
+    }
+  }
+
   /**
    * For a disk that is full or nearly: checkpoint the WAL into the database and truncate it (the WAL keeps
    * its size after a rollback, and on a small disk it never reaches the automatic checkpoint), then, if
@@ -314,19 +323,19 @@ export class Store {
    * length. Finish or break out of the loop before the next write or close (an open read holds the statement).
    */
   eachSnapshot(range: TimeRange, opts: { kinds?: SnapshotKind[] } = {}): Generator<StoredSnapshot> {
-    return this.reader.eachSnapshot(range, opts.kinds);
+    return this.readEach(this.reader.eachSnapshot(range, opts.kinds));
   }
 
   eachProcessRow(range: TimeRange, filter: ProcessFilter = {}): Generator<ProcessRow> {
-    return this.reader.eachProcessRow(range, filter);
+    return this.readEach(this.reader.eachProcessRow(range, filter));
   }
 
   eachOwnerRow(range: TimeRange): Generator<OwnerRow> {
-    return this.reader.eachOwnerRow(range);
+    return this.readEach(this.reader.eachOwnerRow(range));
   }
 
   eachEvent(range: TimeRange, types?: EventType[]): Generator<StoredEvent> {
-    return this.reader.eachEvent(range, types);
+    return this.readEach(this.reader.eachEvent(range, types));
   }
 
   /** takenAt ascending, then RSS descending. */
@@ -366,7 +375,8 @@ export class Store {
     const d = start?.type === 'recorder_start' ? (start.details as { pid?: unknown; bootId?: unknown }) : null;
     const after = start !== null && stop !== null && (stop.at > start.at || (stop.at === start.at && stop.id > start.id));
     return {
-      start: start === null ? null : { at: start.at, bootId: typeof d?.bootId === 'string' ? d.bootId : start.bootId, pid: typeof d?.pid === 'number' ? d.pid : null },
+      // the node's boot the event was stored under (details.bootId is the recorder process's own view, for status)
+      start: start === null ? null : { at: start.at, bootId: start.bootId ?? (typeof d?.bootId === 'string' ? d.bootId : null), pid: typeof d?.pid === 'number' ? d.pid : null },
       stop: after ? { at: stop.at } : null,
       lastSnapshot: this.reader.lastSnapshotAt(),
     };
@@ -374,17 +384,17 @@ export class Store {
 
   /** Every boot recorded, the earliest first (`--boot`). */
   boots(): BootSpan[] {
-    return this.reader.boots();
+    return this.read(() => this.reader.boots());
   }
 
   /** The latest snapshot's time and boot. */
   lastSnapshotAt(): { at: number; bootId: string | null } | null {
-    return this.reader.lastSnapshotAt();
+    return this.read(() => this.reader.lastSnapshotAt());
   }
 
   /** The latest event of these types (by time, then id), or null. */
   lastEvent(types: EventType[]): StoredEvent | null {
-    return this.reader.lastEvent(types);
+    return this.read(() => this.reader.lastEvent(types));
   }
 
   stats(): StoreStats {
