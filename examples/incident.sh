@@ -19,7 +19,10 @@ if [[ ! -f $repo/dist/examples/incident/main.js ]]; then
 fi
 
 id=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
-cg=/memrec-incident-$id
+# this script's pid and start time in the name: if it is killed before its trap runs, the next npm test
+# removes the cgroup once it sees that process gone (test/helpers/cgroup.ts sweepStaleCgroups)
+start=$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20)
+cg=/memrec-incident-$$-$start-$id
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memrec-incident-$id.XXXXXX")
 out=${MEMREC_INCIDENT_OUT:-$PWD/memrec-incident-$id}
 

@@ -25,10 +25,11 @@ function memrec(args: string[]): SpawnSyncReturns<string> {
   return spawnSync(path.join(tmp, 'g', 'bin', 'memrec'), args, { encoding: 'utf8', env: cleanEnv(), timeout: 60_000 });
 }
 
+// npm install compiles better-sqlite3: longer than the runner's default deadline
 before(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'memrec-pack-'));
   chmodSync(tmp, 0o755); // install-service below checks that any user can reach the installed files
-  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: repoRoot, encoding: 'utf8', env: cleanEnv() });
+  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: repoRoot, encoding: 'utf8', env: cleanEnv(), timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   const info = (JSON.parse(r.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>)[0]!;
   tarball = path.join(tmp, info.filename);
@@ -39,7 +40,7 @@ before(() => {
     env: cleanEnv(),
     timeout: 10 * 60_000,
   });
-});
+}, { timeout: 12 * 60_000 });
 
 after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -120,7 +120,7 @@ test('culprits: the growing host service comes before the pod and is explained a
   assert.equal(gp.insidePods, false);
   assert.ok(gp.peakRssBytes >= 200 * 1024 * 1024, `peak ${gp.peakRssBytes}`);
   assert.ok(gp.cwds.length > 1 && gp.cwds.every((d) => d.startsWith(db.volume)));
-  assert.match(gp.explanation, new RegExp(`^cgroup /memrec-test-[0-9a-f]+/system\\.slice/${db.growerUnit.replace(/\./g, '\\.')}: a host service \\(.*\\), not a pod, although its cwd was inside pod ${db.pod}'s volume`));
+  assert.match(gp.explanation, new RegExp(`^cgroup /memrec-test-[0-9a-f-]+/system\\.slice/${db.growerUnit.replace(/\./g, '\\.')}: a host service \\(.*\\), not a pod, although its cwd was inside pod ${db.pod}'s volume`));
   assert.equal(c.processes[pod]!.insidePods, true);
   assert.match(c.processes[pod]!.explanation, /inside kubepods/);
   for (const f of ['pid', 'comm', 'exe', 'peakRssBytes', 'peakAt', 'owner', 'insidePods', 'cwds', 'explanation']) assert.ok(f in gp, f);
