@@ -9,8 +9,8 @@ import { ProcessVanished, ProcFs } from '../src/sources/procfs.js';
 import { resolveRoots } from '../src/sources/roots.js';
 import type { Collected, ProcessSample } from '../src/model/types.js';
 import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
-import { repoRoot } from './helpers/paths.js';
 import { runMain } from './helpers/run.js';
+import { stagedBuild } from './helpers/staged.js';
 import path from 'node:path';
 import os from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -167,18 +167,18 @@ test('a process that exits between the stat pass and the detail read is skipped 
   assert.throws(() => proc.readDetails(stat, { kernelThread: false }), ProcessVanished);
 });
 
-const nobodyCanRead = process.getuid?.() === 0 && spawnSync('test', ['-r', path.join(repoRoot, 'dist/src/sources/collector.js')], { uid: 65534, gid: 65534 }).status === 0;
-
-test('fields a non-root reader may not see are null with EACCES, never "" or 0', { skip: !nobodyCanRead && 'needs root, and the build readable by nobody' }, () => {
-  // Run the collector as nobody: root's processes keep cwd and exe from it.
+test('fields a non-root reader may not see are null with EACCES, never "" or 0', { skip: process.getuid?.() !== 0 && 'needs root to run as nobody' }, () => {
+  // Run the collector as nobody (from the staged build: the checkout may be where nobody cannot enter):
+  // root's processes keep cwd and exe from it.
+  const staged = stagedBuild();
   const script = `
-    import { Collector } from ${JSON.stringify(path.join(repoRoot, 'dist/src/sources/collector.js'))};
-    import { resolveRoots } from ${JSON.stringify(path.join(repoRoot, 'dist/src/sources/roots.js'))};
+    import { Collector } from ${JSON.stringify(staged.dist('src/sources/collector.js'))};
+    import { resolveRoots } from ${JSON.stringify(staged.dist('src/sources/roots.js'))};
     const c = new Collector({ roots: resolveRoots({}), top: 100000 }).collect();
     const p = c.processes.find((p) => p.pid === 1);
     console.log(JSON.stringify({ p, n: c.processCount }));
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: '/' });
+  const r = spawnSync(staged.node, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: '/' });
   assert.equal(r.status, 0, r.stderr);
   const { p, n } = JSON.parse(r.stdout) as { p: ProcessSample; n: number };
   assert.ok(n > 10);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { runMain } from './helpers/run.js';
-import { memrecBin } from './helpers/paths.js';
+import { stagedBuild } from './helpers/staged.js';
 import { installService, uninstallService } from '../src/service/install.js';
 import { defaultConfigYaml } from '../src/service/config-template.js';
 import { unreachableReason } from '../src/service/reachable.js';
@@ -16,6 +16,11 @@ import { UsageError } from '../src/errors.js';
 import { OPTIONS } from '../src/config/schema.js';
 
 const isRoot = process.getuid?.() === 0;
+// The unit's dynamic user must reach node and memrec's files: the checkout may be in a 0700 directory, so
+// the tests that run it as nobody or install it point at a staged copy any user can enter.
+const staged = isRoot ? stagedBuild() : null;
+const memrecBin = staged?.bin ?? '/nonexistent/bin.js';
+const node = staged?.node ?? process.execPath;
 
 function withRoot(fn: (root: string) => Promise<void> | void): () => Promise<void> {
   return async () => {
@@ -59,17 +64,17 @@ test('install-service refuses a non-root user in one line, exit 2', async () => 
 });
 
 test('install-service as a real non-root process exits 2 with one line', { skip: !isRoot && 'needs root to become nobody' }, () => {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, memrecBin, 'install-service', '--prefix', '/nonexistent'], { encoding: 'utf8' });
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', node, memrecBin, 'install-service', '--prefix', '/nonexistent'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.equal(r.stderr, 'memrec install-service: must run as root (it writes /etc/systemd/system and /etc/memrec); try: sudo memrec install-service\n');
 });
 
 test('install-service writes the unit, tight directories and the commented config, and prints systemctl', { skip: !isRoot && 'needs root' }, withRoot(async (root) => {
-  const r = await runMain(['install-service', '--prefix', root, '--node', process.execPath, '--bin', memrecBin]);
+  const r = await runMain(['install-service', '--prefix', root, '--node', node, '--bin', memrecBin]);
   assert.equal(r.stderr, '');
   assert.equal(r.code, 0);
   const unit = readFileSync(path.join(root, 'etc/systemd/system/memrec.service'), 'utf8');
-  assert.ok(unit.includes(`\nExecStart=${process.execPath} --jitless --no-expose-wasm --max-semi-space-size=1 --lite-mode ${memrecBin} record --config /etc/memrec/memrec.yaml --db /var/lib/memrec/memrec.db\n`));
+  assert.ok(unit.includes(`\nExecStart=${node} --jitless --no-expose-wasm --max-semi-space-size=1 --lite-mode ${memrecBin} record --config /etc/memrec/memrec.yaml --db /var/lib/memrec/memrec.db\n`));
   assert.equal(mode(path.join(root, 'etc/systemd/system/memrec.service')), 0o644);
   assert.equal(mode(path.join(root, 'etc/memrec')), 0o700);
   assert.equal(mode(path.join(root, 'etc/memrec/memrec.yaml')), 0o600);
@@ -82,7 +87,7 @@ test('install-service writes the unit, tight directories and the commented confi
 }));
 
 test('a second install keeps an edited config, rewrites a changed unit and tightens a loose directory', { skip: !isRoot && 'needs root' }, withRoot(async (root) => {
-  const args = ['install-service', '--prefix', root, '--node', process.execPath, '--bin', memrecBin];
+  const args = ['install-service', '--prefix', root, '--node', node, '--bin', memrecBin];
   assert.equal((await runMain(args)).code, 0);
   const cfg = path.join(root, 'etc/memrec/memrec.yaml');
   writeFileSync(cfg, 'burst-at: 15%\n');
@@ -124,7 +129,7 @@ test('unreachableReason checks every directory and the file itself for the other
 }));
 
 test('uninstall keeps data and an edited config; --purge removes everything', { skip: !isRoot && 'needs root' }, withRoot(async (root) => {
-  const install = ['install-service', '--prefix', root, '--node', process.execPath, '--bin', memrecBin];
+  const install = ['install-service', '--prefix', root, '--node', node, '--bin', memrecBin];
   assert.equal((await runMain(install)).code, 0);
   const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
   mkdirSync(wants);
@@ -154,7 +159,7 @@ test('uninstall keeps data and an edited config; --purge removes everything', { 
 }));
 
 test('uninstall removes an unedited default config and its empty directory', { skip: !isRoot && 'needs root' }, withRoot(async (root) => {
-  assert.equal((await runMain(['install-service', '--prefix', root, '--node', process.execPath, '--bin', memrecBin])).code, 0);
+  assert.equal((await runMain(['install-service', '--prefix', root, '--node', node, '--bin', memrecBin])).code, 0);
   mkdirSync(path.join(root, 'var/lib/private/memrec'), { recursive: true }); // as StateDirectory= makes it
   const r = await runMain(['uninstall-service', '--prefix', root]);
   assert.equal(r.code, 0);
@@ -166,7 +171,7 @@ test('install-service --prefix makes missing parents 0755 under any umask; only 
   const staging = path.join(root, 'image-root');
   const old = process.umask(0o077);
   try {
-    const r = await runMain(['install-service', '--prefix', staging, '--node', process.execPath, '--bin', memrecBin]);
+    const r = await runMain(['install-service', '--prefix', staging, '--node', node, '--bin', memrecBin]);
     assert.equal(r.code, 0, r.stderr);
   } finally {
     process.umask(old);
@@ -177,7 +182,7 @@ test('install-service --prefix makes missing parents 0755 under any umask; only 
   assert.equal(mode(path.join(staging, 'etc/memrec/memrec.yaml')), 0o600);
   // an existing directory of the system is left as it is, loose or tight
   chmodSync(path.join(staging, 'etc'), 0o750);
-  assert.equal((await runMain(['install-service', '--prefix', staging, '--node', process.execPath, '--bin', memrecBin])).code, 0);
+  assert.equal((await runMain(['install-service', '--prefix', staging, '--node', node, '--bin', memrecBin])).code, 0);
   assert.equal(mode(path.join(staging, 'etc')), 0o750);
 }));
 

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, memrecBin } from './helpers/paths.js';
+import { stagedBuild } from './helpers/staged.js';
 import { renderUnit } from '../src/service/unit.js';
 
 const shipped = path.join(repoRoot, 'systemd', 'memrec.service');
@@ -129,7 +130,7 @@ function asNobody(caps: string[], script: string): Record<string, string> {
   const set = ['-all', ...caps.map((c) => '+' + c.replace(/^CAP_/, '').toLowerCase())].join(',');
   const r = spawnSync(
     'setpriv',
-    ['--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=${set}`, process.execPath, '-e', script],
+    ['--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=${set}`, stagedBuild().node, '-e', script],
     { encoding: 'utf8' },
   );
   assert.equal(r.status, 0, r.stderr);
@@ -173,18 +174,17 @@ test('the unit\'s capabilities are each needed and together sufficient (setpriv 
 
 test('as the unit\'s user, memrec reads a 0700 /etc/memrec/memrec.yaml through CAP_DAC_READ_SEARCH', {
   skip: (!isRoot && 'needs root') || (existsSync('/etc/memrec') && '/etc/memrec exists on this machine: not touching a real configuration'),
-}, (t) => {
+}, () => {
   // access(2), and so existsSync, ignores capabilities: the loader must read the file to know it is there.
   const caps = directive(template, 'AmbientCapabilities')[0]!.split(/\s+/);
   mkdirSync('/etc/memrec', { mode: 0o700 });
   try {
     chmodSync('/etc/memrec', 0o700);
     writeFileSync('/etc/memrec/memrec.yaml', 'top: 7\n', { mode: 0o600 });
+    // the staged build: the checkout itself may be in a directory nobody cannot enter
     const script = `
-      const r = require('child_process').spawnSync(process.execPath, [${JSON.stringify(memrecBin)}, 'config', '--json'], { encoding: 'utf8' });
+      const r = require('child_process').spawnSync(process.execPath, [${JSON.stringify(stagedBuild().bin)}, 'config', '--json'], { encoding: 'utf8' });
       console.log(JSON.stringify({ status: String(r.status), out: r.stdout, err: r.stderr }));`;
-    const probe = asNobody(caps, `console.log(JSON.stringify({ ok: String(require('fs').existsSync(${JSON.stringify(memrecBin)})) }))`);
-    if (probe['ok'] !== 'true') return t.skip("nobody cannot reach this checkout's build");
     const r = asNobody(caps, script);
     assert.equal(r['status'], '0', r['err']);
     const top = (JSON.parse(r['out']!) as { options: { top: { value: number; source: string } } }).options.top;
