@@ -11,6 +11,8 @@ import { MemrecError } from '../src/errors.js';
 import { Store } from '../src/store/store.js';
 import { repoRoot } from './helpers/paths.js';
 import { integrityCheck } from './helpers/recorder.js';
+import { stagedBuild } from './helpers/staged.js';
+import { withTmpfs } from './helpers/tmpfs.js';
 import { snapshot } from './helpers/snapshots.js';
 
 const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };
@@ -31,46 +33,52 @@ function assertIntact(store: Store, id: number, takenAt: number): void {
   assert.equal(s?.trigger, `writer ${takenAt}`);
 }
 
-test('a full disk (tiny tmpfs) rolls the snapshot back with a clear error; earlier snapshots stay intact', { skip: !isRoot && 'needs root to mount a tmpfs' }, () => {
-  const mnt = mkdtempSync(path.join(tmpdir(), 'memrec-full-'));
-  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', mnt]);
-  assert.equal(mount.status, 0, `mount tmpfs: ${mount.stderr?.toString()}`);
-  try {
+test('a full disk (tiny tmpfs) rolls the snapshot back with a clear error; earlier snapshots stay intact', { skip: !isRoot && 'needs root to mount a tmpfs' }, async () => {
+  await withTmpfs('1m', (mnt) => {
     const file = path.join(mnt, 'memrec.db');
     const store = Store.open(file);
-    const committed: number[] = [];
-    let error: unknown = null;
-    for (let i = 0; i < 10_000 && error === null; i++) {
-      // distinct cmdlines make every snapshot add strings and procs rows too
-      const s = snapshot(1000 + i, { processes: snapshot(0).processes.map((p) => ({ ...p, cmdline: `${p.cmdline ?? ''} ${'x'.repeat(200)} ${i}` })) });
-      try {
-        committed.push(store.writeSnapshot(s));
-      } catch (e) {
-        error = e;
+    try {
+      const committed: number[] = [];
+      let error: unknown = null;
+      for (let i = 0; i < 10_000 && error === null; i++) {
+        // distinct cmdlines make every snapshot add strings and procs rows too
+        const s = snapshot(1000 + i, { processes: snapshot(0).processes.map((p) => ({ ...p, cmdline: `${p.cmdline ?? ''} ${'x'.repeat(200)} ${i}` })) });
+        try {
+          committed.push(store.writeSnapshot(s));
+        } catch (e) {
+          error = e;
+        }
       }
+      assert.ok(error instanceof MemrecError, `a MemrecError, got ${String(error)}`);
+      assert.match(error.message, /^database .*memrec\.db is full \(disk full or size limit\): the scheduled snapshot taken at .* was not stored; earlier snapshots are intact$/);
+      assert.ok(committed.length > 0);
+      assert.deepStrictEqual(store.snapshots(ALL).map((s) => s.id), committed);
+      assert.equal(store.processRows(ALL).length, committed.length * snapshot(0).processes.length);
+      // room again: the same store carries on, with no id cached from the rolled-back transaction
+      assert.equal(spawnSync('mount', ['-o', 'remount,size=8m', mnt]).status, 0);
+      const after = snapshot(999_999);
+      const id = store.writeSnapshot(after);
+      assert.deepStrictEqual(store.processRows({ since: 999_999, until: 999_999 }).map((r) => r.cmdline), [...after.processes].sort((a, b) => b.rssBytes - a.rssBytes).map((p) => p.cmdline));
+      assert.equal(store.snapshots(ALL).length, committed.length + 1);
+      assert.ok(id > 0);
+    } finally {
+      // an open database keeps the mount busy: closed also when an assertion failed
+      store.close();
     }
-    assert.ok(error instanceof MemrecError, `a MemrecError, got ${String(error)}`);
-    assert.match(error.message, /^database .*memrec\.db is full \(disk full or size limit\): the scheduled snapshot taken at .* was not stored; earlier snapshots are intact$/);
-    assert.ok(committed.length > 0);
-    assert.deepStrictEqual(store.snapshots(ALL).map((s) => s.id), committed);
-    assert.equal(store.processRows(ALL).length, committed.length * snapshot(0).processes.length);
-    // room again: the same store carries on, with no id cached from the rolled-back transaction
-    assert.equal(spawnSync('mount', ['-o', 'remount,size=8m', mnt]).status, 0);
-    const after = snapshot(999_999);
-    const id = store.writeSnapshot(after);
-    assert.deepStrictEqual(store.processRows({ since: 999_999, until: 999_999 }).map((r) => r.cmdline), [...after.processes].sort((a, b) => b.rssBytes - a.rssBytes).map((p) => p.cmdline));
-    assert.equal(store.snapshots(ALL).length, committed.length + 1);
-    assert.ok(id > 0);
-    store.close();
     assert.equal(integrityCheck(file), 'ok');
-  } finally {
-    spawnSync('umount', ['-l', mnt]); // lazily: an open database must not keep the mount behind
-    rmSync(mnt, { recursive: true, force: true });
-  }
+  });
 });
 
+interface Writer {
+  child: ReturnType<typeof spawn>;
+  /** `id takenAt` of every snapshot the writer reported committed */
+  lines: [number, number][];
+  /** resolves when the writer is gone; rejects when it failed other than by the SIGKILL the test sent */
+  exited: Promise<void>;
+}
+
 /** Start the writer helper; `lines` collects `id takenAt` of every committed snapshot. */
-function startWriter(file: string, count: number, first: number): { child: ReturnType<typeof spawn>; lines: [number, number][]; exited: Promise<void> } {
+function startWriter(file: string, count: number, first: number): Writer {
   const child = spawn(process.execPath, [writerJs, file, String(count), String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: [number, number][] = [];
   let buf = '';
@@ -85,13 +93,21 @@ function startWriter(file: string, count: number, first: number): { child: Retur
     }
   });
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<void>((resolve) =>
-    child.on('exit', (code, signal) => {
-      if (code !== 0 && signal !== 'SIGKILL') assert.fail(`writer failed (${code}): ${err}`);
-      resolve();
-    }),
+  const exited = new Promise<void>((resolve, reject) =>
+    child.on('exit', (code, signal) => (code === 0 || signal === 'SIGKILL' ? resolve() : reject(new Error(`writer failed (${code ?? signal}): ${err}`)))),
   );
+  exited.catch(() => undefined); // observed here; whoever awaits it still gets the failure
   return { child, lines, exited };
+}
+
+/** Wait until the writer reported `n` commits; fails if it exits first or the deadline passes. */
+async function commits(w: Writer, n: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (w.lines.length < n) {
+    if (w.child.exitCode !== null || w.child.signalCode !== null) throw new Error(`the writer exited after ${w.lines.length} of ${n} commits`);
+    if (Date.now() > deadline) throw new Error(`the writer reported ${w.lines.length} of ${n} commits within ${timeoutMs} ms`);
+    await sleep(5);
+  }
 }
 
 test('a reader in another process sees whole snapshots while the writer writes (WAL)', async () => {
@@ -102,12 +118,18 @@ test('a reader in another process sees whole snapshots while the writer writes (
     const n = 200;
     const w = startWriter(file, n, 1_000_000);
     let done = false;
-    void w.exited.then(() => (done = true));
+    const exited = w.exited.finally(() => (done = true));
+    exited.catch(() => undefined);
     const seen = new Set<number>();
     let last = 0;
+    const deadline = Date.now() + 60_000;
     const reader = Store.open(file, { readonly: true });
     try {
       while (!done) {
+        if (Date.now() > deadline) {
+          w.child.kill('SIGKILL');
+          assert.fail(`the writer did not finish ${n} snapshots within 60 s (${last} seen)`);
+        }
         const snaps = reader.snapshots(ALL);
         assert.ok(snaps.length >= last, 'counts never go back');
         last = snaps.length;
@@ -118,6 +140,7 @@ test('a reader in another process sees whole snapshots while the writer writes (
         assert.equal(rows.filter((r) => r.snapshotId === snaps.at(-1)?.id).length, snaps.length === 0 ? 0 : snapshot(0).processes.length);
         await sleep(5);
       }
+      await exited;
       assert.equal(reader.snapshots(ALL).length, n);
     } finally {
       reader.close();
@@ -139,7 +162,7 @@ test('kill -9 mid-write, many times: integrity ok and every committed snapshot i
     for (let run = 0; run < runs; run++) {
       const w = startWriter(file, 1_000_000, (run + 1) * 1_000_000_000);
       // wait for a few commits, then kill at a random moment of the loop
-      while (w.lines.length < 3) await sleep(5);
+      await commits(w, 3);
       await sleep(Math.floor(Math.random() * 60));
       w.child.kill('SIGKILL');
       await w.exited;
@@ -157,6 +180,7 @@ test('kill -9 mid-write, many times: integrity ok and every committed snapshot i
     }
     // and a clean run afterwards works normally
     const w = startWriter(file, 5, 99_000_000_000);
+    await commits(w, 5);
     await w.exited;
     assert.equal(w.lines.length, 5);
     const s = Store.open(file, { readonly: true });
@@ -172,8 +196,13 @@ test('a non-root user who can read the files reads while the recorder runs, and 
   try {
     chmodSync(dir, 0o755);
     const file = path.join(dir, 'memrec.db');
-    const reader = path.join(repoRoot, 'dist', 'test', 'helpers', 'store-reader.js');
-    const asNobody = (): string => spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, reader, file], { encoding: 'utf8' }).stdout.trim();
+    // the staged build: the checkout itself may be where nobody cannot enter
+    const staged = stagedBuild();
+    const asNobody = (): string => {
+      const r = spawnSync('runuser', ['-u', 'nobody', '--', staged.node, staged.dist('test', 'helpers', 'store-reader.js'), file], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.stderr, '', 'the reader ran as nobody');
+      return r.stdout.trim();
+    };
     const store = Store.open(file);
     store.writeSnapshot(snapshot(1000));
     // an admin grants read access (memrec itself never makes the files world-readable)
