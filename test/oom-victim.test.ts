@@ -5,15 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { OomKill } from '../src/model/types.js';
-import { KmsgReader } from '../src/sources/kmsg.js';
 import type { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
 import { RecorderProcess, until, withStore } from './helpers/recorder.js';
+import { writeMarker } from './helpers/kmsg.js';
 import { runCli } from './helpers/run.js';
 
 const Mi = 1024 * 1024;
@@ -62,23 +61,6 @@ function printed(child: ChildProcess, word: string, timeoutMs = 20_000): Promise
       reject(new Error(`pid ${child.pid} exited (${code ?? sig}) before printing "${word}"`));
     });
   });
-}
-
-
-/** The sequence number the kernel gave a line we write to /dev/kmsg (userspace facility: never read as a kill). */
-function writeMarker(): number {
-  const marker = `memrec-test-marker ${randomBytes(6).toString('hex')}`;
-  const reader = new KmsgReader('/dev/kmsg');
-  try {
-    reader.drain();
-    // with its newline the record is final at once; without, readers see it only when the next one is logged
-    writeFileSync('/dev/kmsg', `${marker}\n`);
-    const found = reader.drain().find((r) => r.message === marker);
-    assert.ok(found !== undefined, 'the marker is in /dev/kmsg');
-    return found.seq;
-  } finally {
-    reader.close();
-  }
 }
 
 test('a real OOM kill: the adj-1000 pod process is the victim, the growing service the largest task; one event, across a restart', { skip }, async () => {
