@@ -4,16 +4,28 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { Collector } from '../src/sources/collector.js';
 import { ProcessVanished, ProcFs } from '../src/sources/procfs.js';
 import { resolveRoots } from '../src/sources/roots.js';
 import type { Collected, ProcessSample } from '../src/model/types.js';
 import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
+import { until } from './helpers/recorder.js';
 import { runMain } from './helpers/run.js';
 import { stagedBuild } from './helpers/staged.js';
+import { requireTool } from './helpers/tools.js';
 import path from 'node:path';
 import os from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+
+/** /proc/<pid>/comm, or undefined while it cannot be read. */
+function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
 
 const live = canUseMemoryCgroups();
 const roots = resolveRoots({});
@@ -113,8 +125,10 @@ test('processes agree with ps: pid, ppid, uid, RSS and cmdline', async (t) => {
   const children: ChildProcess[] = [];
   try {
     for (let i = 0; i < 40; i++) children.push(spawn('sleep', [`${600 + i}`], { stdio: 'ignore' }));
-    await new Promise((r) => setTimeout(r, 300));
+    // until each has exec'd sleep (before that /proc shows node's command line)
+    await until('the sleeps to exec', () => (children.every((c) => commOf(c.pid!) === 'sleep') ? true : undefined), 15_000, 20);
     const c = new Collector({ roots, top: 100_000 }).collect();
+    requireTool('ps');
     const ps = spawnSync('ps', ['-eo', 'pid=,ppid=,ruid=,rss=,etimes=,args=', '-ww'], { encoding: 'utf8' });
     assert.equal(ps.status, 0);
     const rows = new Map<number, { ppid: number; uid: number; rssKb: number; ageSec: number; args: string }>();
@@ -157,7 +171,7 @@ test('processes agree with ps: pid, ppid, uid, RSS and cmdline', async (t) => {
 
 test('a process that exits between the stat pass and the detail read is skipped silently', async () => {
   const child = spawn('sleep', ['600'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 100));
+  await until('the sleep to exec', () => (commOf(child.pid!) === 'sleep' ? true : undefined), 15_000, 20);
   const proc = new ProcFs('/proc');
   const stat = proc.readStat(child.pid!);
   assert.ok(stat);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runMain } from './helpers/run.js';
 import { canUseMemoryCgroups, MEMORY_ROOT, withCgroup } from './helpers/cgroup.js';
+import { until } from './helpers/recorder.js';
 
 const skip = canUseMemoryCgroups() ? false : 'needs root and a writable cgroup v1 memory hierarchy';
 
@@ -89,16 +90,13 @@ test('a real process named kubelet inside --memory-cgroup gives the thresholds, 
     cg.setLimit(limit);
     const child = cg.spawnIn('', path.join(dir, 'kubelet'), ['-c', 'sleep 30; :', 'kubelet', '--eviction-hard=memory.available<321Mi', '--eviction-soft', 'memory.available<20%']);
     const pid = child.pid!;
-    for (let i = 0; i < 250; i++) {
-      let comm = '';
+    await until('the fake kubelet to exec', () => {
       try {
-        comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'kubelet' ? true : undefined;
       } catch {
-        /* not there yet */
+        return undefined; // not there yet
       }
-      if (comm === 'kubelet') break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    }, 15_000, 20);
     const r = await runMain(['memory', '--json', '--memory-cgroup', cg.path]);
     assert.equal(r.code, 0, r.stderr);
     const th = JSON.parse(r.stdout).thresholds;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { NODE_FLAGS, renderUnit } from '../src/service/unit.js';
 import { memrecBin, repoRoot } from './helpers/paths.js';
+import { requireTool } from './helpers/tools.js';
 
 const flags = [...NODE_FLAGS];
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string>; scripts: Record<string, string> };
@@ -64,8 +65,10 @@ const MDWE_PY = [
 
 /** Run argv with PR_SET_MDWE (what MemoryDenyWriteExecute=yes sets) set first; null when the kernel lacks it. */
 function underMdwe(argv: string[]): { status: number | null; stderr: string } | null {
+  requireTool('python3');
   const r = spawnSync('python3', ['-c', MDWE_PY, ...argv], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error || r.status === 97) return null;
+  if (r.error) throw new Error(`python3: ${r.error.message}`);
+  if (r.status === 97) return null;
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -74,7 +77,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('under MemoryDenyWriteExecute, memrec record with NODE_FLAGS stores snapshots; node with its JIT dies', async (t) => {
   const jit = underMdwe([process.execPath, '-e', 'let s = 0; for (let i = 0; i < 1e7; i++) s += i; console.log(s)']);
   if (jit === null) {
-    t.skip('this kernel has no PR_SET_MDWE (Linux < 6.3) or python3 is missing');
+    t.skip('this kernel has no PR_SET_MDWE (Linux < 6.3)');
     return;
   }
   assert.notEqual(jit.status, 0, 'node with its JIT ran under MDWE: the check below would prove nothing');

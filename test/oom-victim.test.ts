@@ -14,6 +14,7 @@ import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
 import { RecorderProcess, until, withStore } from './helpers/recorder.js';
 import { writeMarker } from './helpers/kmsg.js';
 import { runCli } from './helpers/run.js';
+import { requireTool } from './helpers/tools.js';
 
 const Mi = 1024 * 1024;
 const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };
@@ -34,16 +35,13 @@ while len(chunks) * 4 < 160:
 print('grown', flush=True)
 time.sleep(600)`;
 
-function realPython(): string | null {
-  try {
-    return realpathSync(execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim());
-  } catch {
-    return null;
-  }
+/** python3's real binary: symlinks to it named nginx and updatedb give the processes those comms. */
+function realPython(): string {
+  requireTool('python3');
+  return realpathSync(execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 30_000 }).trim());
 }
 
-const python = realPython();
-const skip = !canUseMemoryCgroups() ? 'needs root and a writable cgroup v1 memory hierarchy' : !existsSync('/dev/kmsg') ? 'no /dev/kmsg' : python === null ? 'no python3' : false;
+const skip = !canUseMemoryCgroups() ? 'needs root and a writable cgroup v1 memory hierarchy' : !existsSync('/dev/kmsg') ? 'needs /dev/kmsg' : false;
 
 function printed(child: ChildProcess, word: string, timeoutMs = 20_000): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -70,8 +68,9 @@ test('a real OOM kill: the adj-1000 pod process is the victim, the growing servi
     // the host root names the pod: /var/log/pods/<namespace>_<name>_<uid>/
     mkdirSync(path.join(dir, 'host', 'var', 'log', 'pods', `shop_web-1_${POD_UID}`), { recursive: true });
     // the processes' comm is their program's file name
-    symlinkSync(python!, path.join(dir, 'nginx'));
-    symlinkSync(python!, path.join(dir, 'updatedb'));
+    const python = realPython();
+    symlinkSync(python, path.join(dir, 'nginx'));
+    symlinkSync(python, path.join(dir, 'updatedb'));
     writeFileSync(path.join(dir, 'empty.yaml'), '');
     const db = path.join(dir, 'oom.db');
     await withCgroup(async (cg) => {

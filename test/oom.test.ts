@@ -375,7 +375,7 @@ test('boot id is read from <proc>/sys/kernel/random/boot_id, null when absent', 
   if (existsSync('/proc/sys/kernel/random/boot_id')) assert.match(readBootId('/proc') ?? '', /^[0-9a-f-]{36}$/);
 });
 
-test('real /dev/kmsg: a drain returns at once (non-blocking) and an OOM kill in a test cgroup is read once, whole', { skip: !canUseMemoryCgroups() || !existsSync('/dev/kmsg') }, async () => {
+test('real /dev/kmsg: a drain returns at once (non-blocking) and an OOM kill in a test cgroup is read once, whole', { skip: !canUseMemoryCgroups() ? 'needs root and a writable cgroup v1 memory hierarchy' : !existsSync('/dev/kmsg') && 'needs /dev/kmsg' }, async () => {
   const reader = new KmsgReader('/dev/kmsg');
   try {
     const before = reader.drain();

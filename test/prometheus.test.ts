@@ -8,6 +8,7 @@ import { escapeLabelValue, renderMetrics } from '../src/report/prometheus.js';
 import { writeTextfile } from '../src/recorder/textfile.js';
 import type { Snapshot } from '../src/model/types.js';
 import { RecorderProcess, until } from './helpers/recorder.js';
+import { requireTool } from './helpers/tools.js';
 
 const Mi = 1024 ** 2;
 
@@ -58,7 +59,8 @@ function snapshot(over: Partial<Snapshot> = {}): Snapshot {
 }
 
 function promtool(text: string): { status: number | null; out: string } {
-  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  requireTool('promtool');
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 60_000 });
   if (r.error) throw new Error(`promtool not runnable (Debian package prometheus): ${r.error.message}`);
   return { status: r.status, out: r.stdout + r.stderr };
 }

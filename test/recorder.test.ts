@@ -10,6 +10,7 @@ import { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
 import { writeMarker } from './helpers/kmsg.js';
 import { RecorderProcess, until, withStore } from './helpers/recorder.js';
+import { requireTool } from './helpers/tools.js';
 
 const skip = !canUseMemoryCgroups() && 'needs root and a writable cgroup v1 memory hierarchy';
 const Mi = 1024 * 1024;
@@ -69,6 +70,7 @@ test('a grower in a 512M cgroup: burst snapshots from the watcher tick after the
     await rec.waitFor(/msg="recorder started"/);
     await until('the start snapshot', () => withStore(db, (s) => (s.stats().snapshotsByKind.scheduled > 0 ? true : undefined)));
 
+    requireTool('python3');
     const grower = cg.spawnIn('', 'python3', ['-c', GROWER, cg.fsPath(), String(limit), String(burstAt)]);
     let growerOut = '';
     grower.stdout!.on('data', (d: Buffer) => (growerOut += d.toString()));

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, memrecBin } from './helpers/paths.js';
 import { stagedBuild } from './helpers/staged.js';
+import { requireTool } from './helpers/tools.js';
 import { renderUnit } from '../src/service/unit.js';
 
 const shipped = path.join(repoRoot, 'systemd', 'memrec.service');
@@ -20,6 +21,7 @@ function tmpDir(): string {
 }
 
 function exposure(unitFile: string): number {
+  requireTool('systemd-analyze');
   const r = spawnSync('systemd-analyze', ['security', '--offline=true', unitFile], { encoding: 'utf8' });
   const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(r.stdout + r.stderr);
   assert.ok(m, `no exposure figure in systemd-analyze output:\n${r.stdout}${r.stderr}`);
@@ -57,7 +59,8 @@ test('systemd-analyze verify is clean for the unit rendered with this node and t
   try {
     const unit = path.join(d, 'memrec.service');
     writeFileSync(unit, renderUnit(template, { node: process.execPath, bin: memrecBin }));
-    const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    requireTool('systemd-analyze');
+    const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.stderr.trim(), '');
     assert.equal(r.status, 0);
     assert.ok(exposure(unit) <= 2.0);
@@ -74,7 +77,8 @@ test('systemd-analyze verify accepts paths with spaces, % and $ as install-servi
     symlinkSync(process.execPath, path.join(odd, 'node'));
     const unit = path.join(d, 'memrec.service');
     writeFileSync(unit, renderUnit(template, { node: path.join(odd, 'node'), bin: memrecBin }));
-    const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    requireTool('systemd-analyze');
+    const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.stderr.trim(), '');
     assert.equal(r.status, 0);
   } finally {
@@ -87,7 +91,8 @@ test('systemd-analyze verify fails when ExecStart points nowhere, so the clean r
   try {
     const unit = path.join(d, 'memrec.service');
     writeFileSync(unit, renderUnit(template, { node: path.join(d, 'no-node'), bin: memrecBin }));
-    const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    requireTool('systemd-analyze');
+    const r = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8', timeout: 60_000 });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /no-node/);
   } finally {
