@@ -58,8 +58,9 @@ function keyed(rest: string): Map<string, string> {
   return kv;
 }
 
+/** An integer a double holds exactly, else null: a run of 400 digits is no pid or count the kernel printed. */
 function int(v: string | undefined): number | null {
-  return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : null;
+  return v !== undefined && /^-?\d+$/.test(v) ? exact(Number(v)) : null;
 }
 
 /** Classify one kernel message (a record may hold several lines). Null: not a report line of this file's kinds. */
@@ -70,7 +71,8 @@ export function parseReportLine(message: string, pageSize: number): ReportLine |
     const h = TABLE_HEADER.exec(message);
     if (h) return { kind: 'table-header', columns: h[1]!.trim().split(/\s+/) };
     const r = ROW.exec(message);
-    return r ? { kind: 'row', pid: Number(r[1]), rest: r[2]! } : null;
+    const pid = int(r?.[1]);
+    return r && pid !== null ? { kind: 'row', pid, rest: r[2]! } : null;
   }
   const inv = INVOKED.exec(message);
   if (inv) {
@@ -78,13 +80,14 @@ export function parseReportLine(message: string, pageSize: number): ReportLine |
     return { kind: 'invoked', comm: inv[1]!, gfpMask: kv.get('gfp_mask') ?? null, order: int(kv.get('order')), oomScoreAdj: int(kv.get('oom_score_adj')) };
   }
   const cpu = CPU.exec(message);
-  if (cpu) return { kind: 'cpu', pid: Number(cpu[1]), comm: cpu[2]! };
+  const cpuPid = int(cpu?.[1]);
+  if (cpu && cpuPid !== null) return { kind: 'cpu', pid: cpuPid, comm: cpu[2]! };
   const ctr = COUNTER.exec(message);
-  if (ctr) {
-    const limitKb = Number(ctr[3]);
+  const [usageKb, limitKb, failcnt] = [int(ctr?.[2]), int(ctr?.[3]), int(ctr?.[4])];
+  if (ctr && usageKb !== null && failcnt !== null) {
     return {
       kind: 'counter',
-      counter: { name: ctr[1] as OomMemcgCounter['name'], usageBytes: Number(ctr[2]) * 1024, limitBytes: limitKb >= UNLIMITED_KB ? null : limitKb * 1024, failcnt: Number(ctr[4]) },
+      counter: { name: ctr[1] as OomMemcgCounter['name'], usageBytes: usageKb * 1024, limitBytes: limitKb === null || limitKb >= UNLIMITED_KB ? null : limitKb * 1024, failcnt },
     };
   }
   const st = STATS.exec(message);
@@ -99,7 +102,7 @@ export function parseReportLine(message: string, pageSize: number): ReportLine |
   }
   if (message === 'Mem-Info:') return { kind: 'meminfo-header' };
   if (message.startsWith('active_anon:')) {
-    return { kind: 'meminfo', entries: [...message.matchAll(/(\w+):(\d+)/g)].map((m): [string, number] => [m[1]!, Number(m[2]) * pageSize]) };
+    return { kind: 'meminfo', entries: [...message.matchAll(/(\w+):(\d+)/g)].flatMap((m): Array<[string, number]> => (int(m[2]) === null ? [] : [[m[1]!, int(m[2])! * pageSize]])) };
   }
   if (message === 'Tasks state (memory values in pages):') return { kind: 'tasks-header' };
   const g = GROUP.exec(message);
@@ -107,10 +110,12 @@ export function parseReportLine(message: string, pageSize: number): ReportLine |
   const ti = TASK_IN.exec(message);
   if (ti) return { kind: 'task-in', taskMemcg: ti[1]!, oomMemcg: ti[2]! };
   const sk = SKIP.exec(message);
-  if (sk) return { kind: 'group-skip', pid: Number(sk[1]) };
+  const skPid = int(sk?.[1]);
+  if (sk && skPid !== null) return { kind: 'group-skip', pid: skPid };
   for (const [re, key, unit] of MEMINFO_LINES) {
     const m = re.exec(message);
-    if (m) return { kind: 'meminfo', entries: [[key, Number(m[1]) * (unit === 0 ? pageSize : unit)]] };
+    const n = int(m?.[1]);
+    if (m && n !== null) return { kind: 'meminfo', entries: [[key, n * (unit === 0 ? pageSize : unit)]] };
   }
   const entries = kvEntries(message);
   return entries === null ? null : { kind: 'kv', entries };
@@ -161,6 +166,8 @@ export function parseRow(pid: number, rest: string, columns: string[] | null): T
     const m = NUMBER.exec(rest);
     // a number must be followed by a space: a name made of digits stays the name
     if (!m || rest.charCodeAt(NUMBER.lastIndex) !== 0x20) break;
+    // a number no double holds exactly is no count of pages the kernel printed: the row does not fit
+    if (!Number.isSafeInteger(Number(m[1]))) return null;
     nums.push(Number(m[1]));
     pos = NUMBER.lastIndex;
   }

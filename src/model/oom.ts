@@ -44,12 +44,13 @@ const KILLED = /^(?:(Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: 
 const KILL_SCORE = /^(?:(Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: )?Kill process (\d+) \((.*)\) score -?\d+ or sacrifice child$/;
 
 function kb(fields: string, name: string): number | null {
-  const m = new RegExp(`(?:^|[ ,])${name}:(-?\\d+)(kB)?`).exec(fields);
-  return m ? Number(m[1]) : null;
+  return intOrNull(new RegExp(`(?:^|[ ,])${name}:(-?\\d+)(kB)?`).exec(fields)?.[1]);
 }
 
+/** An integer a double holds exactly, else null: a run of 400 digits is no pid or size the kernel printed. */
 function intOrNull(v: string | undefined): number | null {
-  return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : null;
+  const n = v !== undefined && /^-?\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /** CONSTRAINT_NONE is a whole-node OOM; the others name what limited the allocation. */
@@ -73,11 +74,12 @@ function constraintName(raw: string | undefined): string | null {
 /** Classify one kernel message. Null for everything that is not one of the three OOM kill lines. */
 export function parseOomLine(message: string): OomLine | null {
   const k = KILLED.exec(message);
-  if (k) {
+  const killedPid = intOrNull(k?.[2]);
+  if (k && killedPid !== null) {
     const f = k[4]!;
     return {
       kind: 'killed',
-      pid: Number(k[2]),
+      pid: killedPid,
       comm: k[3]!,
       global: k[1] === undefined ? null : k[1] === 'Out of memory',
       totalVmKb: kb(f, 'total-vm'),
@@ -116,7 +118,8 @@ export function parseOomLine(message: string): OomLine | null {
     };
   }
   const s = KILL_SCORE.exec(message);
-  if (s) return { kind: 'kill-score', pid: Number(s[2]), comm: s[3]!, global: s[1] === undefined ? null : s[1] === 'Out of memory' };
+  const scorePid = intOrNull(s?.[2]);
+  if (s && scorePid !== null) return { kind: 'kill-score', pid: scorePid, comm: s[3]!, global: s[1] === undefined ? null : s[1] === 'Out of memory' };
   return null;
 }
 

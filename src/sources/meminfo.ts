@@ -17,7 +17,8 @@ export function parseMeminfo(text: string, file: string): MemInfo {
     const line = lines[i]!;
     if (line.trim() === '') continue;
     const m = LINE.exec(line.trim());
-    if (!m) throw new ParseError(`${file}: line ${i + 1}`, 'expected "Name: <n> kB" (truncated or not a meminfo file?)', line);
+    // (a run of digits beyond any double is no value the kernel wrote)
+    if (!m || !Number.isFinite(Number(m[2]) * 1024)) throw new ParseError(`${file}: line ${i + 1}`, 'expected "Name: <n> kB" (truncated or not a meminfo file?)', line);
     kb.set(m[1]!, Number(m[2]));
   }
   const bytes = (k: string): number | null => {

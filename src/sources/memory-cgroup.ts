@@ -29,7 +29,8 @@ function readOptional(file: string): string | null {
 
 function parseNumberFile(file: string, text: string): number {
   const t = text.trim();
-  if (!/^\d+$/.test(t)) throw new ParseError(file, 'expected a number', t);
+  // a run of digits beyond any double (more than 308) is no value the kernel wrote
+  if (!/^\d+$/.test(t) || !Number.isFinite(Number(t))) throw new ParseError(file, 'expected a number', t);
   return Number(t);
 }
 
@@ -41,7 +42,7 @@ export function parseMemoryStat(text: string, file: string): Record<string, numb
     const line = lines[i]!.trim();
     if (line === '') continue;
     const m = /^(\w+) (\d+)$/.exec(line);
-    if (!m) throw new ParseError(`${file}: line ${i + 1}`, 'expected "<key> <number>"', line);
+    if (!m || !Number.isFinite(Number(m[2]))) throw new ParseError(`${file}: line ${i + 1}`, 'expected "<key> <number>"', line);
     out[m[1]!] = Number(m[2]);
   }
   return out;

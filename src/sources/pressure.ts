@@ -14,7 +14,8 @@ export function parsePsi(text: string, file: string): Psi {
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const m = LINE.exec(line.trim());
-    if (!m) throw new ParseError(file, 'expected "some|full avg10=<x> avg60=<x> avg300=<x> total=<n>"', line);
+    // (a run of digits beyond any double is no value the kernel wrote)
+    if (!m || !m.slice(2).every((v) => Number.isFinite(Number(v)))) throw new ParseError(file, 'expected "some|full avg10=<x> avg60=<x> avg300=<x> total=<n>"', line);
     got[m[1] as 'some' | 'full'] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
   }
   const some = got.some;

@@ -49,7 +49,8 @@ export function parseStat(text: string, file = 'stat'): ProcStatRaw {
 
 function kb(file: string, line: string, value: string): number {
   const m = /^(\d+)\s*kB$/.exec(value);
-  if (!m) throw new ParseError(file, 'expected "<n> kB"', line);
+  // (a run of digits beyond any double is no size the kernel wrote)
+  if (!m || !Number.isFinite(Number(m[1]) * 1024)) throw new ParseError(file, 'expected "<n> kB"', line);
   return Number(m[1]) * 1024;
 }
 
@@ -64,7 +65,7 @@ export function parseStatus(text: string, file = 'status'): ProcStatusRaw {
     switch (key) {
       case 'Uid': {
         const first = value.split(/\s+/)[0];
-        if (first === undefined || !/^\d+$/.test(first)) throw new ParseError(file, 'expected "Uid: <real> <effective> <saved> <fs>"', line);
+        if (first === undefined || !/^\d+$/.test(first) || Number(first) > 0xffffffff) throw new ParseError(file, 'expected "Uid: <real> <effective> <saved> <fs>"', line);
         out.uid = Number(first);
         break;
       }
@@ -138,13 +139,13 @@ export function splitCmdline(text: string): string[] {
 /** /proc/<pid>/oom_score_adj: one integer from -1000 to 1000. */
 export function parseOomScoreAdj(text: string, file = 'oom_score_adj'): number {
   const t = text.trim();
-  if (!/^-?\d+$/.test(t)) throw new ParseError(file, 'expected an integer from -1000 to 1000', t);
+  if (!/^-?\d+$/.test(t) || Math.abs(Number(t)) > 1000) throw new ParseError(file, 'expected an integer from -1000 to 1000', t);
   return Number(t);
 }
 
 /** /proc/stat `btime`: boot time in epoch seconds. */
 export function parseBootTime(text: string, file = 'stat'): number {
   const m = /^btime\s+(\d+)\s*$/m.exec(text);
-  if (!m) throw new ParseError(file, 'no "btime <seconds>" line');
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new ParseError(file, 'no "btime <seconds>" line');
   return Number(m[1]);
 }

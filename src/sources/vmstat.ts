@@ -6,7 +6,8 @@ import type { Roots } from './roots.js';
 /** The oom_kill counter from vmstat text; null when the kernel has none (before 4.13) or the line is garbage. */
 export function parseOomKillCount(text: string): number | null {
   const m = /^oom_kill (\d+)$/m.exec(text);
-  return m ? Number(m[1]) : null;
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 /** Kills since boot, or null (unknown) when vmstat is unreadable or has no oom_kill line. */
