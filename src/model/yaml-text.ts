@@ -1,34 +1,15 @@
-// YAML text -> document, for memrec.yaml and KubeletConfiguration files alike. The yaml package recurses
-// once per nesting level: 5,000 nested brackets exhaust V8's stack. Such a file is refused in one line
-// (nested deeper than MAX_YAML_DEPTH), whether the parser noticed or the depth is measured afterwards.
-import { isAlias, isCollection, isPair, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-
-/** Deeper than any configuration memrec reads: KubeletConfiguration nests 3 levels, memrec.yaml 2. */
-export const MAX_YAML_DEPTH = 64;
+// YAML text -> document, for memrec.yaml, MEMREC_REDACT_NAMES and kubelet/k3s/RKE2 configs alike. The yaml
+// package composes recursively, once per nesting level: the depth is measured first on its CST (yaml-depth.ts,
+// a loop), and a text nested deeper than MAX_YAML_NESTING is refused in one line before it is composed.
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { MAX_YAML_NESTING, yamlTooDeep } from './yaml-depth.js';
 
 export type YamlText = { ok: true; doc: Document.Parsed; lines: LineCounter } | { ok: false; line: number | null; reason: string };
 
-const TOO_DEEP = `nested deeper than ${MAX_YAML_DEPTH} levels`;
-
-/** The deepest node below `root`, walked with a stack of its own (a recursive walk would overflow too). */
-function tooDeep(root: unknown): Node | null {
-  const todo: Array<[unknown, number]> = [[root, 0]];
-  while (todo.length > 0) {
-    const [n, depth] = todo.pop()!;
-    if (isPair(n)) {
-      todo.push([n.key, depth], [n.value, depth]);
-    } else if (isCollection(n)) {
-      if (depth + 1 > MAX_YAML_DEPTH) return n;
-      for (const item of n.items) todo.push([item, depth + 1]);
-    } else if (isAlias(n)) {
-      continue; // aliases are not followed (toJS bounds their expansion)
-    }
-  }
-  return null;
-}
-
 /** Parse one YAML document; a syntax error or a too-deep document comes back as a line number and a reason. */
 export function parseYamlText(text: string, options: { uniqueKeys?: boolean } = {}): YamlText {
+  const deep = yamlTooDeep(text);
+  if (deep !== null) return { ok: false, line: deep.line, reason: deep.reason };
   const lines = new LineCounter();
   try {
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: options.uniqueKeys ?? true });
@@ -37,13 +18,12 @@ export function parseYamlText(text: string, options: { uniqueKeys?: boolean } = 
       const line = e.linePos?.[0]?.line ?? null;
       // the yaml package appends " at line L, column C:" and a code frame; keep the reason only
       const reason = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      return { ok: false, line, reason: /Maximum call stack size exceeded/.test(reason) ? TOO_DEEP : reason };
+      return { ok: false, line, reason };
     }
-    const deep = tooDeep(doc.contents);
-    if (deep !== null) return { ok: false, line: deep.range ? lines.linePos(deep.range[0]).line : null, reason: TOO_DEEP };
     return { ok: true, doc, lines };
   } catch (err) {
-    if (err instanceof RangeError) return { ok: false, line: null, reason: TOO_DEEP };
+    // not expected below MAX_YAML_NESTING; refused the same way if the composer still runs out of stack
+    if (err instanceof RangeError) return { ok: false, line: null, reason: `nested deeper than ${MAX_YAML_NESTING} levels` };
     throw err;
   }
 }
