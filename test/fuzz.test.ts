@@ -14,7 +14,8 @@ const HANG_MS = 20_000;
 
 function runProperty(name: string): Promise<{ inputs: number }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./fuzz/worker.js', import.meta.url), { workerData: { name, runs: RUNS, seed: SEED } });
+    // the main thread's stack (V8's default, 984 KiB), not a worker's 4 MiB: recursion must fail where memrec's would
+    const worker = new Worker(new URL('./fuzz/worker.js', import.meta.url), { workerData: { name, runs: RUNS, seed: SEED }, resourceLimits: { stackSizeMb: 0.96 } });
     let last = '(none yet)';
     let lastAt = Date.now();
     const watchdog = setInterval(() => {

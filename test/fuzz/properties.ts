@@ -152,6 +152,7 @@ const kubeletConfigDoc = fc.oneof(
       mergeDefaultEvictionSettings: fc.oneof(fc.boolean(), fc.string({ maxLength: 4 }), fc.constant(undefined)),
     })
     .map((d) => toYaml(d)),
+  fc.nat({ max: 5000 }).map((n) => `evictionHard: ${'['.repeat(n)}1${']'.repeat(n)}`),
   anyText,
 );
 
