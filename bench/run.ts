@@ -1,6 +1,7 @@
 // `npm run bench`: every bench section in turn, or those named by --only. A section is a bench/<name>.ts
 // exporting an async function; add yours to `sections`.
-// Usage: node dist/bench/run.js [--procs N] [--only collector,store,query,recorder,oom,container,report-memory]
+// Usage: node dist/bench/run.js [--procs N] [--only collector,store,query,recorder,oom,container,report-memory,soak] [--duration 30m]
+// soak runs only when named (--only soak): it takes --duration (default 30 minutes).
 import { parseArgs } from 'node:util';
 import { benchCollector, formatCollectorBench } from './collector.js';
 import { benchOom } from './oom.js';
@@ -8,13 +9,16 @@ import { benchContainer, formatContainerBench } from './container.js';
 import { benchQuery } from './query.js';
 import { benchRecorder, formatRecorderBench } from './recorder.js';
 import { benchReportMemory, formatReportMemory } from './report-memory.js';
+import { benchSoak, formatSoak, soakSeconds } from './soak.js';
 import { benchStore } from './store.js';
 
 interface Section {
   name: string;
   /** what it measures, one line */
   about: string;
-  run(o: { procs: number }): Promise<string>;
+  run(o: { procs: number; duration: string | undefined }): Promise<string>;
+  /** run only when named by --only */
+  onlyWhenNamed?: boolean;
 }
 
 const table = (r: Record<string, number | string>): string => Object.entries(r).map(([k, v]) => `  ${k}: ${v}`).join('\n');
@@ -31,11 +35,17 @@ const sections: Section[] = [
     about: 'peak RSS and time of every report command and format over 1 h, 1 day, 30 days (100 KB command lines)',
     run: async ({ procs }) => formatReportMemory(await benchReportMemory({ processes: procs })),
   },
+  {
+    name: 'soak',
+    about: 'a snapshot a second for --duration (default 30m): RSS and file descriptors flat after warm-up; only with --only soak',
+    onlyWhenNamed: true,
+    run: async ({ procs, duration }) => formatSoak(await benchSoak({ seconds: soakSeconds(duration), processes: procs, progress: (l) => console.error(`  ${l}`) })),
+  },
 ];
 
-const { values } = parseArgs({ options: { procs: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({ options: { procs: { type: 'string' }, only: { type: 'string' }, duration: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {
-  console.log(`Usage: npm run bench -- [--procs N] [--only NAME,...]\n\nSections:\n${sections.map((s) => `  ${s.name.padEnd(10)} ${s.about}`).join('\n')}`);
+  console.log(`Usage: npm run bench -- [--procs N] [--only NAME,...] [--duration 30m]\n\nSections:\n${sections.map((s) => `  ${s.name.padEnd(10)} ${s.about}`).join('\n')}`);
   process.exit(0);
 }
 const procs = values.procs === undefined ? 1000 : Number(values.procs);
@@ -53,10 +63,10 @@ if (unknown.length > 0) {
 let failed = 0;
 console.log(`memrec bench, ${new Date().toISOString()}, node ${process.version}`);
 for (const s of sections) {
-  if (only && !only.includes(s.name)) continue;
+  if (only ? !only.includes(s.name) : s.onlyWhenNamed) continue;
   console.log(`\n## ${s.name}`);
   try {
-    console.log(await s.run({ procs }));
+    console.log(await s.run({ procs, duration: values.duration }));
   } catch (err) {
     failed++;
     console.log(`  failed: ${err instanceof Error ? err.message : String(err)}`);
