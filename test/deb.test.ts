@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildDeb, DEB_PATHS } from '../packaging/deb/build.js';
-import { ensureDebianPackage } from './helpers/debian-tools.js';
+import { DEB_PATHS } from '../packaging/deb/build.js';
+import { buildTestDeb } from './helpers/deb.js';
+import { requireTool } from './helpers/tools.js';
 import { repoRoot } from './helpers/paths.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -50,12 +51,12 @@ function realMemrecHere(): string | null {
 const refuse = !isRoot ? 'needs root (apt-get install)' : realMemrecHere();
 
 test('npm run deb: apt installs it, memrec runs, the unit is enabled, remove keeps data, purge deletes it', { skip: refuse !== null && `${refuse}: not touching a real installation` }, async (t) => {
-  for (const [p, c] of [['dpkg-dev', 'dpkg-shlibdeps'], ['binutils', 'strip']] as const) ensureDebianPackage(p, c);
+  for (const c of ['dpkg-shlibdeps', 'strip']) requireTool(c);
   // apt reads the file as the _apt user: the directory must be enterable
   const out = mkdtempSync(path.join(os.tmpdir(), 'memrec-deb-'));
   chmodSync(out, 0o755);
   try {
-    const deb = buildDeb(out);
+    const deb = buildTestDeb(out);
     await t.test('the file is memrec_<version>_<arch>.deb and depends on the Node major that built its addon', () => {
       assert.equal(path.basename(deb.file), `memrec_${pkg.version}_${deb.arch}.deb`);
       const control = sh('dpkg-deb', ['--field', deb.file, 'Package', 'Version', 'Depends']).out;

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildDeb } from '../packaging/deb/build.js';
 import { stageInstalled } from '../packaging/stage.js';
-import { ensureDebianPackage } from './helpers/debian-tools.js';
+import { buildTestDeb } from './helpers/deb.js';
+import { requireTool } from './helpers/tools.js';
 import { boot, ensureBootableRoot, type Boot } from './helpers/nspawn.js';
 import { repoRoot } from './helpers/paths.js';
 import type { Ran } from './boot/machine.js';
@@ -183,13 +183,13 @@ interface DebResult {
 }
 
 test('the Debian package under systemd as PID 1: postinst enables and starts, remove stops and keeps data, purge deletes it', { skip: !isRoot && 'needs root: debootstrap and systemd-nspawn' }, async (t) => {
-  for (const [p, c] of [['dpkg-dev', 'dpkg-shlibdeps'], ['binutils', 'strip']] as const) ensureDebianPackage(p, c);
+  for (const c of ['dpkg-shlibdeps', 'strip']) requireTool(c);
   const root = ensureBootableRoot();
   const work = mkdtempSync(path.join(os.tmpdir(), 'memrec-boot-deb-'));
   chmodSync(work, 0o755);
   try {
     const debDir = path.join(work, 'deb');
-    const deb = buildDeb(debDir);
+    const deb = buildTestDeb(debDir);
     const { memrec, check, out } = prepare(work, 'deb-check', '/usr/bin/node');
     // Node 20 over the machine's /usr/bin/node: the package's unit runs /usr/bin/node
     const b = boot(root, {

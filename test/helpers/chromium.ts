@@ -2,17 +2,14 @@
 // no npm dependency, no port. Opens one page, reports console errors, exceptions and network requests,
 // evaluates an expression and takes a full-page screenshot, or prints the page to PDF.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { requireTool } from './tools.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-
-export function haveChromium(): boolean {
-  return existsSync(CHROMIUM);
-}
 
 export interface PageReport<T> {
   /** console errors, uncaught exceptions and error log entries (CSP violations land here) */
@@ -104,6 +101,8 @@ async function withPage<R>(file: string, o: PageOptions, use: (send: (method: st
     `--user-data-dir=${profile}`,
     'about:blank',
   ];
+  // missing: one line saying how to get it (npm test installs it as root), never a skip
+  requireTool('chromium');
   const child: ChildProcess = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureDebianPackage } from './debian-tools.js';
+import { requireTool } from './tools.js';
 
 export const NSPAWN_CACHE = process.env['MEMREC_NSPAWN_CACHE'] ?? '/var/cache/memrec-nspawn';
 
@@ -50,8 +50,8 @@ function mirror(): string[] {
 
 /** The cached root filesystem, built now if missing. Needs root; installs debootstrap and systemd-container if absent. */
 export function ensureBootableRoot(): string {
-  ensureDebianPackage('systemd-container', 'systemd-nspawn');
-  ensureDebianPackage('debootstrap', 'debootstrap');
+  requireTool('systemd-nspawn');
+  requireTool('debootstrap');
   const root = rootPath();
   if (existsSync(path.join(root, 'etc', 'systemd', 'system', 'memrec-check.service'))) return root;
   mkdirSync(NSPAWN_CACHE, { recursive: true, mode: 0o755 });
