@@ -1,5 +1,6 @@
 // Golden snapshots of whole-node fixture trees: `memrec snapshot --json --host-root <tree>` against
-// <tree>/expected-snapshot.json. MEMREC_UPDATE_GOLDEN=1 rewrites the goldens (review the diff!).
+// <tree>/expected-snapshot.json. MEMREC_UPDATE_GOLDEN=1 rewrites a golden that differs and fails that test
+// (review the diff, then run again without it); an unchanged golden is compared as usual.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -70,9 +71,14 @@ for (const { tree, btime, warnings, args = [] } of trees) {
 
     const goldenFile = path.join(dir, 'expected-snapshot.json');
     const actual = JSON.stringify(snap, null, 2) + '\n';
-    if (process.env.MEMREC_UPDATE_GOLDEN === '1') writeFileSync(goldenFile, actual);
-    assert.ok(existsSync(goldenFile), `${goldenFile} missing: run with MEMREC_UPDATE_GOLDEN=1 and review it`);
-    assert.deepEqual(snap, JSON.parse(readFileSync(goldenFile, 'utf8')));
+    const golden = existsSync(goldenFile) ? readFileSync(goldenFile, 'utf8') : null;
+    if (process.env.MEMREC_UPDATE_GOLDEN === '1' && golden !== actual) {
+      // never compare the file just written with itself: the run that writes a golden fails, the next one compares
+      writeFileSync(goldenFile, actual);
+      assert.fail(`${goldenFile} ${golden === null ? 'written' : 'rewritten'}: review it (git diff), then run the tests without MEMREC_UPDATE_GOLDEN`);
+    }
+    assert.ok(golden !== null, `${goldenFile} missing: run with MEMREC_UPDATE_GOLDEN=1 and review it`);
+    assert.deepEqual(snap, JSON.parse(golden));
   });
 }
 
