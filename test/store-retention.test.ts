@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { SnapshotKind } from '../src/model/types.js';
 import { Store } from '../src/store/store.js';
+import { RecorderProcess, withStore as readStore } from './helpers/recorder.js';
 import { owners, processSample, snapshot } from './helpers/snapshots.js';
 
 const DAY = 86_400_000;
@@ -120,4 +121,82 @@ test('by size, evidence survives while scheduled snapshots can pay', () => {
     assert.ok(k.scheduled < 230, `some scheduled snapshots went (${k.scheduled} left)`);
     assert.deepStrictEqual([k.burst, k.oom, store.stats().events], [30, 30, 30]);
   });
+});
+
+test('at the cutoff: a snapshot exactly retain old is kept, a millisecond older goes; evidence and events likewise at twice retain', () => {
+  withStore((store) => {
+    const retainMs = 3 * 3_600_000;
+    const cutoff = NOW - retainMs;
+    const evidenceCutoff = NOW - 2 * retainMs;
+    const at = (base: number, kind: SnapshotKind): void => {
+      for (const d of [-1, 0, 1]) store.writeSnapshot(snapshot(base + d, { kind, trigger: `${kind} ${d}` }));
+    };
+    at(cutoff, 'scheduled');
+    at(cutoff, 'manual');
+    at(evidenceCutoff, 'burst');
+    at(evidenceCutoff, 'oom');
+    for (const d of [-1, 0, 1]) store.writeEvent({ type: 'burst_start', at: evidenceCutoff + d, details: { reason: `event ${d}`, values: {} } });
+    // a burst snapshot at the plain cutoff is evidence: kept
+    store.writeSnapshot(snapshot(cutoff - 1, { kind: 'burst', trigger: 'burst at cutoff -1' }));
+    const r = store.applyRetention({ retainMs, maxBytes: 1 << 30, now: NOW });
+    const kept = store.snapshots(ALL).map((s) => s.trigger).sort();
+    assert.deepStrictEqual(kept, ['burst 0', 'burst 1', 'burst at cutoff -1', 'manual 0', 'manual 1', 'oom 0', 'oom 1', 'scheduled 0', 'scheduled 1']);
+    assert.deepStrictEqual(store.events(ALL).map((e) => (e.type === 'burst_start' ? e.details.reason : e.type)), ['event 0', 'event 1']);
+    assert.deepStrictEqual([r.deletedSnapshots, r.deletedEvents], [4, 1]);
+  });
+});
+
+test('memrec record applies --retain and --max-db-size to a database that holds more: old and oversized gone at start, evidence kept', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'memrec-ret-rec-'));
+  const rec: RecorderProcess[] = [];
+  try {
+    const file = path.join(dir, 'memrec.db');
+    const cfg = path.join(dir, 'empty.yaml');
+    writeFileSync(cfg, '');
+    const now = Date.now();
+    const MIN = 60_000;
+    const store = Store.open(file);
+    try {
+      // by age (retain 1h): scheduled 2 h old goes, 50 min old stays unless size needs it; burst and events 3 h old go, 90 min old stay
+      store.writeSnapshot(snapshot(now - 120 * MIN, { kind: 'scheduled', trigger: 'old scheduled' }));
+      store.writeSnapshot(snapshot(now - 180 * MIN, { kind: 'burst', trigger: 'old burst' }));
+      store.writeSnapshot(snapshot(now - 90 * MIN, { kind: 'burst', trigger: 'kept burst' }));
+      store.writeSnapshot(snapshot(now - 90 * MIN + 1000, { kind: 'oom', trigger: 'kept oom' }));
+      store.writeEvent({ type: 'burst_start', at: now - 180 * MIN, details: { reason: 'old event', values: {} } });
+      store.writeEvent({ type: 'burst_start', at: now - 90 * MIN, details: { reason: 'kept event', values: {} } });
+      // by size (1 MiB): about 4 MiB of recent scheduled snapshots, the oldest of them must go
+      for (let i = 0; i < 100; i++) {
+        const processes = Array.from({ length: 200 }, (_, k) => processSample(5000 + k, 1 + k, owners.other, { cmdline: `filler ${i} ${k} ${'x'.repeat(100)}` }));
+        store.writeSnapshot(snapshot(now - 50 * MIN + i * 1000, { kind: 'scheduled', trigger: `filler ${i}`, processes }));
+      }
+    } finally {
+      store.close();
+    }
+    assert.ok(dataBytes(file) > 3 * 1024 * 1024, `prefilled ${dataBytes(file)} bytes`);
+    // a schedule that does not fire during the test: only the start snapshot is added
+    const r = new RecorderProcess(['--db', file, '--config', cfg, '--kmsg', '/dev/null', '--retain', '1h', '--max-db-size', '1Mi', '--schedule', '0 0 0 1 1 *', '--burst-at', '1Mi', '--burst-psi', '100']);
+    rec.push(r);
+    const line = await r.waitFor(/msg=retention /, 60_000);
+    assert.deepEqual(await r.stop('SIGTERM'), { code: 0, signal: null });
+    const used = dataBytes(file);
+    // the stop event after retention adds a row: at most a few pages
+    assert.ok(used <= 1024 * 1024 + 4 * 4096, `${used} bytes after retention with --max-db-size 1Mi (${line})`);
+    assert.equal(count(file, 'PRAGMA integrity_check') as unknown, 'ok');
+    readStore(file, (s) => {
+      const triggers = s.snapshots(ALL).map((x) => x.trigger ?? '');
+      assert.ok(!triggers.includes('old scheduled') && !triggers.includes('old burst'), 'older than retain (twice for a burst) is gone');
+      assert.ok(triggers.includes('kept burst') && triggers.includes('kept oom'), 'evidence within twice retain stays while scheduled snapshots can pay');
+      const fillers = triggers.filter((t) => t.startsWith('filler '));
+      assert.ok(fillers.length > 0 && fillers.length < 100, `${fillers.length} of 100 fillers left`);
+      // the oldest went first: what is left is the newest run of them
+      const left = fillers.map((t) => Number(t.split(' ')[1])).sort((a, b) => a - b);
+      assert.deepStrictEqual(left, Array.from({ length: left.length }, (_, i) => 100 - left.length + i));
+      assert.ok(triggers.includes('start'), "the recorder's own start snapshot is kept");
+      assert.deepStrictEqual(s.events(ALL, ['burst_start']).map((e) => (e.type === 'burst_start' ? e.details.reason : '')), ['kept event']);
+    });
+    assert.match(line, /deleted-snapshots=\d+ deleted-events=1/);
+  } finally {
+    for (const r of rec) await r.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
