@@ -3,7 +3,6 @@
 // resumes as soon as there is room; an event it could not store (recorder_start) is stored later.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,23 +15,11 @@ import { fixture } from './helpers/paths.js';
 import { integrityCheck, RecorderProcess, until, withStore } from './helpers/recorder.js';
 import { runCli } from './helpers/run.js';
 import { processSample, owners, snapshot } from './helpers/snapshots.js';
+import { withTmpfs } from './helpers/tmpfs.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && 'needs root to mount a tmpfs';
 const ALL = { since: 0, until: Number.MAX_SAFE_INTEGER };
-
-async function withTmpfs<T>(size: string, fn: (mnt: string) => Promise<T>): Promise<T> {
-  const mnt = mkdtempSync(path.join(tmpdir(), 'memrec-full-'));
-  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', mnt], { encoding: 'utf8' });
-  assert.equal(m.status, 0, `mount tmpfs: ${m.stderr}`);
-  try {
-    return await fn(mnt);
-  } finally {
-    // lazily: a recorder still holding files must not keep the mount behind
-    spawnSync('umount', ['-l', mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  }
-}
 
 /** Take every free byte of the file system with one file; returns its path. */
 function fill(mnt: string): string {
