@@ -329,6 +329,13 @@ test('an oom_kill stored before the whole report was kept reads back with the re
   assert.equal(describeKill(k), 'killed c (pid 3, cgroup /m, oom_score_adj 0, 1Ki); the report had no task list');
 });
 
+test('kmsg escapes the bytes of a UTF-8 comm one by one: decoded back to its characters, bad bytes as U+FFFD', () => {
+  // the kernel writes every byte >= 0x7f as \\xNN: a comm `日本` and U+202E arrive as their UTF-8 bytes
+  assert.equal(parseKmsgRecord('3,7,8,-;Killed process 5 (\\xe6\\x97\\xa5\\xe6\\x9c\\xac\\xe2\\x80\\xaex) total-vm:1kB')?.message, 'Killed process 5 (日本\u202ex) total-vm:1kB');
+  assert.equal(parseKmsgRecord('3,7,8,-;a \\xff\\x41 \\x5c')?.message, 'a \ufffdA \\');
+  assert.equal(parseOomLine(parseKmsgRecord('3,7,8,-;Killed process 5 (\\xc3\\xa9t\\xc3\\xa9) total-vm:1kB')!.message)?.comm, 'été');
+});
+
 test('kmsg record header: prio, seq, usec, caller; continuation lines dropped; \\x escapes decoded', () => {
   assert.deepEqual(parseKmsgRecord('6,197,139408,-;acpi PNP0A08:00: _OSC\n SUBSYSTEM=acpi\n'), { prio: 6, seq: 197, usec: 139408, message: 'acpi PNP0A08:00: _OSC' });
   assert.deepEqual(parseKmsgRecord('6,90,91489,-,caller=T1;rcu: \\x09RCU'), { prio: 6, seq: 90, usec: 91489, message: 'rcu: \tRCU', caller: 'T1' });

@@ -29,9 +29,15 @@ export function parseKmsgRecord(text: string): KmsgRecord | null {
   return caller === undefined ? { prio: prio!, seq: seq!, usec: usec!, message } : { prio: prio!, seq: seq!, usec: usec!, message, caller: caller.slice(7) };
 }
 
-/** kmsg escapes non-printable bytes as \xNN (a tab in a comm shows as \x09). */
+const utf8 = new TextDecoder();
+
+/**
+ * kmsg escapes every byte below 0x20, from 0x7f up, and the backslash as \xNN (a tab in a comm shows as \x09,
+ * `日` as \xe6\x97\xa5): a run of escapes is the bytes of UTF-8 text, decoded as such (invalid bytes as U+FFFD).
+ */
 function unescapeKmsg(s: string): string {
-  return s.includes('\\x') ? s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) : s;
+  if (!s.includes('\\x')) return s;
+  return s.replace(/(?:\\x[0-9a-fA-F]{2})+/g, (run) => utf8.decode(Uint8Array.from(run.slice(2).split('\\x'), (h) => parseInt(h, 16))));
 }
 
 /** What one kernel line says about a kill; several lines make one OomKill. */
