@@ -336,6 +336,16 @@ test('kmsg escapes the bytes of a UTF-8 comm one by one: decoded back to its cha
   assert.equal(parseOomLine(parseKmsgRecord('3,7,8,-;Killed process 5 (\\xc3\\xa9t\\xc3\\xa9) total-vm:1kB')!.message)?.comm, 'été');
 });
 
+test('a comm or memcg with CR or U+2028 (any byte but NUL and /) does not hide a line of the report', () => {
+  const odd = 'a\rb\u2028c d';
+  const killed = parseOomLine(`Out of memory: Killed process 7 (${odd}) total-vm:1kB, anon-rss:2kB`);
+  assert.deepEqual([killed?.kind, killed?.pid, killed?.comm, killed?.kind === 'killed' ? killed.anonRssKb : null], ['killed', 7, odd, 2]);
+  assert.equal(parseReportLine(`${odd} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0`, 4096)?.kind, 'invoked');
+  assert.deepEqual(parseReportLine(`CPU: 1 UID: 0 PID: 9 Comm: ${odd} Not tainted 6.18.44 #1`, 4096), { kind: 'cpu', pid: 9, comm: odd });
+  assert.deepEqual(parseReportLine(`[   9019]     0  9019    10566     9779     8128     1651         0   131072        0             0 ${odd}`, 4096), { kind: 'row', pid: 9019, rest: `    0  9019    10566     9779     8128     1651         0   131072        0             0 ${odd}` });
+  assert.deepEqual(parseReportLine(`Memory cgroup stats for /x ${odd}:`, 4096), { kind: 'stats-header', path: `/x ${odd}`, inline: null });
+});
+
 test('kmsg record header: prio, seq, usec, caller; continuation lines dropped; \\x escapes decoded', () => {
   assert.deepEqual(parseKmsgRecord('6,197,139408,-;acpi PNP0A08:00: _OSC\n SUBSYSTEM=acpi\n'), { prio: 6, seq: 197, usec: 139408, message: 'acpi PNP0A08:00: _OSC' });
   assert.deepEqual(parseKmsgRecord('6,90,91489,-,caller=T1;rcu: \\x09RCU'), { prio: 6, seq: 90, usec: 91489, message: 'rcu: \tRCU', caller: 'T1' });

@@ -29,16 +29,17 @@ export type ReportLine =
 /** Kernels print an unlimited page counter as PAGE_COUNTER_MAX pages: anything this large is "no limit". */
 const UNLIMITED_KB = 2 ** 52;
 
-const INVOKED = /^(.+?) invoked oom-killer: (.*)$/;
-const CPU = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (.*?) (?:Not tainted|Tainted:)/;
+// A comm or cgroup name may hold any byte but NUL and '/' (a CR, U+2028 too): `.` must match them all (flag s)
+const INVOKED = /^(.+?) invoked oom-killer: (.*)$/s;
+const CPU = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (.*?) (?:Not tainted|Tainted:)/s;
 const TASK_IN = /^Task in (\S+) killed as a result of limit of (\S+)$/;
 const COUNTER = /^(memory|memory\+swap|swap|kmem): usage (\d+)kB, limit (\d+)kB, failcnt (\d+)$/;
-const STATS = /^Memory cgroup stats for (\S+?):(?: (.*))?$/s;
+const STATS = /^Memory cgroup stats for (.+?):(?: (.*))?$/s;
 const KV = /^([a-z][a-z0-9_]*) (-?\d+)$/;
-const ROW = /^\[\s*(\d+)\]\s(.*)$/;
-const TABLE_HEADER = /^\[\s*pid\s*\]\s+(.*)\sname$/;
-const GROUP = /^Tasks in (.+) are going to be killed due to memory\.oom\.group set$/;
-const SKIP = /: OOM victim (\d+) \(.*\) is already exiting\. Skip$/;
+const ROW = /^\[\s*(\d+)\]\s(.*)$/s;
+const TABLE_HEADER = /^\[\s*pid\s*\]\s+(.*)\sname$/s;
+const GROUP = /^Tasks in (.+) are going to be killed due to memory\.oom\.group set$/s;
+const SKIP = /: OOM victim (\d+) \(.*\) is already exiting\. Skip$/s;
 /** Mem-Info lines after the summary, each one number: [pattern, key, unit in bytes (0: pages)] */
 const MEMINFO_LINES: Array<[RegExp, string, number]> = [
   [/^(\d+) total pagecache pages$/, 'pagecache', 0],

@@ -46,8 +46,9 @@ export type OomLine =
   | { kind: 'oom-kill'; pid: number; comm: string | null; uid: number | null; constraint: string | null; oomMemcg: string | null; taskMemcg: string | null; global: boolean }
   | { kind: 'kill-score'; pid: number; comm: string; global: boolean | null };
 
-const KILLED = /^(?:(Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: )?Killed process (\d+) \((.*)\) (total-vm:.*)$/;
-const KILL_SCORE = /^(?:(Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: )?Kill process (\d+) \((.*)\) score -?\d+ or sacrifice child$/;
+// a comm may hold any byte but NUL (a CR, U+2028 too): `.` must match them all (flag s)
+const KILLED = /^(?:(Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: )?Killed process (\d+) \((.*)\) (total-vm:.*)$/s;
+const KILL_SCORE = /^(?:(Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: )?Kill process (\d+) \((.*)\) score -?\d+ or sacrifice child$/s;
 
 function kb(fields: string, name: string): number | null {
   return intOrNull(new RegExp(`(?:^|[ ,])${name}:(-?\\d+)(kB)?`).exec(fields)?.[1]);
