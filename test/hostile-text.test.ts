@@ -1,11 +1,12 @@
 // Recorded strings are written by whoever runs a process or names a pod: a hostile one carries ESC
 // sequences, BEL, CR, LF, the C1 CSI 0x9b and the bidi override U+202E in every string memrec records (comm,
-// cmdline, cwd, exe, cgroup, unit, pod namespace and name, OOM victim, event reasons). Every output of every
+// cmdline, cwd, exe, cgroup, unit, pod namespace and name, container name, the whole OOM report: invoker,
+// memcg, task names, victim; event reasons; a kubelet config path warned about). Every output of every
 // command, in every format, must carry none of them raw: text and CSV show them as escapes (cleanText),
 // JSON as \uXXXX (the same value once parsed), HTML as escapes too; the recorder's log lines likewise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Store } from '../src/store/store.js';
@@ -42,6 +43,21 @@ function hostileNode(): void {
   const pods = path.join(root, 'var/log/pods');
   const pod = readdirSync(pods).find((d) => d.endsWith(POD_UID))!;
   renameSync(path.join(pods, pod), path.join(pods, `shop${H}_checkout${H}\nx_${POD_UID}`));
+  // the checkout pod's container, named in its containerd bundle
+  const cid = /\/pod[^/]+\/([0-9a-f]{64})$/m.exec(readFileSync(path.join(root, 'proc', '2140', 'cgroup'), 'utf8'))![1]!;
+  const bundle = path.join(root, 'run/containerd/io.containerd.runtime.v2.task/k8s.io', cid);
+  mkdirSync(bundle, { recursive: true });
+  const annotations = { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.container-name': `app${H}\nx`, 'io.kubernetes.cri.sandbox-uid': POD_UID };
+  writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', annotations }));
+  // a kubelet --config that does not exist, at a hostile path: every command warns, naming it
+  const kubelet = path.join(root, 'proc', '1187', 'cmdline');
+  writeFileSync(kubelet, readFileSync(kubelet, 'utf8') + `--config=/etc/k${H}\nx/config.yaml\0`);
+}
+
+/** A kernel log line as /dev/kmsg gives it: bytes below 0x20, from 0x7f up and the backslash as \xNN. */
+function kmsgLine(prio: number, seq: number, message: string): string {
+  const escaped = [...Buffer.from(message, 'utf8')].map((b) => (b < 0x20 || b >= 0x7f || b === 0x5c ? `\\x${b.toString(16).padStart(2, '0')}` : String.fromCharCode(b))).join('');
+  return `${prio},${seq},${486325000 + seq},-;${escaped}\n`;
 }
 
 interface Output {
@@ -71,11 +87,15 @@ function check(o: Output): void {
   }
 }
 
+/** stderr of every command run, for the warnings that name hostile paths */
+const stderrs: string[] = [];
+
 /** `status` exits 1 for a recorder that stopped (as the one here did), with one line saying so. */
 function run(args: string[], code = 0): string {
   const r = runCli(args, { timeoutMs: 60_000 });
   assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
   assert.equal(RAW.exec(r.stderr), null, `${args[0]} stderr: ${JSON.stringify(r.stderr)}`);
+  stderrs.push(r.stderr);
   return r.stdout;
 }
 
@@ -83,14 +103,29 @@ test('hostile text in every recorded string reaches no output raw, in any comman
   hostileNode();
   const cfg = path.join(dir, 'empty.yaml');
   writeFileSync(cfg, '');
-  // an OOM kill of a hostile comm in the kernel log the recorder reads
+  // a whole OOM report of hostile names in the kernel log the recorder reads, escaped as the kernel escapes
+  // them: the invoker, the memcg, the task table's names, the victim (the two kill lines of raw bytes too)
   const kmsg = path.join(dir, 'kmsg');
+  const report = [
+    `in${H} invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0`,
+    `CPU: 1 UID: 0 PID: 9020 Comm: in${H} Not tainted 6.18.44 #1 PREEMPT(none)`,
+    'memory: usage 32768kB, limit 32768kB, failcnt 115',
+    `Memory cgroup stats for /x${H}:`,
+    'rss 33320960',
+    'Tasks state (memory values in pages):',
+    '[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name',
+    `[   9019]     0  9019    10566     9779     8128     1651         0   131072        0             0 py${H}`,
+    `[   9020]     0  9020    20566    19779    18128     1651         0   131072        0             0 in${H}`,
+  ].map((m, i) => kmsgLine(6, 400 + i, m));
   writeFileSync(
     kmsg,
-    `6,425,486325294,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/x${H},task_memcg=/x${H},task=py${H},pid=9019,uid=0\n` +
+    report.join('') +
+      `6,425,486325294,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/x${H},task_memcg=/x${H},task=py${H},pid=9019,uid=0\n` +
       `3,426,486325307,-;Memory cgroup out of memory: Killed process 9019 (py${H}) total-vm:42264kB, anon-rss:32512kB, file-rss:6604kB, shmem-rss:0kB, UID:0 pgtables:128kB oom_score_adj:0\n`,
   );
-  const rec = new RecorderProcess(['--db', db, '--config', cfg, '--host-root', root, '--kmsg', kmsg, '--schedule', '* * * * * *']);
+  const textfiles = path.join(dir, 'textfile');
+  mkdirSync(textfiles);
+  const rec = new RecorderProcess(['--db', db, '--config', cfg, '--host-root', root, '--kmsg', kmsg, '--schedule', '* * * * * *', '--textfile-dir', textfiles]);
   try {
     await rec.waitFor(/msg="oom kill"/);
     await until('three snapshots', () => withStore(db, (s) => (s.snapshots({ since: 0, until: Number.MAX_SAFE_INTEGER }).length >= 3 ? true : undefined)));
@@ -98,6 +133,7 @@ test('hostile text in every recorded string reaches no output raw, in any comman
     await rec.stop();
   }
   const outputs: Output[] = [{ what: 'record log', text: rec.out, kind: 'text', shows: true }];
+  for (const f of readdirSync(textfiles)) outputs.push({ what: `textfile ${f}`, text: readFileSync(path.join(textfiles, f), 'utf8'), kind: 'text', shows: false });
 
   // events whose reasons are hostile too
   const s = Store.open(db);
@@ -128,6 +164,12 @@ test('hostile text in every recorded string reaches no output raw, in any comman
     outputs.push({ what: `export ${f}`, text: readFileSync(out, 'utf8'), kind: f, shows: true });
   }
   for (const o of outputs) check(o);
+  // the kubelet's hostile --config path was warned about, escaped
+  check({ what: 'warnings', text: stderrs.join(''), kind: 'text', shows: true });
+  assert.match(stderrs.join(''), /kubelet config \/etc\/k\\x1b/);
+  // every hostile name of the OOM report is stored whole (JSON keeps the values)
+  const oom = (JSON.parse(run(['events', ...since, '--type', 'oom_kill', '--format', 'json'])) as Array<{ details: Record<string, unknown> & { invoker: { comm: string }; tasks: Array<{ comm: string }>; memcgStatsPath: string } }>)[0]!.details;
+  assert.deepEqual([oom.invoker.comm, oom.memcgStatsPath, oom.tasks.map((x) => x.comm).sort()], [`in${H}`, `/x${H}`, [`in${H}`, `py${H}`]]);
 
   // and they were hostile where they were recorded: the snapshot's JSON holds each field raw once parsed
   const snap = JSON.parse(run(['snapshot', '--no-store', '--host-root', root, '--json', '--top', '100'])) as { processes: Array<Record<string, unknown> & { owner: Record<string, unknown> }> };
@@ -135,6 +177,7 @@ test('hostile text in every recorded string reaches no output raw, in any comman
   for (const field of ['comm', 'cmdline', 'cwd', 'exe', 'cgroup', 'unit']) assert.ok(String(upd[field]).includes(H), `${field} recorded as it was`);
   const pod = snap.processes.find((p) => p['pid'] === 2140)!;
   assert.ok(String(pod.owner['namespace']).includes(H) && String(pod.owner['podName']).includes(H), 'pod namespace and name recorded as they were');
+  assert.ok(String(pod.owner['container']).includes(H), 'container name recorded as it was');
 });
 
 test('cleanText and safeJson: each class of unsafe character, and nothing else touched', async () => {
