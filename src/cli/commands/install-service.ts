@@ -1,9 +1,11 @@
+import { statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Command } from '../command.js';
 import { write } from '../io.js';
 import { commonOptions, parse } from '../args.js';
-import { MemrecError, UsageError } from '../../errors.js';
+import { MemrecError, quoted, UsageError } from '../../errors.js';
+import { errnoCode, errnoText, fileKind } from '../../fs/file-error.js';
 import { formatActions, installService } from '../../service/install.js';
 import { defaultConfigYaml } from '../../service/config-template.js';
 import { unreachableReason } from '../../service/reachable.js';
@@ -54,8 +56,17 @@ Examples:
     const node = values.node ?? process.execPath;
     const bin = values.bin ?? INSTALLED_BIN_PATH;
     for (const [flag, p] of [['--node', node], ['--bin', bin], ['--prefix', values.prefix]] as const) {
-      if (!path.isAbsolute(p)) throw new UsageError(`memrec install-service: ${flag} ${JSON.stringify(p)}: expected an absolute path`);
+      if (!path.isAbsolute(p)) throw new UsageError(`memrec install-service: ${flag} ${quoted(p)}: expected an absolute path`);
     }
+    // a staging root may not exist yet (it is created), but what exists there must be a directory
+    let prefixStat: Stats | null = null;
+    try {
+      prefixStat = statSync(values.prefix);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'ENOENT') throw new UsageError(`memrec install-service: --prefix ${quoted(values.prefix)}: ${errnoText(code)} (expected a directory)`);
+    }
+    if (prefixStat !== null && !prefixStat.isDirectory()) throw new UsageError(`memrec install-service: --prefix ${quoted(values.prefix)}: is ${fileKind(prefixStat.mode)}, not a directory`);
     const uid = process.getuid?.() ?? 0;
     if (uid === 0) {
       for (const [file, exec] of serviceFiles(node, bin)) {
