@@ -1,3 +1,4 @@
+import type { Owner } from '../src/model/types.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -170,7 +171,9 @@ test('a schema 1 database with format 1 blobs (memrec 0.1.0) is upgraded in plac
       assert.equal(r.peakRssBytes, null, `pid ${r.pid}: format 1 has no peak RSS`);
     }
     const owners = w.ownerRows({ since: t0, until: t0 });
-    assert.deepStrictEqual(owners.map((o) => [o.key, o.rssBytes, o.cgroup]), expected.owners.map((o) => [o.key, o.rssBytes, null]));
+    // 0.1.0 kept no service or session cgroup: those owners keep the unit-name keys they were stored with
+    const oldKey = (k: string, o: Owner): string => (o.kind === 'service' || o.kind === 'user' ? `${o.kind}:${o.unit}` : k);
+    assert.deepStrictEqual(owners.map((o) => [o.key, o.rssBytes, o.cgroup]), expected.owners.map((o) => [oldKey(o.key, o.owner), o.rssBytes, null]));
     assert.deepStrictEqual(w.snapshots(ALL).map((s) => s.bootId), [null, null, null]);
     assert.deepStrictEqual(w.events(ALL).map((e) => [e.type, e.bootId]), [['recorder_start', null], ['oom_kill', 'b0a1c2d3-0000-4000-8000-000000000001']]);
     // a new snapshot beside them is format 2; both read together, and retention's orphan sweep reads both
