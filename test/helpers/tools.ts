@@ -24,6 +24,8 @@ export const TOOLS: readonly Tool[] = [
   { command: 'debootstrap', pkg: 'debootstrap', for: 'the booted machine\'s root filesystem' },
   { command: 'dpkg-shlibdeps', pkg: 'dpkg-dev', for: 'the Debian package build' },
   { command: 'strip', pkg: 'binutils', for: 'the Debian package build' },
+  { command: 'jq', pkg: 'jq', for: 'the README examples that pipe JSON into jq' },
+  { command: 'faketime', pkg: 'faketime', for: 'the README examples, run at the morning after the recorded night' },
 ];
 
 export function onPath(command: string): boolean {
