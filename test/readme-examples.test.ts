@@ -18,6 +18,7 @@
 //   it answers; a README transcript that shows "not recording" runs on the copy alone and exits 1.
 // - install-service, uninstall-service: into a staging root (--prefix added when the example has none):
 //   they write this machine's /etc and /var/lib otherwise. uninstall-service runs after an install there.
+// - `sudo` is dropped: the test runs as root (as another user, the sudo examples are reported not run).
 // - absolute paths of the examples that stand for places of this machine or a pod (PATH_MAP) are mapped
 //   into the test's directory; each mapping must be used by some example.
 // Non-memrec lines of the blocks (npm, docker, kubectl apply, systemctl) are not examples of memrec; the
@@ -292,16 +293,17 @@ class Background {
     this.child = spawn(cmd, args, { cwd: path.join(w.dir, 'cwd'), env: w.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (b: Buffer) => (this.stdout += b.toString()));
     this.child.stderr.on('data', (b: Buffer) => (this.stderr += b.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    // 'close': every process holding its output has ended (npm start's recorder outlives npm by a moment)
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
   }
 
   private get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Whether its output shows `re` within 30 s (false: it did not, or it ended first). */
-  async waitFor(re: RegExp): Promise<boolean> {
-    const deadline = Date.now() + 30_000;
+  /** Whether its output shows `re` within `ms` (false: it did not, or it ended first). */
+  async waitFor(re: RegExp, ms = 30_000): Promise<boolean> {
+    const deadline = Date.now() + ms;
     while (Date.now() < deadline && this.running) {
       if (re.test(this.stdout + this.stderr)) return true;
       await new Promise((r) => setTimeout(r, 50));
@@ -363,7 +365,7 @@ function checkOutput(ex: Example, w: Work, r: Result): void {
 test('every memrec example of the README and of every --help runs and exits as documented', { timeout: 15 * 60_000 }, async () => {
   requireTool('jq');
   requireTool('faketime');
-  assert.equal(process.getuid?.(), 0, 'the examples include `sudo memrec ...` (install-service): run npm test as root');
+  const root = process.getuid?.() === 0;
   const examples = allExamples();
   const d = setup();
   const used = new Set<string>();
@@ -372,6 +374,10 @@ test('every memrec example of the README and of every --help runs and exits as d
   try {
     for (const ex of examples) {
       if (NOT_RUN[ex.line] !== undefined) continue;
+      if (!root && /(^|\s)sudo\s/.test(ex.line)) {
+        process.stderr.write(`memrec tests: not run, needs root (run npm test as root): ${ex.where}: ${ex.line}\n`);
+        continue;
+      }
       const kind = kindOf(ex.line);
       ran.set(kind, (ran.get(kind) ?? 0) + 1);
       try {
@@ -415,4 +421,36 @@ test('every memrec example of the README and of every --help runs and exits as d
   assert.deepEqual(Object.keys(EXIT_STATUS).filter((l) => !lines.has(l)), [], 'EXIT_STATUS entries that are no example any more');
   const whys = pathMap('/x').map(([, , why]) => why);
   assert.deepEqual(whys.filter((w) => !used.has(w)), [], 'PATH_MAP entries no example uses');
+});
+
+/** The npm commands of shell text: `npm ci`, `npm start`, `npm test` (subcommand only, flags left out). */
+function npmCommands(lines: string[]): string[] {
+  return lines.flatMap((l) => segments(stripComment(l)).map(commandWords).filter((w) => w[0] === 'npm').map((w) => `npm ${w[1]}`));
+}
+
+test('the quick start: .ci/run runs the README\'s two commands on a fresh clone, and npm start records', { timeout: 5 * 60_000 }, async () => {
+  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const block = /## Quick start\n[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block !== null, 'README.md has no Quick start with a sh block');
+  const quick = block[1]!.trim().split('\n');
+  assert.equal(quick.length, 2, `the quick start is two commands: ${quick.join(' / ')}`);
+  assert.deepEqual(npmCommands(quick), ['npm ci', 'npm start', 'npm test']);
+  const ci = fs.readFileSync(path.join(repoRoot, '.ci', 'run'), 'utf8').split('\n').filter((l) => !/^\s*#/.test(l));
+  // CI runs all of it but the recorder, which runs until stopped (and is run below)
+  assert.deepEqual(npmCommands(ci), npmCommands(quick).filter((c) => c !== 'npm start'));
+
+  // npm start: builds, then records (here on the fixture node, into a temporary database) until SIGTERM
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memrec-quickstart-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'cwd'));
+    const w: Work = { dir, command: `cd '${repoRoot}' && exec npm start`, env: memrecEnv({ MEMREC_DB: path.join(dir, 'memrec.db'), ...recordEnv() }) };
+    const bg = new Background(w);
+    const ready = await bg.waitFor(/msg="recorder started"/, 180_000);
+    const r = await bg.stop();
+    assert.ok(ready, `npm start never logged "recorder started": ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /msg="recorder stopped" reason=SIGTERM/);
+    assert.ok(fs.statSync(path.join(dir, 'memrec.db')).size > 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
