@@ -32,10 +32,10 @@ test('a spike between two snapshots is reported from the owner cgroup memory.max
       const snap = async (): Promise<{ at: number; owner: OwnerJson; explanation?: string }> => {
         const r = await runMain(['snapshot', '--json', '--db', db, '--top', '100000']);
         assert.equal(r.code, 0, r.stderr);
-        const s = JSON.parse(r.stdout) as { takenAt: number; owners: OwnerJson[] };
+        const s = JSON.parse(r.stdout) as { takenAt: string; owners: OwnerJson[] };
         const owner = s.owners.find((o) => o.key.startsWith('service:') && o.key.endsWith(`/${unit}`));
         assert.ok(owner, `the snapshot has the owner of ${unit}`);
-        return { at: s.takenAt, owner };
+        return { at: Date.parse(s.takenAt), owner };
       };
       const before = await snap();
       assert.equal(before.owner.cgroup?.path, cgroupPath);

@@ -50,14 +50,14 @@ for (const { tree, btime, warnings, args = [] } of trees) {
 
     const snap = JSON.parse(normalize(r.stdout, dir)) as Record<string, unknown> & {
       captureMs: number;
-      takenAt: number;
+      takenAt: string;
       processCount: number;
-      processes: Array<{ pid: number; rssBytes: number; cmdline: string | null; startTime: number }>;
+      processes: Array<{ pid: number; rssBytes: number; cmdline: string | null; startTime: string }>;
       owners: Array<{ processCount: number; rssBytes: number }>;
     };
     assert.ok(snap.captureMs >= 0);
     snap.captureMs = 0;
-    assert.equal(snap.takenAt, now);
+    assert.equal(snap.takenAt, new Date(now).toISOString());
     // invariants that hold whatever the golden says
     assert.equal(
       snap.owners.reduce((n, o) => n + o.processCount, 0),
@@ -65,7 +65,9 @@ for (const { tree, btime, warnings, args = [] } of trees) {
     );
     for (let i = 1; i < snap.processes.length; i++) assert.ok(snap.processes[i - 1]!.rssBytes >= snap.processes[i]!.rssBytes);
     for (const p of snap.processes) {
-      assert.ok(p.startTime >= btime * 1000 && p.startTime <= now, `pid ${p.pid} startTime`);
+      assert.match(p.startTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, `pid ${p.pid} startTime`);
+      const started = Date.parse(p.startTime);
+      assert.ok(started >= btime * 1000 && started <= now, `pid ${p.pid} startTime ${p.startTime}`);
       for (const s of SECRETS) assert.ok(!(p.cmdline ?? '').split(/[\s=:@]/).includes(s), `pid ${p.pid} leaks ${s}: ${p.cmdline}`);
     }
 

@@ -119,9 +119,11 @@ export function buildBundle(
   };
 }
 
-/** One JSON document: the bundle plus every process sample, streamed. */
+/** One JSON document: the bundle plus every process sample, streamed. `ownerSeries.times` as ISO 8601 UTC, as every JSON time. */
 export function bundleJson(b: Bundle, points: Iterable<TimelinePoint>, processes: Iterable<ProcessRow>): Generator<string> {
-  return jsonLines({ ...b, timeline: { ...b.timeline, points: new LazyArray(points) }, processes: new LazyArray(mapRows(processes, toQueryRow), true) }, 1);
+  // converted as they are written: a month of 1 s bursts is millions of times, never held twice
+  const ownerTimes = { ...b.ownerSeries, times: new LazyArray(mapRows(b.ownerSeries.times, isoUtc)) };
+  return jsonLines({ ...b, timeline: { ...b.timeline, points: new LazyArray(points) }, ownerSeries: ownerTimes, processes: new LazyArray(mapRows(processes, toQueryRow), true) }, 1);
 }
 
 /** One record a line, each tagged with `record`: meta, point, burst, oom_kill, culprit, owner, event, process. */

@@ -15,7 +15,7 @@ import { resolveDbPath } from '../../config/paths.js';
 import { Store } from '../../store/store.js';
 import { peakSaysMore } from '../../report/query.js';
 import { isLiveNode, readHostname } from '../../sources/roots.js';
-import { formatLocal, resolveZone } from '../../report/time.js';
+import { formatLocal, isoUtc, resolveZone } from '../../report/time.js';
 import { localtimeZone } from '../report-options.js';
 
 const options = { ...commonOptions, ...nodeOptions, json: { type: 'boolean' }, top: { type: 'string' }, db: { type: 'string' }, 'no-store': { type: 'boolean' } } as const;
@@ -52,18 +52,21 @@ Examples:
   memrec snapshot --host-root /host                   # in a DaemonSet with the host mounted at /host
 `;
 
-/** The snapshot as JSON: the fields of `memrec memory --json`, then the processes and the owners. */
+/**
+ * The snapshot as JSON: the fields of `memrec memory --json`, then the processes and the owners. Times are
+ * ISO 8601 UTC strings, as in every command's JSON (`takenAt`, each process's `startTime`).
+ */
 export function snapshotJson(s: Snapshot, d: ThresholdDiscovery, host: string | null = null): Record<string, unknown> {
   return {
     host,
-    takenAt: s.takenAt,
+    takenAt: isoUtc(s.takenAt),
     bootId: s.bootId,
     captureMs: s.captureMs,
     kind: s.kind,
     trigger: s.trigger,
     ...memoryJson(s, d),
     processCount: s.processCount,
-    processes: s.processes,
+    processes: s.processes.map((p) => ({ ...p, startTime: isoUtc(p.startTime) })),
     owners: s.owners.map((o) => ({ ...o, label: ownerLabel(o.owner) })),
   };
 }
