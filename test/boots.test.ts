@@ -53,7 +53,7 @@ test("--boot ranges: the boot's recording, the overlap with --since/--until, one
 });
 
 test('a negative number after a string option is its value, nothing else changes', () => {
-  const spec = { boot: { type: 'string' }, top: { type: 'string' }, json: { type: 'boolean' } } as const;
+  const spec = { boot: { type: 'string', doc: 'b' }, top: { type: 'string', doc: 't' }, json: { type: 'boolean', doc: 'j' } } as const;
   assert.deepEqual({ ...parse('query', ['--boot', '-1', '--top', '5'], spec).values }, { boot: '-1', top: '5' });
   assert.deepEqual({ ...parse('query', ['--boot=-2'], spec).values }, { boot: '-2' });
   assert.throws(() => parse('query', ['--json', '-1'], spec), /memrec query: /, 'a boolean takes no value');

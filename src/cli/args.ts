@@ -2,22 +2,43 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseWholeNumber } from '../config/values.js';
 import { UsageError, quoted } from '../errors.js';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+type ParseOption = NonNullable<ParseArgsConfig['options']>[string];
+
+/**
+ * One option: what util.parseArgs needs (type, short, multiple, default) and what a person or a shell needs
+ * to know about it. The --help text, the man page and the bash and zsh completions all read these rows
+ * (src/cli/docs/), and the parser is given the very same object: a flag cannot be documented and refused,
+ * nor accepted and undocumented (test/cli-docs.test.ts).
+ */
+export interface OptionDef extends ParseOption {
+  /** the value's name in usage, help and man: `--since T`; only for string options */
+  value?: string;
+  /** one line: what the option does */
+  doc: string;
+  /** the words the value must be one of (checked by choiceFlag/listFlag from these rows); offered by completion */
+  choices?: readonly string[];
+  /** a comma-separated list of `choices` */
+  list?: boolean;
+  /** what completion offers for a value without choices: file names, directory names (default nothing) */
+  complete?: 'file' | 'dir';
+}
+
+export type OptionSpec = Record<string, OptionDef>;
 
 /** Options every command accepts. */
 export const commonOptions = {
-  help: { type: 'boolean', short: 'h' },
-  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h', doc: 'print the command\'s usage, options and examples, and exit' },
+  debug: { type: 'boolean', doc: 'show stack traces on errors (record: also log every stored snapshot)' },
 } as const satisfies OptionSpec;
 
 /** Options of every command that reads the node (see README: reading another root). */
 export const nodeOptions = {
-  'host-root': { type: 'string' },
-  'proc-root': { type: 'string' },
-  'sys-root': { type: 'string' },
-  'memory-cgroup': { type: 'string' },
-  hard: { type: 'string' },
-  soft: { type: 'string' },
+  'host-root': { type: 'string', value: 'DIR', complete: 'dir', doc: "read the host's /proc, /sys and kubelet files under DIR (default /)" },
+  'proc-root': { type: 'string', value: 'DIR', complete: 'dir', doc: "the host's /proc (default <host-root>/proc)" },
+  'sys-root': { type: 'string', value: 'DIR', complete: 'dir', doc: "the host's /sys (default <host-root>/sys)" },
+  'memory-cgroup': { type: 'string', value: 'PATH', doc: 'compute the node signal on this memory cgroup (as /proc/<pid>/cgroup shows it), for nested nodes' },
+  hard: { type: 'string', value: 'Q', doc: "hard eviction threshold to use instead of the kubelet's: 500Mi, 1.5Gi or 10% of capacity" },
+  soft: { type: 'string', value: 'Q', doc: "soft eviction threshold to use instead of the kubelet's: 500Mi, 1.5Gi or 10% of capacity" },
 } as const satisfies OptionSpec;
 
 /** `-1`, `-0.5`, `-5m`: an argument that starts with a dash and a digit is a value, never an option. */
@@ -56,6 +77,34 @@ function valuesFirst(command: string, argv: string[], options: OptionSpec): stri
   return out;
 }
 
+/** The rows as util.parseArgs takes them: its own keys only, so that a newer Node cannot refuse ours. */
+function parserOptions(options: OptionSpec): NonNullable<ParseArgsConfig['options']> {
+  const out: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, o] of Object.entries(options)) {
+    const p: ParseOption = { type: o.type };
+    if (o.short !== undefined) p.short = o.short;
+    if (o.multiple !== undefined) p.multiple = o.multiple;
+    if (o.default !== undefined) p.default = o.default;
+    out[name] = p;
+  }
+  return out;
+}
+
+/** The parsed values of a spec, typed as util.parseArgs types them. */
+export type ParsedValues<T extends OptionSpec> = ReturnType<typeof parse<T>>['values'];
+
+/** `--since T`, `-o, --out FILE`: an option as usage and help show it. */
+export function optionTerm(name: string, o: OptionDef): string {
+  return `--${name}${o.value === undefined ? '' : ` ${o.value}`}`;
+}
+
+/** Help lines for these options, one each: the term padded to `width`, then the doc. */
+export function optionLines(options: OptionSpec, width: number): string {
+  return Object.entries(options)
+    .map(([name, o]) => `  ${optionTerm(name, o).padEnd(width)} ${o.doc}`)
+    .join('\n');
+}
+
 /** True when --debug is given as an option (not as the value of another, not after `--`). */
 export function debugFlag(argv: string[]): boolean {
   const end = argv.indexOf('--');
@@ -69,7 +118,7 @@ export function debugFlag(argv: string[]): boolean {
 export function parse<T extends OptionSpec>(command: string, argv: string[], options: T, allowPositionals = false) {
   const args = valuesFirst(command, argv, options);
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs({ args, options: parserOptions(options) as T, allowPositionals, strict: true });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     // Node's messages are multi-sentence; keep the first, which names the option.

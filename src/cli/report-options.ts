@@ -12,11 +12,11 @@ import { choiceFlag, intFlag, type OptionSpec } from './args.js';
 import type { Io } from './io.js';
 
 export const rangeOptions = {
-  since: { type: 'string' },
-  until: { type: 'string' },
-  tz: { type: 'string' },
-  db: { type: 'string' },
-  boot: { type: 'string' },
+  since: { type: 'string', value: 'T', doc: 'start of the range (required without --boot): 02:00, yesterday, 2026-11-27 02:00, 90m, "2h ago", @<epoch>' },
+  until: { type: 'string', value: 'T', doc: 'end of the range, same forms (default: now)' },
+  tz: { type: 'string', value: 'ZONE', doc: 'read and print wall times in UTC or an IANA zone (default: TZ, else the system zone)' },
+  db: { type: 'string', value: 'FILE', complete: 'file', doc: 'the database, opened read-only (default: MEMREC_DB, else /var/lib/memrec/memrec.db as root)' },
+  boot: { type: 'string', value: 'N', doc: "only that boot's recording, as journalctl -b: 0 the latest, -1 the one before, 1 the first, or a boot id" },
 } as const satisfies OptionSpec;
 
 export const RANGE_HELP = `  --since T           start of the range (required without --boot): 02:00 (most recent past), yesterday 02:00, today,
@@ -101,12 +101,12 @@ export function listFlag<C extends string>(command: string, flag: string, value:
 
 /** The process filters `query` and `culprits` share. */
 export const selectionOptions = {
-  comm: { type: 'string' },
-  pid: { type: 'string' },
-  pod: { type: 'string' },
-  owner: { type: 'string' },
-  'outside-pods': { type: 'boolean' },
-  unit: { type: 'string' },
+  comm: { type: 'string', value: 'REGEX', doc: 'only processes whose comm (process name) matches REGEX' },
+  pid: { type: 'string', value: 'N', doc: 'only this pid' },
+  pod: { type: 'string', value: 'NAME|UID', doc: 'only processes of this pod (name, namespace/name or UID)' },
+  owner: { type: 'string', value: 'KINDS', choices: OWNER_KINDS, list: true, doc: 'only these owner kinds, comma-separated' },
+  'outside-pods': { type: 'boolean', doc: 'only processes outside kubepods (host services, sessions, other)' },
+  unit: { type: 'string', value: 'UNIT', doc: "only this systemd unit's processes (cron.service; cron means cron.service)" },
 } as const satisfies OptionSpec;
 
 /**
@@ -119,7 +119,7 @@ export const SELECTION_HELP = `  --comm REGEX        only processes whose comm (
                       (a JavaScript regular expression of at most ${MAX_PATTERN} characters)
   --pid N             only this pid
   --pod NAME|UID      only processes of this pod (name, namespace/name or UID)
-  --owner KINDS       only these owner kinds, comma-separated: pod, service, user, kernel, other
+  --owner KINDS       only these owner kinds, comma-separated: ${OWNER_KINDS.join(', ')}
   --outside-pods      only processes outside kubepods (host services, sessions, other)
   --unit UNIT         only this systemd unit's processes (cron.service; cron means cron.service)`;
 
@@ -144,7 +144,7 @@ export function selectionOf(
   if (v.pid !== undefined) s.pid = intFlag(command, 'pid', v.pid, 0, 1, 2 ** 31);
   if (v.comm !== undefined) s.comm = regexFlag(command, 'comm', v.comm);
   if (v.pod !== undefined) s.pod = v.pod;
-  const ownerKinds = listFlag(command, 'owner', v.owner, OWNER_KINDS);
+  const ownerKinds = listFlag(command, 'owner', v.owner, selectionOptions.owner.choices);
   if (ownerKinds !== undefined) s.ownerKinds = ownerKinds;
   if (v['outside-pods']) {
     if (v.pod !== undefined) throw new UsageError(`memrec ${command}: --outside-pods and --pod cannot be used together: a pod is inside the pods`);

@@ -250,9 +250,31 @@ function formatSize(bytes: number): string {
   return String(bytes);
 }
 
-/** parseArgs options for every row (patterns repeat), so `memrec record` and `memrec config` share them. */
-export function flagSpec(): Record<string, { type: 'string'; multiple?: true }> {
-  const spec: Record<string, { type: 'string'; multiple?: true }> = {};
-  for (const o of OPTIONS) spec[o.name] = o.kind === 'patterns' ? { type: 'string', multiple: true } : { type: 'string' };
+/** How a row's value is named in usage, help and the man page. */
+const VALUE_NAMES: Record<OptionKind, string> = {
+  string: 'S', path: 'FILE', cgroup: 'PATH', int: 'N', number: 'N', duration: 'DURATION', size: 'SIZE', threshold: 'Q', cron: 'CRON', patterns: 'REGEX',
+};
+
+export interface FlagRow {
+  type: 'string';
+  multiple?: true;
+  value: string;
+  doc: string;
+  complete?: 'file' | 'dir';
+}
+
+/**
+ * parseArgs options for every row (patterns repeat), so `memrec record` and `memrec config` share them,
+ * with each row's value name and doc for their --help, the man page and the completions (src/cli/args.ts OptionDef).
+ */
+export function flagSpec(): Record<string, FlagRow> {
+  const spec: Record<string, FlagRow> = {};
+  for (const o of OPTIONS) {
+    const dir = o.kind === 'path' && o.expected === 'a directory path';
+    const row: FlagRow = { type: 'string', value: dir ? 'DIR' : VALUE_NAMES[o.kind], doc: o.doc };
+    if (o.kind === 'patterns') row.multiple = true;
+    if (o.kind === 'path') row.complete = dir ? 'dir' : 'file';
+    spec[o.name] = row;
+  }
   return spec;
 }

@@ -1,15 +1,21 @@
 import { jsonDocument } from '../../report/format/json.js';
-import type { Command } from '../command.js';
+import { defineCommand, type Command } from '../command.js';
 import { write } from '../io.js';
-import { commonOptions, parse, refuseTogether } from '../args.js';
+import { commonOptions, optionLines, refuseTogether, type OptionSpec } from '../args.js';
 import { loadConfig } from '../../config/load.js';
 import { renderTable, renderYaml, toJson } from '../../config/render.js';
-import { flagSpec, OPTIONS, envName } from '../../config/schema.js';
+import { flagSpec, envName } from '../../config/schema.js';
 
-const optionLines = OPTIONS.map((o) => `  --${o.name.padEnd(20)} ${o.doc}`).join('\n');
+const own = {
+  json: { type: 'boolean', doc: 'one JSON object: {file, options: {<name>: {value, text, source, where}}}' },
+  yaml: { type: 'boolean', doc: 'a memrec.yaml holding the effective values, every key documented' },
+} as const satisfies OptionSpec;
+const recordOptions = flagSpec();
+const options = { ...commonOptions, ...own, ...recordOptions };
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'config',
+  options,
   summary: "print the recorder's effective configuration and where each value came from",
   help: `Usage: memrec config [--json | --yaml] [memrec record options]
 
@@ -18,9 +24,8 @@ and the origin of every value: default, the configuration file (with its line), 
 or a flag. Precedence: defaults < /etc/memrec/memrec.yaml (or --config) < MEMREC_* < flags.
 
 Options:
-  --json                   one JSON object: {file, options: {<name>: {value, text, source, where}}}
-  --yaml                   a memrec.yaml holding the effective values, every key documented
-${optionLines}
+${optionLines(own, 31)}
+${optionLines(recordOptions, 31)}
 
 Environment: every option as MEMREC_<NAME>, e.g. ${envName('burst-at')}=10%.
 
@@ -29,8 +34,7 @@ Examples:
   MEMREC_BURST_AT=15% memrec config --burst-interval 2s --json
   memrec config --yaml > /etc/memrec/memrec.yaml
 `,
-  async run(argv, io) {
-    const { values } = parse('config', argv, { ...commonOptions, json: { type: 'boolean' }, yaml: { type: 'boolean' }, ...flagSpec() });
+  async run(values, io) {
     refuseTogether('config', values, [['json', 'yaml', 'choose one output']]);
     const cfg = loadConfig({ command: 'config', flags: values, env: io.env, uid: process.getuid?.() ?? 0 });
     if (values.json) await write(io.stdout, jsonDocument(toJson(cfg)));
@@ -38,4 +42,4 @@ Examples:
     else await write(io.stdout, renderTable(cfg));
     return 0;
   },
-};
+});

@@ -9,8 +9,8 @@ import { renderTable, type TableColumn } from '../../report/format/table.js';
 import { cleanText, wrapLines } from '../../report/format/text.js';
 import { killList } from '../../report/kills.js';
 import { formatLocal, tableTime } from '../../report/time.js';
-import { choiceFlag, commonOptions, intFlag, parse } from '../args.js';
-import type { Command } from '../command.js';
+import { choiceFlag, commonOptions, intFlag, type OptionSpec } from '../args.js';
+import { defineCommand, type Command } from '../command.js';
 import type { Io } from '../io.js';
 import { RANGE_HELP, SELECTION_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, selectionOf, selectionOptions, withBoot, useColor } from '../report-options.js';
 
@@ -18,11 +18,11 @@ const options = {
   ...commonOptions,
   ...rangeOptions,
   ...selectionOptions,
-  top: { type: 'string' },
-  sort: { type: 'string' },
-  all: { type: 'boolean' },
-  format: { type: 'string' },
-} as const;
+  top: { type: 'string', value: 'N', doc: 'how many processes, owners and OOM kills (default 10)' },
+  sort: { type: 'string', value: 'KEY', choices: CULPRIT_SORTS, doc: 'rank by contribution (default), peak, growth or at-lowest' },
+  all: { type: 'boolean', doc: "keep processes and owners outside the recording's node cgroup" },
+  format: { type: 'string', value: 'F', choices: FORMATS, doc: 'table (default), json, ndjson (one process a line) or csv (the processes)' },
+} as const satisfies OptionSpec;
 
 export const CULPRIT_FIELDS: readonly (keyof CulpritProcess)[] = [
   'rank', 'pid', 'startTime', 'comm', 'exe', 'cmdline', 'contributionBytes', 'rssAtStartBytes', 'rssAtLowestBytes', 'peakRssBytes', 'peakAt',
@@ -138,8 +138,9 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
 const opt = (drop: number | undefined): { dropOrder?: number } => (drop === undefined ? {} : { dropOrder: drop });
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'culprits',
+  options,
   summary: 'who ate the memory: processes and owners ranked by what they added while memory.available fell',
   help: `Usage: memrec culprits (--since T [--until T] | --boot N) [--top N] [--sort KEY] [--all] [filters]
                         [--format table|json|ndjson|csv]
@@ -168,11 +169,10 @@ Examples:
   memrec culprits --since yesterday --outside-pods --sort peak
   memrec culprits --since yesterday --format json | jq '.processes[0].explanation'
 `,
-  async run(argv: string[], io: Io): Promise<number> {
-    const { values: v } = parse('culprits', argv, options);
-    const format = formatFlag('culprits', v.format, FORMATS, 'table');
+  async run(v, io) {
+    const format = formatFlag('culprits', v.format, options.format.choices, 'table');
     const top = intFlag('culprits', 'top', v.top, 10, 1, 10_000);
-    const sort: CulpritSort = choiceFlag('culprits', 'sort', v.sort, CULPRIT_SORTS, 'contribution');
+    const sort: CulpritSort = choiceFlag('culprits', 'sort', v.sort, options.sort.choices, 'contribution');
     const selection = selectionOf('culprits', v);
     const ctx = rangeOf('culprits', v, io);
     const store = await openReadonly('culprits', v.db, io);
@@ -188,4 +188,4 @@ Examples:
       store.close();
     }
   },
-};
+});

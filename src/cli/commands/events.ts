@@ -8,15 +8,20 @@ import { layoutTable, printTable, type TableColumn } from '../../report/format/t
 import { cleanText } from '../../report/format/text.js';
 import { wrapWords } from '../../report/kills.js';
 import { formatLocal, tableTime } from '../../report/time.js';
-import { commonOptions, parse } from '../args.js';
-import type { Command } from '../command.js';
-import type { Io } from '../io.js';
+import { commonOptions, type OptionSpec } from '../args.js';
+import { defineCommand, type Command } from '../command.js';
 import { RANGE_HELP, formatFlag, listFlag, openReadonly, rangeOf, rangeOptions, withBoot, useColor } from '../report-options.js';
 
-const options = { ...commonOptions, ...rangeOptions, type: { type: 'string' }, format: { type: 'string' } } as const;
+const options = {
+  ...commonOptions,
+  ...rangeOptions,
+  type: { type: 'string', value: 'TYPES', choices: EVENT_TYPES, list: true, doc: 'only these event types, comma-separated' },
+  format: { type: 'string', value: 'F', choices: FORMATS, doc: 'table (default), json, ndjson or csv' },
+} as const satisfies OptionSpec;
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'events',
+  options,
   summary: 'burst starts and ends, OOM kills, threshold crossings, recorder starts and stops',
   help: `Usage: memrec events (--since T [--until T] | --boot N) [--type TYPES] [--format table|json|ndjson|csv]
 
@@ -32,10 +37,9 @@ Examples:
   memrec events --since yesterday
   memrec events --since 3d --type oom_kill --format json | jq '.[].details.comm'
 `,
-  async run(argv: string[], io: Io): Promise<number> {
-    const { values: v } = parse('events', argv, options);
-    const format = formatFlag('events', v.format, FORMATS, 'table');
-    const types: EventType[] | undefined = listFlag('events', 'type', v.type, EVENT_TYPES);
+  async run(v, io) {
+    const format = formatFlag('events', v.format, options.format.choices, 'table');
+    const types: EventType[] | undefined = listFlag('events', 'type', v.type, options.type.choices);
     const ctx = rangeOf('events', v, io);
     const store = await openReadonly('events', v.db, io);
     try {
@@ -68,4 +72,4 @@ Examples:
       store.close();
     }
   },
-};
+});

@@ -10,8 +10,8 @@ import { formatBytes } from '../../model/quantity.js';
 import { EXPORT_FORMATS, buildBundle, bundleCsv, bundleJson, bundleNdjson, type ExportFormat } from '../../report/export.js';
 import { renderHtml } from '../../report/html/report.js';
 import { formatLocal, type TimeRange } from '../../report/time.js';
-import { commonOptions, intFlag, parse } from '../args.js';
-import type { Command } from '../command.js';
+import { commonOptions, intFlag, type OptionSpec } from '../args.js';
+import { defineCommand, type Command } from '../command.js';
 import type { Io } from '../io.js';
 import { version } from '../main.js';
 import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, withBoot, type OpenedStore } from '../report-options.js';
@@ -20,11 +20,11 @@ import { writeAll } from '../../report/format/output.js';
 const options = {
   ...commonOptions,
   ...rangeOptions,
-  out: { type: 'string', short: 'o' },
-  format: { type: 'string' },
-  force: { type: 'boolean' },
-  top: { type: 'string' },
-} as const;
+  out: { type: 'string', short: 'o', value: 'FILE', complete: 'file', doc: 'where to write (required); - writes to standard output' },
+  format: { type: 'string', value: 'F', choices: EXPORT_FORMATS, doc: "default: from the file name's extension, else html" },
+  force: { type: 'boolean', doc: 'replace an existing FILE' },
+  top: { type: 'string', value: 'N', doc: 'culprits and owners listed (default 20)' },
+} as const satisfies OptionSpec;
 
 /** The format a file name implies (`night.html` → html), else html. */
 function formatOfName(file: string): (typeof EXPORT_FORMATS)[number] {
@@ -85,8 +85,9 @@ async function exportToStdout(store: OpenedStore, range: TimeRange, zone: string
   return 0;
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'export',
+  options,
   summary: 'the postmortem bundle for a range: html (one offline file), json, ndjson, csv or sqlite',
   help: `Usage: memrec export (--since T [--until T] | --boot N) --out FILE|- [--format html|json|ndjson|csv|sqlite] [--force]
 
@@ -113,11 +114,10 @@ Examples:
   memrec export --since 02:00 --until 06:00 --out /tmp/node-7-night.html
   memrec export --since yesterday --format sqlite --out night.db
 `,
-  async run(argv: string[], io: Io): Promise<number> {
-    const { values: v } = parse('export', argv, options);
+  async run(v, io) {
     if (v.out === undefined || v.out === '') throw new UsageError('memrec export: --out FILE is required (see memrec export --help)');
     const out = v.out;
-    const format = formatFlag('export', v.format, EXPORT_FORMATS, formatOfName(out));
+    const format = formatFlag('export', v.format, options.format.choices, formatOfName(out));
     const top = intFlag('export', 'top', v.top, 20, 1, 10_000);
     if (v.top !== undefined && (format === 'csv' || format === 'sqlite')) {
       throw new UsageError(`memrec export: --top and --format ${format} cannot be used together: ${format} holds every process sample, no ranking`);
@@ -143,4 +143,4 @@ Examples:
     await writeAll(io.stderr, [`memrec export: wrote ${shownPath(out)} (${format}, ${formatBytes(size)}) for ${formatLocal(range.since, zone)} → ${formatLocal(range.until, zone)} (${zone})\n`]);
     return 0;
   },
-};
+});

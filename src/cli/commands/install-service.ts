@@ -1,9 +1,9 @@
 import { statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Command } from '../command.js';
+import { defineCommand, type Command } from '../command.js';
 import { write } from '../io.js';
-import { commonOptions, parse } from '../args.js';
+import { commonOptions, type OptionSpec } from '../args.js';
 import { MemrecError, quoted, UsageError } from '../../errors.js';
 import { errnoCode, errnoText, fileKind } from '../../fs/file-error.js';
 import { formatActions, installService } from '../../service/install.js';
@@ -22,8 +22,16 @@ function serviceFiles(node: string, bin: string): Array<[string, boolean]> {
   return files;
 }
 
-export const command: Command = {
+const options = {
+  ...commonOptions,
+  prefix: { type: 'string', default: '/', value: 'DIR', complete: 'dir', doc: 'install below DIR instead of / (a staging root, like DESTDIR)' },
+  node: { type: 'string', value: 'PATH', complete: 'file', doc: 'the node binary the unit runs; default the one running this command' },
+  bin: { type: 'string', value: 'PATH', complete: 'file', doc: "memrec's bin.js the unit runs; default this installation's" },
+} as const satisfies OptionSpec;
+
+export const command: Command = defineCommand({
   name: 'install-service',
+  options,
   summary: 'install the hardened systemd unit and /etc/memrec/memrec.yaml (root)',
   help: `Usage: memrec install-service [--prefix DIR] [--node PATH] [--bin PATH]
 
@@ -46,13 +54,7 @@ Examples:
   sudo memrec install-service && sudo systemctl daemon-reload && sudo systemctl enable --now memrec
   memrec install-service --prefix /tmp/image-root
 `,
-  async run(argv, io) {
-    const { values } = parse('install-service', argv, {
-      ...commonOptions,
-      prefix: { type: 'string', default: '/' },
-      node: { type: 'string' },
-      bin: { type: 'string' },
-    });
+  async run(values, io) {
     const node = values.node ?? process.execPath;
     const bin = values.bin ?? INSTALLED_BIN_PATH;
     for (const [flag, p] of [['--node', node], ['--bin', bin], ['--prefix', values.prefix]] as const) {
@@ -97,4 +99,4 @@ Examples:
     );
     return 0;
   },
-};
+});

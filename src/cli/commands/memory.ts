@@ -1,8 +1,8 @@
 // `memrec memory`: the kubelet's memory.available beside free's, the formula, the thresholds and the distance to each.
 import { jsonDocument } from '../../report/format/json.js';
 import { cleanText, wrapLines } from '../../report/format/text.js';
-import type { Command } from '../command.js';
-import { nodeOptions, parse, commonOptions } from '../args.js';
+import { defineCommand, type Command } from '../command.js';
+import { nodeOptions, commonOptions, type OptionSpec } from '../args.js';
 import { write, type Io } from '../io.js';
 import { nodeFlags } from '../node-flags.js';
 import { describeFormula } from '../../model/kubelet-available.js';
@@ -12,7 +12,7 @@ import type { KubeletSignal, Threshold } from '../../model/types.js';
 import type { ThresholdDiscovery } from '../../sources/kubelet.js';
 import { readNodeMemoryAndThresholds, type NodeMemory } from '../../sources/node-memory.js';
 
-const options = { ...commonOptions, ...nodeOptions, json: { type: 'boolean' } } as const;
+const options = { ...commonOptions, ...nodeOptions, json: { type: 'boolean', doc: 'one JSON object (fields: README, JSON fields)' } } as const satisfies OptionSpec;
 
 const help = `Usage: memrec memory [--json] [--host-root DIR] [--proc-root DIR] [--sys-root DIR]
                      [--memory-cgroup PATH] [--hard Q] [--soft Q]
@@ -165,16 +165,16 @@ export function memoryText(nm: NodeMemory, d: ThresholdDiscovery, columns?: numb
   return rowsText([...rows, ...warnings], columns);
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'memory',
+  options,
   summary: "the kubelet's memory.available beside free's, thresholds and distance to each",
   help,
-  async run(argv: string[], io: Io): Promise<number> {
-    const { values } = parse('memory', argv, options);
+  async run(values, io) {
     const { roots, memoryCgroup, overrides } = nodeFlags('memory', values);
     const { node: nm, discovery: d } = readNodeMemoryAndThresholds(roots, overrides, { memoryCgroup });
     for (const w of d.warnings) await write(io.stderr, `memrec memory: warning: ${cleanText(w)}\n`);
     await write(io.stdout, values.json ? jsonDocument(memoryJson(nm, d)) : memoryText(nm, d, io.columns));
     return 0;
   },
-};
+});

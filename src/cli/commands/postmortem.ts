@@ -21,11 +21,10 @@ import { peakSaysMore } from '../../report/query.js';
 import type { ProcessRow } from '../../report/source.js';
 import { formatLocal, isoUtc, resolveZone, type TimeRange } from '../../report/time.js';
 import { renderChart, timeline } from '../../report/timeline.js';
-import { commonOptions, intFlag, parse } from '../args.js';
-import type { Command } from '../command.js';
-import type { Io } from '../io.js';
+import { commonOptions, intFlag, type OptionSpec } from '../args.js';
+import { defineCommand, type Command } from '../command.js';
 import { version } from '../main.js';
-import { localtimeZone, openReadonly, useColor, type OpenedStore } from '../report-options.js';
+import { localtimeZone, openReadonly, rangeOptions, useColor, type OpenedStore } from '../report-options.js';
 import { culpritsText } from './culprits.js';
 import { reportOutput } from '../report-file.js';
 import { checkOutput, writeOutput } from '../../fs/write.js';
@@ -33,14 +32,14 @@ import { shownPath } from '../../fs/file-error.js';
 
 const options = {
   ...commonOptions,
-  boot: { type: 'string' },
-  window: { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  force: { type: 'boolean' },
-  top: { type: 'string' },
-  tz: { type: 'string' },
-  db: { type: 'string' },
-} as const;
+  boot: { type: 'string', value: 'N', doc: "the end of that boot's recording instead, however it ended: 0 the latest, -1 the one before, 1 the first, or a boot id" },
+  window: { type: 'string', value: 'D', doc: 'how far back from the end (default 30m): 10m, 1h, 90s' },
+  out: { type: 'string', short: 'o', value: 'FILE', complete: 'file', doc: 'also write the HTML report of the window (as memrec export does), mode 0600' },
+  force: { type: 'boolean', doc: 'replace an existing FILE' },
+  top: { type: 'string', value: 'N', doc: 'culprits and processes listed (default 10)' },
+  tz: rangeOptions.tz,
+  db: rangeOptions.db,
+} as const satisfies OptionSpec;
 
 const DEFAULT_WINDOW_MS = 30 * 60_000;
 
@@ -70,8 +69,9 @@ function lastSnapshotRows(store: OpenedStore, window: TimeRange, top: number): {
   return { at: last.takenAt, kind: last.kind, rows: store.processRows({ since: last.takenAt, until: last.takenAt }, { topPerSnapshot: top }).filter((r) => r.snapshotId === last.id) };
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'postmortem',
+  options,
   summary: 'the last minutes before the recording ended badly (recorder killed, node down): timeline, culprits, kills',
   help: `Usage: memrec postmortem [--boot N] [--window 30m] [--out FILE.html [--force]] [--top N] [--tz ZONE] [--db FILE]
 
@@ -94,8 +94,7 @@ Examples:
   memrec postmortem
   memrec postmortem --boot -1 --window 1h --out /tmp/node-7-crash.html
 `,
-  async run(argv: string[], io: Io): Promise<number> {
-    const { values: v } = parse('postmortem', argv, options);
+  async run(v, io) {
     const windowMs = v.window === undefined ? DEFAULT_WINDOW_MS : parseDuration(v.window);
     if (windowMs === undefined || windowMs <= 0) throw new UsageError(`memrec postmortem: --window ${JSON.stringify(v.window)}: expected a duration like 10m, 30m, 1h or 90s`);
     const top = intFlag('postmortem', 'top', v.top, 10, 1, 10_000);
@@ -176,4 +175,4 @@ Examples:
       store.close();
     }
   },
-};
+});

@@ -10,9 +10,8 @@ import { layoutTable, printTable, type TableColumn } from '../../report/format/t
 import { peakSaysMore, QUERY_FIELDS, queryRows, toQueryRow, type QueryOptions } from '../../report/query.js';
 import type { ProcessRow } from '../../report/source.js';
 import { formatLocal, tableTime, type TimeRange } from '../../report/time.js';
-import { commonOptions, intFlag, parse } from '../args.js';
-import type { Command } from '../command.js';
-import type { Io } from '../io.js';
+import { commonOptions, intFlag, type OptionSpec } from '../args.js';
+import { defineCommand, type Command } from '../command.js';
 import { RANGE_HELP, SELECTION_HELP, formatFlag, listFlag, openReadonly, rangeOf, rangeOptions, selectionOf, selectionOptions, withBoot, useColor } from '../report-options.js';
 
 const SNAPSHOT_KINDS: readonly SnapshotKind[] = ['scheduled', 'burst', 'manual', 'oom'];
@@ -21,10 +20,10 @@ const options = {
   ...commonOptions,
   ...rangeOptions,
   ...selectionOptions,
-  top: { type: 'string' },
-  kind: { type: 'string' },
-  format: { type: 'string' },
-} as const;
+  top: { type: 'string', value: 'N', doc: 'only the N largest processes of each snapshot (of those the filters keep)' },
+  kind: { type: 'string', value: 'KINDS', choices: SNAPSHOT_KINDS, list: true, doc: 'only these snapshot kinds, comma-separated' },
+  format: { type: 'string', value: 'F', choices: FORMATS, doc: 'table (default), json, ndjson or csv' },
+} as const satisfies OptionSpec;
 
 /** The table's columns; PEAK (VmHWM) only when some row's peak says more than its RSS, and then only in those rows. */
 function tableColumns(range: TimeRange, zone: string): TableColumn<ProcessRow>[] {
@@ -53,8 +52,9 @@ function tableColumns(range: TimeRange, zone: string): TableColumn<ProcessRow>[]
   ];
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'query',
+  options,
   summary: 'the recorded processes in a time range (who was big, when, in which cgroup)',
   help: `Usage: memrec query (--since T [--until T] | --boot N) [options]
 
@@ -64,7 +64,7 @@ Options:
 ${RANGE_HELP}
   --top N             only the N largest processes of each snapshot (of those the filters keep)
 ${SELECTION_HELP}
-  --kind KINDS        only these snapshot kinds, comma-separated: scheduled, burst, manual, oom
+  --kind KINDS        only these snapshot kinds, comma-separated: ${SNAPSHOT_KINDS.join(', ')}
   --format F          table (default), json, ndjson or csv
 
 Examples:
@@ -72,12 +72,11 @@ Examples:
   memrec query --since yesterday --outside-pods --kind burst
   memrec query --since 2h --comm '^updatedb' --format ndjson | jq .rssBytes
 `,
-  async run(argv: string[], io: Io): Promise<number> {
-    const { values: v } = parse('query', argv, options);
-    const format = formatFlag('query', v.format, FORMATS, 'table');
+  async run(v, io) {
+    const format = formatFlag('query', v.format, options.format.choices, 'table');
     const q: QueryOptions = selectionOf('query', v);
     if (v.top !== undefined) q.top = intFlag('query', 'top', v.top, 0, 1, 100_000);
-    const kinds = listFlag('query', 'kind', v.kind, SNAPSHOT_KINDS);
+    const kinds = listFlag('query', 'kind', v.kind, options.kind.choices);
     if (kinds !== undefined) q.kinds = kinds;
     const ctx = rangeOf('query', v, io);
     const store = await openReadonly('query', v.db, io);
@@ -104,5 +103,5 @@ Examples:
       store.close();
     }
   },
-};
+});
 

@@ -1,5 +1,5 @@
-import type { Command } from '../command.js';
-import { commonOptions, parse } from '../args.js';
+import { defineCommand, type Command } from '../command.js';
+import { commonOptions, optionLines } from '../args.js';
 import { version } from '../main.js';
 import { configValueError, loadConfig, type LoadedConfig } from '../../config/load.js';
 import { envName, flagSpec, OPTIONS, type ConfigKey } from '../../config/schema.js';
@@ -42,10 +42,12 @@ async function openWaitingForRoom(db: string, log: Logger): Promise<Store | null
   }
 }
 
-const optionLines = OPTIONS.map((o) => `  --${o.name.padEnd(20)} ${o.doc}`).join('\n');
+const recordOptions = flagSpec();
+const options = { ...commonOptions, ...recordOptions };
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'record',
+  options,
   summary: 'run the recorder in the foreground (what systemd runs): scheduled, burst and OOM snapshots into SQLite',
   help: `Usage: memrec record [options]
 
@@ -58,7 +60,7 @@ and close the database (under systemd or in the DaemonSet it is started again, c
 SIGUSR1 and SIGUSR2 are logged and ignored: the recorder never opens a debugger.
 
 Options (also as YAML keys in /etc/memrec/memrec.yaml and as MEMREC_<NAME> variables; flags win):
-${optionLines}
+${optionLines(recordOptions, 31)}
 
 Durations: 500ms, 1s, 10m, 1h30m, 14d. Sizes: 1Gi, 1GiB (binary), 1G, 1GB (decimal), bytes.
 Thresholds: a size or a percentage of capacity (10%).
@@ -69,8 +71,7 @@ Examples:
   ${envName('memory-cgroup')}=/kubepods memrec record --textfile-dir /var/lib/node_exporter
   memrec config          # what record would run with, and where each value came from
 `,
-  async run(argv, io) {
-    const { values } = parse('record', argv, { ...commonOptions, ...flagSpec() });
+  async run(values, io) {
     // The recorder runs as root: a Node inspector would run any code it is sent. bin.ts keeps SIGUSR1 from
     // opening one; an --inspect flag (also smuggled in through NODE_OPTIONS) is refused here.
     const debuggerCause = await inspectorCause();
@@ -119,7 +120,7 @@ Examples:
     }
     return 0;
   },
-};
+});
 
 const PATH_KEYS: Record<NodePathKey, ConfigKey> = { 'host-root': 'hostRoot', 'proc-root': 'procRoot', 'sys-root': 'sysRoot', 'memory-cgroup': 'memoryCgroup' };
 

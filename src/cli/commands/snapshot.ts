@@ -1,8 +1,8 @@
 // `memrec snapshot`: one collection now: the memory as `memrec memory` shows it, the top N processes, every owner.
 import { jsonDocument } from '../../report/format/json.js';
 import { cleanText } from '../../report/format/text.js';
-import type { Command } from '../command.js';
-import { commonOptions, intFlag, nodeOptions, parse, refuseTogether } from '../args.js';
+import { defineCommand, type Command } from '../command.js';
+import { commonOptions, intFlag, nodeOptions, refuseTogether, type OptionSpec } from '../args.js';
 import { write, type Io } from '../io.js';
 import { nodeFlags } from '../node-flags.js';
 import { memoryJson, memoryText } from './memory.js';
@@ -18,9 +18,16 @@ import { isLiveNode, readHostname } from '../../sources/roots.js';
 import { formatLocal, isoUtc, resolveZone } from '../../report/time.js';
 import { localtimeZone } from '../report-options.js';
 
-const options = { ...commonOptions, ...nodeOptions, json: { type: 'boolean' }, top: { type: 'string' }, db: { type: 'string' }, 'no-store': { type: 'boolean' } } as const;
-
 export const DEFAULT_TOP = 30;
+
+const options = {
+  ...commonOptions,
+  ...nodeOptions,
+  json: { type: 'boolean', doc: 'one JSON object (fields: README, JSON fields)' },
+  top: { type: 'string', value: 'N', doc: `processes to show in full, largest RSS first (default ${DEFAULT_TOP}; 0 for owners only)` },
+  db: { type: 'string', value: 'FILE', complete: 'file', doc: 'store the snapshot (kind manual) in this database (default: MEMREC_DB, else /var/lib/memrec/memrec.db as root)' },
+  'no-store': { type: 'boolean', doc: 'only show it; nothing is written' },
+} as const satisfies OptionSpec;
 
 const help = `Usage: memrec snapshot [--json] [--top N] [--host-root DIR] [--proc-root DIR] [--sys-root DIR]
                        [--memory-cgroup PATH] [--hard Q] [--soft Q] [--db FILE | --no-store]
@@ -142,12 +149,12 @@ export function takeSnapshot(collector: Collector, now: number): Snapshot {
   return { ...c, kind: 'manual', trigger: 'memrec snapshot' };
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'snapshot',
+  options,
   summary: 'one snapshot now: memory, the top processes with owner and cmdline, every owner',
   help,
-  async run(argv: string[], io: Io): Promise<number> {
-    const { values } = parse('snapshot', argv, options);
+  async run(values, io) {
     refuseTogether('snapshot', values, [['db', 'no-store', '--no-store writes nothing']]);
     const top = intFlag('snapshot', 'top', values.top, DEFAULT_TOP, 0, 100_000);
     const { roots, memoryCgroup, overrides } = nodeFlags('snapshot', values);
@@ -182,4 +189,4 @@ export const command: Command = {
     }
     return stored;
   },
-};
+});

@@ -1,14 +1,21 @@
 import { jsonDocument } from '../../report/format/json.js';
 import { cleanText } from '../../model/text.js';
-import type { Command } from '../command.js';
+import { defineCommand, type Command } from '../command.js';
 import { write } from '../io.js';
-import { commonOptions, parse } from '../args.js';
+import { commonOptions, type OptionSpec } from '../args.js';
 import { resolveDbPath } from '../../config/paths.js';
 import { Store } from '../../store/store.js';
 import { recorderStatus, renderStatus, statusJson } from '../../recorder/status.js';
 
-export const command: Command = {
+const options = {
+  ...commonOptions,
+  db: { type: 'string', value: 'FILE', complete: 'file', doc: 'the database (default: MEMREC_DB, else /var/lib/memrec/memrec.db as root)' },
+  json: { type: 'boolean', doc: 'one JSON object (fields: README, memrec status)' },
+} as const satisfies OptionSpec;
+
+export const command: Command = defineCommand({
   name: 'status',
+  options,
   summary: 'is the recorder running and recording on schedule (exit 0) or not (exit 1, one line why), counts, burst state',
   help: `Usage: memrec status [--db FILE] [--json]
 
@@ -32,8 +39,7 @@ Examples:
   memrec status --json | jq -r .status
   memrec status >/dev/null || alert "memrec: $(memrec status 2>&1 >/dev/null)"
 `,
-  async run(argv, io) {
-    const { values } = parse('status', argv, { ...commonOptions, db: { type: 'string' }, json: { type: 'boolean' } });
+  async run(values, io) {
     const store = Store.open(resolveDbPath(values.db, io.env, process.getuid?.() ?? 0), { readonly: true });
     try {
       const now = io.now();
@@ -46,4 +52,4 @@ Examples:
       store.close();
     }
   },
-};
+});

@@ -5,21 +5,21 @@ import { writeAll } from '../../report/format/output.js';
 import { processSelected } from '../../report/select.js';
 import { AROUND, aroundRange, processSeries, renderChart, timeline, within, TIMELINE_FIELDS, type ProcessSeries, type Timeline } from '../../report/timeline.js';
 import { formatLocal, isoUtc, type TimeRange } from '../../report/time.js';
-import { choiceFlag, commonOptions, intFlag, parse } from '../args.js';
+import { choiceFlag, commonOptions, intFlag, type OptionSpec } from '../args.js';
 import { UsageError } from '../../errors.js';
-import type { Command } from '../command.js';
-import { DEFAULT_COLUMNS, columnsFromEnv, write, type Io } from '../io.js';
+import { defineCommand, type Command } from '../command.js';
+import { DEFAULT_COLUMNS, columnsFromEnv, write } from '../io.js';
 import { RANGE_HELP, formatFlag, openReadonly, rangeOf, rangeOptions, regexFlag, withBoot, type OpenedStore } from '../report-options.js';
 
 const options = {
   ...commonOptions,
   ...rangeOptions,
-  format: { type: 'string' },
-  height: { type: 'string' },
-  around: { type: 'string' },
-  pid: { type: 'string' },
-  comm: { type: 'string' },
-} as const;
+  format: { type: 'string', value: 'F', choices: ['chart', 'csv', 'json'], doc: 'chart (default), csv (one snapshot a line) or json ({points, bursts, oomKills})' },
+  height: { type: 'string', value: 'N', doc: 'chart rows (default 16)' },
+  around: { type: 'string', value: 'WHAT', choices: AROUND, doc: 'zoom into the range around a burst, the first OOM kill, or the lowest memory.available' },
+  pid: { type: 'string', value: 'N', doc: "also draw this process's RSS" },
+  comm: { type: 'string', value: 'REGEX', doc: 'also draw the summed RSS of the processes whose comm matches REGEX' },
+} as const satisfies OptionSpec;
 
 /** One process's RSS (or the summed RSS of the processes a comm matches) over the range. */
 function processOf(store: OpenedStore, range: TimeRange, pid: number | undefined, comm: RegExp | undefined): ProcessSeries | null {
@@ -31,8 +31,9 @@ function processOf(store: OpenedStore, range: TimeRange, pid: number | undefined
   return processSeries(rows, label);
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   name: 'timeline',
+  options,
   summary: "memory.available (the kubelet's view) and free's MemAvailable over time, against the thresholds",
   help: `Usage: memrec timeline (--since T [--until T] | --boot N) [--around burst|oom|lowest] [--pid N | --comm REGEX]
                         [--format chart|csv|json] [--height N]
@@ -57,11 +58,10 @@ Examples:
   memrec timeline --since yesterday --around burst --comm '^updatedb'
   memrec timeline --since yesterday --format csv > night.csv
 `,
-  async run(argv: string[], io: Io): Promise<number> {
-    const { values: v } = parse('timeline', argv, options);
-    const format = formatFlag('timeline', v.format, ['chart', 'csv', 'json'] as const, 'chart');
+  async run(v, io) {
+    const format = formatFlag('timeline', v.format, options.format.choices, 'chart');
     const height = intFlag('timeline', 'height', v.height, 16, 4, 200);
-    const around = v.around === undefined ? null : choiceFlag('timeline', 'around', v.around, AROUND, 'burst');
+    const around = v.around === undefined ? null : choiceFlag('timeline', 'around', v.around, options.around.choices, 'burst');
     const pid = v.pid === undefined ? undefined : intFlag('timeline', 'pid', v.pid, 0, 1, 2 ** 31);
     const comm = v.comm === undefined ? undefined : regexFlag('timeline', 'comm', v.comm);
     if (v.height !== undefined && format !== 'chart') throw new UsageError(`memrec timeline: --height and --format ${format} cannot be used together: --height sizes the chart`);
@@ -94,5 +94,5 @@ Examples:
       store.close();
     }
   },
-};
+});
 

@@ -1,13 +1,20 @@
 import path from 'node:path';
-import type { Command } from '../command.js';
+import { defineCommand, type Command } from '../command.js';
 import { write } from '../io.js';
-import { commonOptions, parse } from '../args.js';
+import { commonOptions, type OptionSpec } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { formatActions, uninstallService } from '../../service/install.js';
 import { defaultConfigYaml } from '../../service/config-template.js';
 
-export const command: Command = {
+const options = {
+  ...commonOptions,
+  purge: { type: 'boolean', default: false, doc: 'also delete the recorded data and /etc/memrec' },
+  prefix: { type: 'string', default: '/', value: 'DIR', complete: 'dir', doc: 'the staging root install-service was given' },
+} as const satisfies OptionSpec;
+
+export const command: Command = defineCommand({
   name: 'uninstall-service',
+  options,
   summary: 'remove the systemd unit; keeps the recorded data unless --purge (root)',
   help: `Usage: memrec uninstall-service [--purge] [--prefix DIR]
 
@@ -25,12 +32,7 @@ Examples:
   sudo memrec uninstall-service --purge
   sudo systemctl disable --now memrec && sudo memrec uninstall-service && sudo systemctl daemon-reload
 `,
-  async run(argv, io) {
-    const { values } = parse('uninstall-service', argv, {
-      ...commonOptions,
-      prefix: { type: 'string', default: '/' },
-      purge: { type: 'boolean', default: false },
-    });
+  async run(values, io) {
     if (!path.isAbsolute(values.prefix)) {
       throw new UsageError(`memrec uninstall-service: --prefix ${JSON.stringify(values.prefix)}: expected an absolute path`);
     }
@@ -44,4 +46,4 @@ Examples:
     await write(io.stdout, (actions.length ? formatActions(actions) : '  nothing to remove\n') + tail);
     return 0;
   },
-};
+});
