@@ -4,29 +4,17 @@ import { MemrecError, UsageError } from '../errors.js';
 import { cleanText } from '../model/text.js';
 import { fileURLToPath } from 'node:url';
 import { debugFlag } from './args.js';
-import type { Command } from './command.js';
+import { COMMANDS as commands } from './catalog.js';
 import { write, type Io } from './io.js';
 
-/** Commands load lazily: `memrec query` must not pay for the recorder's imports. */
-const commands: Record<string, () => Promise<{ command: Command }>> = {
-  memory: () => import('./commands/memory.js'),
-  snapshot: () => import('./commands/snapshot.js'),
-  record: () => import('./commands/record.js'),
-  status: () => import('./commands/status.js'),
-  config: () => import('./commands/config.js'),
-  query: () => import('./commands/query.js'),
-  culprits: () => import('./commands/culprits.js'),
-  timeline: () => import('./commands/timeline.js'),
-  events: () => import('./commands/events.js'),
-  export: () => import('./commands/export.js'),
-  postmortem: () => import('./commands/postmortem.js'),
-  'install-service': () => import('./commands/install-service.js'),
-  'uninstall-service': () => import('./commands/uninstall-service.js'),
-};
+/** memrec's package.json: its version and one-line description. */
+export function packageInfo(): { version: string; description: string } {
+  const pkg = JSON.parse(readText(fileURLToPath(new URL('../../../package.json', import.meta.url)), { maxBytes: SMALL_FILE_MAX })) as { version: string; description: string };
+  return { version: pkg.version, description: pkg.description };
+}
 
 export function version(): string {
-  const pkg = JSON.parse(readText(fileURLToPath(new URL('../../../package.json', import.meta.url)), { maxBytes: SMALL_FILE_MAX })) as { version: string };
-  return pkg.version;
+  return packageInfo().version;
 }
 
 async function usage(): Promise<string> {
@@ -56,7 +44,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       await write(io.stdout, `memrec ${version()}\n`);
       return 0;
     }
-    const load = commands[name];
+    const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
     if (!load) {
       await write(io.stderr, `memrec: unknown command ${cleanText(JSON.stringify(name))}; expected one of ${Object.keys(commands).join(', ')}\n`);
       return 2;

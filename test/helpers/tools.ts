@@ -26,6 +26,9 @@ export const TOOLS: readonly Tool[] = [
   { command: 'strip', pkg: 'binutils', for: 'the Debian package build' },
   { command: 'jq', pkg: 'jq', for: 'the README examples that pipe JSON into jq' },
   { command: 'faketime', pkg: 'faketime', for: 'the README examples, run at the morning after the recorded night' },
+  { command: 'groff', pkg: 'groff-base', for: 'rendering the man page with every warning on' },
+  { command: 'man', pkg: 'man-db', for: "man --warnings on the generated man page" },
+  { command: 'zsh', pkg: 'zsh', for: 'loading the zsh completion with compinit' },
 ];
 
 export function onPath(command: string): boolean {

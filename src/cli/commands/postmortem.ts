@@ -84,7 +84,7 @@ Options:
   --boot N            the end of that boot's recording instead, however it ended: 0 the latest boot
                       recorded, -1 the one before, 1 the first; or a boot id (8+ hex digits)
   --window D          how far back from the end (default 30m): 10m, 1h, 90s
-  --out FILE          also write the HTML report of the window (as memrec export does), mode 0600
+  --out FILE, -o      also write the HTML report of the window (as memrec export does), mode 0600
   --force             replace an existing FILE
   --top N             culprits and processes listed (default 10)
   --tz ZONE           print wall times in UTC or an IANA zone (default: TZ, else the system zone)
