@@ -24,3 +24,11 @@ test('no command prints usage and exits 2', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stdout, /Usage: memrec <command>/);
 });
+
+test('a name of an Object property is an unknown command too, not a crash', async () => {
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const r = await runMain([name]);
+    assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+    assert.equal(r.stderr, `memrec: unknown command "${name}"; expected one of memory, snapshot, record, status, config, query, culprits, timeline, events, export, postmortem, install-service, uninstall-service, man, completion\n`);
+  }
+});

@@ -72,7 +72,8 @@ test('npm run deb: apt installs it, memrec runs, the unit is enabled, remove kee
       // dev dependencies and the addon's build leftovers stay out
       assert.doesNotMatch(files, /node_modules\/(typescript|@types|pidusage|ps-list)\//);
       assert.doesNotMatch(files, /better-sqlite3\/(deps|src)\//);
-      assert.equal(existsSync(path.join(repoRoot, 'dist', 'man', 'memrec.1')), files.includes('./usr/share/man/man1/memrec.1.gz'));
+      // the man page and the completions npm run build made from the option definitions
+      for (const f of [DEB_PATHS.man, DEB_PATHS.bashCompletion, DEB_PATHS.zshCompletion]) assert.match(files, new RegExp(`^-rw-r--r-- root/root .* \\.${f.replace(/\./g, '\\.')}$`, 'm'), `${f} in the package`);
       assert.equal(sh('dpkg-deb', ['--ctrl-tarfile', deb.file]).status, 0);
       assert.equal(sh('dpkg-deb', ['--field', deb.file, 'Conffiles']).status, 0);
     });
@@ -98,6 +99,11 @@ test('npm run deb: apt installs it, memrec runs, the unit is enabled, remove kee
         assert.equal(statSync(DEB_PATHS.config).mode & 0o777, 0o600);
         const cfg = sh(DEB_PATHS.bin, ['config', '--json']);
         assert.equal(cfg.status, 0, cfg.out);
+        // man finds the installed page, and the completions are the installed memrec's own
+        requireTool('man');
+        assert.equal(sh('man', ['-w', 'memrec']).out.trim(), DEB_PATHS.man);
+        assert.equal(readFileSync(DEB_PATHS.bashCompletion, 'utf8'), sh(DEB_PATHS.bin, ['completion', 'bash']).out);
+        assert.equal(readFileSync(DEB_PATHS.zshCompletion, 'utf8'), sh(DEB_PATHS.bin, ['completion', 'zsh']).out);
       });
 
       await t.test('the installed memrec records into the default database', () => {

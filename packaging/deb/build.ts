@@ -1,7 +1,7 @@
 // `npm run deb`: memrec_<version>_<arch>.deb built with dpkg-deb from this checkout as it is built
 // (npm run build) and installed (npm ci): the code and production node_modules under /usr/lib/memrec,
 // /usr/bin/memrec, the systemd unit, the commented default /etc/memrec/memrec.yaml (a conffile), the man
-// page when dist/man/memrec.1 has been generated, and maintainer scripts that enable the unit on
+// page and the bash and zsh completions (npm run build makes them), and maintainer scripts that enable the unit on
 // install, stop it on removal and delete the data only on purge.
 // Usage: node dist/packaging/deb/build.js [--out DIR]   (default: the current directory)
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { defaultConfigYaml } from '../../src/service/config-template.js';
 import { readUnitTemplate, renderUnit } from '../../src/service/unit.js';
+import { GENERATED } from '../docs.js';
 import { productionModules, readPackage, stageInstalled } from '../stage.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,6 +30,8 @@ export const DEB_PATHS = {
   unit: '/lib/systemd/system/memrec.service',
   config: '/etc/memrec/memrec.yaml',
   man: '/usr/share/man/man1/memrec.1.gz',
+  bashCompletion: '/usr/share/bash-completion/completions/memrec',
+  zshCompletion: '/usr/share/zsh/vendor-completions/_memrec',
   doc: '/usr/share/doc/memrec',
   node: '/usr/bin/node',
 } as const;
@@ -38,7 +41,6 @@ export interface BuiltDeb {
   version: string;
   arch: string;
   depends: string;
-  manPage: boolean;
 }
 
 function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
@@ -155,17 +157,22 @@ export function buildDeb(outDir: string): BuiltDeb {
     writeFile(root, DEB_PATHS.config, defaultConfigYaml('the memrec package (a conffile: an upgrade keeps your edits)'), 0o600);
     chmodSync(path.join(root, path.dirname(DEB_PATHS.config)), 0o700);
 
-    // another part of the build generates the man page; without it the package has none
-    const man = path.join(REPO_ROOT, 'dist', 'man', 'memrec.1');
-    const manPage = existsSync(man);
-    if (manPage) writeFile(root, DEB_PATHS.man, gzipSync(readFileSync(man), { level: 9 }), 0o644);
+    // npm run build made these from the commands' option definitions (packaging/docs.ts)
+    const generated = (rel: string): Buffer => {
+      const file = path.join(REPO_ROOT, 'dist', rel);
+      if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first (it writes the man page and the completions)`);
+      return readFileSync(file);
+    };
+    writeFile(root, DEB_PATHS.man, gzipSync(generated(GENERATED.man), { level: 9 }), 0o644);
+    writeFile(root, DEB_PATHS.bashCompletion, generated(GENERATED.bash), 0o644);
+    writeFile(root, DEB_PATHS.zshCompletion, generated(GENERATED.zsh), 0o644);
 
     const date = buildDate();
     const maintainer = maintainerOf();
     const changelog = `memrec (${pkg.version}) unstable; urgency=medium\n\n  * Built from the memrec repository (npm run deb).\n\n -- ${maintainer}  ${rfc5322(date)}\n`;
     writeFile(root, path.join(DEB_PATHS.doc, 'changelog.gz'), gzipSync(changelog, { level: 9 }), 0o644);
     writeFile(root, path.join(DEB_PATHS.doc, 'copyright'), copyright(pkg.license, date.getUTCFullYear()), 0o644);
-    // the README is the manual until the man page exists: in the documentation directory, not the code's
+    // the README documents every command and JSON field: in the documentation directory, not the code's
     writeFile(root, path.join(DEB_PATHS.doc, 'README.md.gz'), gzipSync(readFileSync(path.join(REPO_ROOT, 'README.md')), { level: 9 }), 0o644);
     rmSync(path.join(lib, 'README.md'), { force: true });
     writeFile(root, '/usr/share/lintian/overrides/memrec', readFileSync(path.join(SCRIPTS_DIR, 'lintian-overrides')), 0o644);
@@ -207,7 +214,7 @@ export function buildDeb(outDir: string): BuiltDeb {
     mkdirSync(outDir, { recursive: true });
     const file = path.join(path.resolve(outDir), `${pkg.name}_${pkg.version}_${arch}.deb`);
     run('dpkg-deb', ['--root-owner-group', '--build', root, file]);
-    return { file, version: pkg.version, arch, depends: dep, manPage };
+    return { file, version: pkg.version, arch, depends: dep };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -217,7 +224,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const { values } = parseArgs({ options: { out: { type: 'string', default: '.' } } });
   try {
     const deb = buildDeb(values.out);
-    process.stdout.write(`${deb.file}\n  Depends: ${deb.depends}\n  man page: ${deb.manPage ? 'included' : 'none (dist/man/memrec.1 not generated)'}\n`);
+    process.stdout.write(`${deb.file}\n  Depends: ${deb.depends}\n  man page and bash/zsh completions included\n`);
   } catch (err) {
     process.stderr.write(`npm run deb: ${(err as Error).message}\n`);
     process.exitCode = 1;
