@@ -47,7 +47,8 @@ export function zshCompletion(commands: readonly Command[]): string {
     '',
     'local -a memrec_commands',
     'memrec_commands=(',
-    ...commands.map((c) => `  ${sq(`${c.name}:${descText(c.summary)}`)}`),
+    // name:description; only a colon in the name would need quoting
+    ...commands.map((c) => `  ${sq(`${plain(c.name)}:${c.summary}`)}`),
     ')',
     'if (( CURRENT == 2 )); then',
     '  if [[ $PREFIX == -* ]]; then',
