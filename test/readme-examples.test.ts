@@ -18,6 +18,8 @@
 //   it answers; a README transcript that shows "not recording" runs on the copy alone and exits 1.
 // - install-service, uninstall-service: into a staging root (--prefix added when the example has none):
 //   they write this machine's /etc and /var/lib otherwise. uninstall-service runs after an install there.
+// - man, completion: as written, with HOME in the test's directory and the real clock; `source <(memrec
+//   completion bash)` is followed by `complete -p memrec`, which prints what it defined.
 // - `sudo` is dropped: the test runs as root (as another user, the sudo examples are reported not run).
 // - absolute paths of the examples that stand for places of this machine or a pod (PATH_MAP) are mapped
 //   into the test's directory; each mapping must be used by some example.
@@ -175,7 +177,7 @@ function allExamples(): Example[] {
 
 // ---- running ----------------------------------------------------------------------------------------
 
-type Kind = 'report' | 'host' | 'record' | 'status' | 'service' | 'uninstall' | 'other';
+type Kind = 'report' | 'host' | 'record' | 'status' | 'service' | 'uninstall' | 'other' | 'docs';
 
 /** The memrec subcommand an example runs (its first memrec segment). */
 function subcommand(line: string): string {
@@ -194,6 +196,7 @@ function kindOf(line: string): Kind {
   if (sub === 'status') return 'status';
   if (sub === 'install-service') return 'service';
   if (sub === 'uninstall-service') return 'uninstall';
+  if (sub === 'man' || sub === 'completion') return 'docs';
   return 'other';
 }
 
@@ -229,7 +232,7 @@ let serial = 0;
 /** A fresh directory and database copy for one example, its paths mapped, its environment set. */
 function prepare(d: Dirs, ex: Example, used: Set<string>, extraEnv: NodeJS.ProcessEnv = {}): Work {
   const dir = path.join(d.base, `ex-${++serial}`);
-  for (const sub of ['cwd', 'tmp', 'node_exporter', 'etc/memrec', 'root']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  for (const sub of ['cwd', 'tmp', 'node_exporter', 'etc/memrec', 'root', 'home']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
   fs.copyFileSync(d.db, path.join(dir, 'memrec.db'));
   let command = ex.line.replace(/(^|&&\s*|\|\|\s*|;\s*)sudo /g, '$1'); // the test runs as root
   for (const [re, to, why] of pathMap(dir)) {
@@ -238,12 +241,16 @@ function prepare(d: Dirs, ex: Example, used: Set<string>, extraEnv: NodeJS.Proce
     command = next;
   }
   const kind = kindOf(ex.line);
+  // sourcing the completion prints nothing: what it defines is its output
+  if (/^source <\(memrec completion bash\)/.test(command)) command = `${command} && complete -p memrec`;
   if ((kind === 'service' || kind === 'uninstall') && !/--prefix/.test(command)) command = command.replace(/memrec (un)?install-service/, (m) => `${m} --prefix ${dir}/root`);
   const env = memrecEnv({
     PATH: `${d.bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
     TZ: README_ZONE,
     MEMREC_DB: path.join(dir, 'memrec.db'),
-    ...d.clock,
+    // the man page and completion read no time: no fake clock (man's own pipeline does not run under
+    // libfaketime), and ~ is the example's own home
+    ...(kind === 'docs' ? { HOME: path.join(dir, 'home') } : d.clock),
     ...(kind === 'record' ? recordEnv() : {}),
     ...extraEnv,
   });
@@ -328,9 +335,13 @@ class Background {
 }
 
 /** The files an example writes its output to (`> FILE`, `--out FILE`), relative to its cwd. */
-function outputTargets(command: string, cwd: string): string[] {
+function outputTargets(command: string, cwd: string, home: string | undefined): string[] {
   const files: string[] = [];
-  for (const m of command.matchAll(/(?:^|\s)(?:>|--out\s)\s*([^\s&][^\s)]*)/g)) if (m[1] !== '-') files.push(path.resolve(cwd, m[1]!));
+  for (const m of command.matchAll(/(?:^|\s)(?:>|--out\s)\s*([^\s&][^\s)]*)/g)) {
+    if (m[1] === '-') continue;
+    // ~/ as bash expands it
+    files.push(home !== undefined && m[1]!.startsWith('~/') ? path.join(home, m[1]!.slice(2)) : path.resolve(cwd, m[1]!));
+  }
   return files;
 }
 
@@ -342,7 +353,7 @@ function describe(ex: Example, w: Work, r: Result): string {
 function checkOutput(ex: Example, w: Work, r: Result): void {
   const expected = EXIT_STATUS[ex.line]?.status ?? 0;
   assert.equal(r.status, expected, `exit status ${r.status}, documented ${expected}\n${describe(ex, w, r)}`);
-  const targets = outputTargets(w.command, path.join(w.dir, 'cwd'));
+  const targets = outputTargets(w.command, path.join(w.dir, 'cwd'), w.env['HOME']);
   const csv = /--format csv/.test(w.command);
   if (targets.length === 0) {
     assert.notEqual(r.stdout.trim(), '', `no output\n${describe(ex, w, r)}`);

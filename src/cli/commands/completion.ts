@@ -20,8 +20,8 @@ and the values of the options that take one of a few words (--format, --kind, --
 --type) or a file. The Debian package installs both (bash-completion and zsh's vendor completions).
 
 Examples:
-  memrec completion bash > ~/.local/share/bash-completion/completions/memrec
-  memrec completion zsh > ~/.zfunc/_memrec     # with fpath+=(~/.zfunc) before compinit in ~/.zshrc
+  mkdir -p ~/.local/share/bash-completion/completions && memrec completion bash > ~/.local/share/bash-completion/completions/memrec
+  mkdir -p ~/.zfunc && memrec completion zsh > ~/.zfunc/_memrec   # fpath+=(~/.zfunc) before compinit in ~/.zshrc
   source <(memrec completion bash)
 `,
   async run(_values, io, positionals) {

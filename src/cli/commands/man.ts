@@ -17,7 +17,7 @@ from a checkout, npm run build writes it to dist/man/memrec.1.
 
 Examples:
   memrec man | man -l -
-  memrec man > ~/.local/share/man/man1/memrec.1
+  mkdir -p ~/.local/share/man/man1 && memrec man > ~/.local/share/man/man1/memrec.1
 `,
   async run(_values, io) {
     await write(io.stdout, manPage(await loadCommands(), packageInfo()));
