@@ -16,6 +16,15 @@ import { isoUtc, type TimeRange } from './time.js';
 export const CULPRIT_SORTS = ['contribution', 'peak', 'growth', 'at-lowest'] as const;
 export type CulpritSort = (typeof CULPRIT_SORTS)[number];
 
+/** What each ranking means, in words (culprits' text and the HTML report say it). */
+export const SORT_TEXT: Record<CulpritSort, string> = {
+  contribution: 'contribution to the fall: RSS when memory.available was lowest minus RSS at the start of the range (0 for a process started since)',
+  peak: 'peak RSS',
+  growth: 'growth: peak RSS minus the first sample in the range',
+  'at-lowest': 'RSS when memory.available was lowest',
+};
+
+
 export interface CulpritOptions {
   /** processes and owners listed (and processes at the lowest point) */
   top: number;

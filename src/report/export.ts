@@ -21,7 +21,7 @@ export interface OwnerSeries {
   /** snapshot times, epoch ms, ascending */
   times: number[];
   /** the largest owners by peak, then one layer for all the others */
-  owners: Array<{ key: string; owner: string; ownerKind: OwnerKind | 'others'; peakRssBytes: number; values: number[] }>;
+  owners: Array<{ key: string; owner: string; ownerKind: OwnerKind | 'others'; ownerCgroup: string | null; peakRssBytes: number; values: number[] }>;
 }
 
 export interface Bundle {
@@ -65,8 +65,8 @@ export function ownerSeries(times: number[], rows: Iterable<OwnerRow>, layers: n
   const ranked = [...peaks.values()].sort((a, b) => b.rssBytes - a.rssBytes);
   const shown = ranked.slice(0, layers);
   const slot = new Map(shown.map((r, i) => [r.key, i]));
-  const owners: OwnerSeries['owners'] = shown.map((r) => ({ key: r.key, owner: ownerLabel(r.owner), ownerKind: r.owner.kind, peakRssBytes: r.rssBytes, values: times.map(() => 0) }));
-  const others = { key: 'others', owner: `all other owners (${Math.max(0, ranked.length - shown.length)})`, ownerKind: 'others' as const, peakRssBytes: 0, values: times.map(() => 0) };
+  const owners: OwnerSeries['owners'] = shown.map((r) => ({ key: r.key, owner: ownerLabel(r.owner), ownerKind: r.owner.kind, ownerCgroup: r.owner.kind === 'kernel' ? null : r.owner.cgroup, peakRssBytes: r.rssBytes, values: times.map(() => 0) }));
+  const others = { key: 'others', owner: `all other owners (${Math.max(0, ranked.length - shown.length)})`, ownerKind: 'others' as const, ownerCgroup: null, peakRssBytes: 0, values: times.map(() => 0) };
   for (const r of rows) {
     const i = index.get(r.takenAt);
     if (i === undefined) continue;

@@ -1,5 +1,5 @@
 import { formatBytes } from '../../model/quantity.js';
-import { CULPRIT_SORTS, culprits, unseenPeakWording, type CulpritOwner, type CulpritProcess, type Culprits, type CulpritSort } from '../../report/culprits.js';
+import { CULPRIT_SORTS, culprits, SORT_TEXT, unseenPeakWording, type CulpritOwner, type CulpritProcess, type Culprits, type CulpritSort } from '../../report/culprits.js';
 import { csvLines } from '../../report/format/csv.js';
 import { jsonDocument } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
@@ -29,13 +29,6 @@ export const CULPRIT_FIELDS: readonly (keyof CulpritProcess)[] = [
   'firstSeen', 'lastSeen', 'firstRssBytes', 'lastRssBytes', 'growthBytes', 'samples', 'owner', 'ownerKind', 'ownerKey', 'ownerCgroup', 'container',
   'containerType', 'cgroup', 'cgroups', 'insidePods', 'cwds', 'cwdCount', 'cwdPods', 'explanation',
 ];
-
-const SORT_TEXT: Record<CulpritSort, string> = {
-  contribution: 'contribution to the fall: RSS when memory.available was lowest minus RSS at the start of the range (0 for a process started since)',
-  peak: 'peak RSS',
-  growth: 'growth: peak RSS minus the first sample in the range',
-  'at-lowest': 'RSS when memory.available was lowest',
-};
 
 /** Lines of text wrapped at `width` after `indent` (see wrapLines), escaped, each ending in a newline. */
 export function wrapText(s: string, indent: string, width: number): string[] {
@@ -112,7 +105,7 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
   ];
   if (c.owners.length > 0) out.push(`\nOwners (every process counted), ranked the same way\n`, ...renderTable(ownerCols, c.owners, opts));
   if (c.unseenPeaks.length > 0) {
-    out.push("\nPeaks between snapshots (the owner cgroups' own high-water marks rose above what any snapshot saw)\n");
+    out.push('\n', ...para("Peaks between snapshots (the owner cgroups' own high-water marks rose above what any snapshot saw)"));
     for (const u of c.unseenPeaks) out.push(...wrapText(`${u.owner}: ${unseenPeakWording(u, at)}${u.cgroup === null ? '' : `; cgroup ${u.cgroup}`}`, '  ', width));
   }
   if (low !== null && low.processes.length > 0) {

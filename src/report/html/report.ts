@@ -2,7 +2,9 @@
 // loads, and every recorded string escaped (cmdlines and cwds are attacker-controlled). It reads at
 // 800 px and on A4 paper as well as on a wide screen: charts scale to the column, long paths wrap at
 // their separators, and nothing recorded can widen the page.
-import type { CulpritProcess } from '../culprits.js';
+import { SORT_TEXT, type CulpritProcess } from '../culprits.js';
+import type { OwnerKind } from '../../model/types.js';
+import { ownerText } from '../format/owner-text.js';
 import type { Bundle } from '../export.js';
 import type { KillLine } from '../kills.js';
 import { escapeHtml as h } from '../format/text.js';
@@ -85,6 +87,15 @@ figure,.sum div,tr,tbody{break-inside:avoid}h2{break-after:avoid}section.chart{b
  * and, when a piece is wider than the column, anywhere (class `w`): a 64-hex container id may break,
  * a word never has to.
  */
+/**
+ * An owner as the text commands name it: `service plocate-updatedb.service in /nested/node` when its cgroup
+ * is not where such an owner usually lives (two units of one name are then told apart), `(outside the node)`
+ * for a recording scoped to a node cgroup.
+ */
+function ownerCell(c: Ctx, label: string, kind: OwnerKind | 'others', ownerCgroup: string | null, cgroup: string | null): string {
+  return wrapText(kind === 'others' ? label : ownerText(label, kind, ownerCgroup, cgroup, c.b.culprits.scope.nodeCgroups));
+}
+
 export function wrapText(s: string): string {
   return s
     .split(/(?<=[/_=,:&-])/)
@@ -270,7 +281,7 @@ function ownerChartSection(c: Ctx): Section {
   const title = 'Memory per owner (RSS of every process, stacked)';
   if (os.times.length === 0) return { id: 'owner-chart', title, toc: 'Memory per owner', html: '<p>No snapshots in this range.</p>' };
   const layers = os.owners.map((o, i) => ({ name: o.owner, color: PALETTE[i % PALETTE.length]!, values: o.values }));
-  const items = os.owners.map((o, i) => ({ color: PALETTE[i % PALETTE.length]!, area: true, text: `${wrapText(o.owner)} (peak ${h(c.bytes(o.peakRssBytes))})` }));
+  const items = os.owners.map((o, i) => ({ color: PALETTE[i % PALETTE.length]!, area: true, text: `${ownerCell(c, o.owner, o.ownerKind, o.ownerCgroup, null)} (peak ${h(c.bytes(o.peakRssBytes))})` }));
   return { id: 'owner-chart', title, toc: 'Memory per owner', chart: true, html: `${legend(items)}<figure>${stackedChart(axesOf(c), os.times, layers, 'memory per owner over time')}</figure>` };
 }
 
@@ -278,16 +289,18 @@ function ownerChartSection(c: Ctx): Section {
 const CULPRIT_COLUMNS: Array<{ head: string; cls?: string; cell: (p: CulpritProcess, c: Ctx) => string }> = [
   { head: '#', cls: 'n', cell: (p) => String(p.rank) },
   { head: 'process', cls: 'k', cell: (p) => `<code>${h(p.comm)}</code><br><span class="muted">pid ${p.pid}</span>` },
+  { head: 'contribution', cls: 'n', cell: (p, c) => h(c.bytes(p.contributionBytes)) },
+  { head: 'at lowest', cls: 'n', cell: (p, c) => (p.rssAtLowestBytes === null ? '-' : h(c.bytes(p.rssAtLowestBytes))) },
   { head: 'peak RSS', cls: 'n', cell: (p, c) => h(c.bytes(p.peakRssBytes)) },
   { head: 'growth', cls: 'n', cell: (p, c) => h(c.bytes(p.growthBytes)) },
   { head: 'peak at', cls: 't', cell: (p, c) => h(c.at(p.peakAt)) },
-  { head: 'owner', cls: 'w', cell: (p) => wrapText(p.owner) },
+  { head: 'owner', cls: 'w', cell: (p, c) => ownerCell(c, p.owner, p.ownerKind, p.ownerCgroup, p.cgroup) },
   { head: 'in pods', cls: 'k', cell: (p) => (p.insidePods ? 'yes' : 'no') },
 ];
 
 function culpritsSection(c: Ctx): Section {
   const ps = c.b.culprits.processes;
-  const title = 'Culprits: processes by peak RSS';
+  const title = 'Culprits: who ate the memory';
   if (ps.length === 0) return { id: 'culprits', title, toc: 'Culprits', html: '<p>No process samples in this range.</p>' };
   const cols = CULPRIT_COLUMNS;
   // one tbody per process: its row and the row below it stay together on paper
@@ -303,22 +316,27 @@ function culpritsSection(c: Ctx): Section {
     );
   }
   out.push('</table>');
+  out.unshift(`<p>Ranked by ${h(SORT_TEXT[c.b.culprits.sort])}.</p>`);
   return { id: 'culprits', title, toc: 'Culprits', html: out.join('\n') };
 }
 
 function ownersSection(c: Ctx): Section {
   const os = c.b.culprits.owners;
-  const title = 'Owners by peak RSS';
+  const title = 'Owners (every process counted), ranked the same way';
   if (os.length === 0) return { id: 'owners', title, toc: 'Owners', html: '<p>No owners in this range.</p>' };
   const rows = os.map(
     (o) =>
-      `<tr><td class="n">${o.rank}</td><td class="w">${wrapText(o.owner)}</td><td class="k">${h(o.ownerKind)}</td><td class="n">${h(c.bytes(o.peakRssBytes))}</td><td class="t">${h(c.at(o.peakAt))}</td><td class="n">${o.processCountAtPeak}</td></tr>`,
+      `<tr><td class="n">${o.rank}</td><td class="w">${ownerCell(c, o.owner, o.ownerKind, o.ownerCgroup, null)}</td><td class="k">${h(o.ownerKind)}</td>` +
+      `<td class="n">${h(c.bytes(o.contributionBytes))}</td><td class="n">${o.rssAtLowestBytes === null ? '-' : h(c.bytes(o.rssAtLowestBytes))}</td>` +
+      `<td class="n">${h(c.bytes(o.peakRssBytes))}</td><td class="t">${h(c.at(o.peakAt))}</td><td class="n">${o.processCountAtPeak}</td></tr>`,
   );
   return {
     id: 'owners',
     title,
     toc: 'Owners',
-    html: `<table id="owners"><thead><tr><th class="n">#</th><th>owner</th><th class="k">kind</th><th class="n">peak RSS</th><th class="t">peak at</th><th class="n">processes</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`,
+    html:
+      '<table id="owners"><thead><tr><th class="n">#</th><th>owner</th><th class="k">kind</th><th class="n">contribution</th><th class="n">at lowest</th>' +
+      `<th class="n">peak RSS</th><th class="t">peak at</th><th class="n">processes</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`,
   };
 }
 
@@ -328,7 +346,7 @@ function atLowestSection(c: Ctx): Section | null {
   const rows = low.processes.map(
     (p) =>
       `<tr><td class="n">${p.pid}</td><td class="k"><code>${h(p.comm)}</code></td><td class="n">${h(c.bytes(p.rssBytes))}</td>` +
-      `<td class="w">${wrapText(p.owner)}<dl class="more"><dt>cgroup</dt><dd>${code(p.cgroup ?? '-')}</dd><dt>cwd</dt><dd>${code(p.cwd ?? '-')}</dd></dl></td></tr>`,
+      `<td class="w">${ownerCell(c, p.owner, p.ownerKind, null, p.cgroup)}<dl class="more"><dt>cgroup</dt><dd>${code(p.cgroup ?? '-')}</dd><dt>cwd</dt><dd>${code(p.cwd ?? '-')}</dd></dl></td></tr>`,
   );
   return {
     id: 'at-lowest',
