@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups, withCgroup } from './helpers/cgroup.js';
 import { runMain } from './helpers/run.js';
 
@@ -58,6 +59,15 @@ test('a spike between two snapshots is reported from the owner cgroup memory.max
       assert.ok(c.usageBytes! < 64 * MiB, `usage back down: ${c.usageBytes}`);
       assert.equal(c.failcnt, 0);
       assert.equal(c.oomKills, 0);
+      // each `memrec snapshot --db` is a new process, as a restarted recorder: the second snapshot's peak moved and
+      // its path and limit did not; both read back from the database exactly as they were collected
+      const store = Store.open(db, { readonly: true });
+      try {
+        const stored = store.ownerRows({ since: before.at, until: after.at }).filter((r) => r.key === before.owner.key);
+        assert.deepEqual(stored.map((r) => r.cgroup), [before.owner.cgroup, after.owner.cgroup]);
+      } finally {
+        store.close();
+      }
 
       const range = ['--since', `@${(before.at - 1000) / 1000}`, '--until', `@${(after.at + 1000) / 1000}`, '--db', db];
       const json = await runMain(['culprits', ...range, '--format', 'json', '--top', '10000']);

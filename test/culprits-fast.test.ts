@@ -11,7 +11,7 @@ import type { Owner, ProcessSample, Snapshot } from '../src/model/types.js';
 import { culprits, culpritsFrom, MAX_CWDS, type CulpritOptions } from '../src/report/culprits.js';
 import type { TimeRange } from '../src/report/time.js';
 import { MemrecError } from '../src/errors.js';
-import { packAggregates, scanAggregates, unpackAggregates } from '../src/store/owner-pack.js';
+import { ownerState, packAggregates, scanAggregates, unpackAggregates, type OwnerState } from '../src/store/owner-pack.js';
 import { packSamples, scanProcRss, unpackSamples } from '../src/store/process-pack.js';
 import { Store } from '../src/store/store.js';
 import { canUseMemoryCgroups } from './helpers/cgroup.js';
@@ -212,19 +212,34 @@ test('the inline blob scans read what the full decoders read, and refuse a cut b
     { ownerId: 5, processCount: 2, rssBytes: 0, swapBytes: 0, cgroup: { ...none, pathId: 1, peakBytes: 0, highBytes: 8 * MiB, highEvents: 12, maxEvents: 0, oomEvents: 1 } },
     { ownerId: 6, processCount: 2, rssBytes: 0, swapBytes: 0, cgroup: { ...none, pathId: 2 } },
   ];
-  const apack = packAggregates(aggs, 'test');
-  const [oi, oc, or, os] = [[], [], [], []] as number[][];
-  const sc = { pathIds: [9], usage: [9], peak: [9], limit: [9] };
-  scanAggregates(apack, oi!, oc!, or!, os!, sc);
-  assert.deepEqual(unpackAggregates(apack), aggs);
-  assert.deepEqual(unpackAggregates(apack), oi!.map((ownerId, i) => ({ ownerId, processCount: oc![i], rssBytes: or![i], swapBytes: os![i], cgroup: aggs[i]!.cgroup })));
-  const orNull = (v: number | null | undefined): number => v ?? -1;
-  assert.deepEqual(sc, {
-    pathIds: aggs.map((a) => orNull(a.cgroup?.pathId)),
-    usage: aggs.map((a) => orNull(a.cgroup?.usageBytes)),
-    peak: aggs.map((a) => orNull(a.cgroup?.peakBytes)),
-    limit: aggs.map((a) => orNull(a.cgroup?.limitBytes)),
+  // format 3: each aggregate references an owner_cgroups row; the second's peak and the third's counts are in the blob
+  const states = new Map<number, OwnerState>();
+  const lookup = (id: number): OwnerState => states.get(id) ?? assert.fail(`no state ${id}`);
+  const stated = aggs.map((a, i) => {
+    const state = ownerState(a.ownerId, a.cgroup, { peak: i === 1, counts: i === 2 });
+    states.set(100 + i * 70, state);
+    return { ...a, state, stateId: 100 + i * 70 };
   });
+  const apack = packAggregates(stated, 'test');
+  const [oi, oc, or, os] = [[], [], [], []] as number[][];
+  const orNull = (v: number | null | undefined): number => v ?? -1;
+  // the format 2 blob memrec wrote before owner_cgroups (the same aggregates and one more), frozen: it must read as it did
+  const v2 = Buffer.from('0203e8078080803c0000c09a0c01834080503ff0a20480308680800c808002000205020000850f01008080010c000106020000010207041000e70e0380208120', 'hex');
+  const aggs2 = [...aggs, { ownerId: 7, processCount: 4, rssBytes: 8192, swapBytes: 0, cgroup: { ...none, pathId: 3, usageBytes: 2 * MiB, peakBytes: MiB, limitBytes: null, oomKills: 0, highEvents: 0, maxEvents: 0, oomEvents: 0 } }];
+  for (const [blob, expected, states] of [[apack, aggs, lookup], [v2, aggs2, undefined]] as const) {
+    const sc = { pathIds: [9], usage: [9], peak: [9], limit: [9] };
+    scanAggregates(blob, oi!, oc!, or!, os!, sc, states);
+    assert.deepEqual(unpackAggregates(blob, states), expected);
+    assert.deepEqual(unpackAggregates(blob, states), oi!.map((ownerId, i) => ({ ownerId, processCount: oc![i], rssBytes: or![i], swapBytes: os![i], cgroup: expected[i]!.cgroup })));
+    assert.deepEqual(sc, {
+      pathIds: expected.map((a) => orNull(a.cgroup?.pathId)),
+      usage: expected.map((a) => orNull(a.cgroup?.usageBytes)),
+      peak: expected.map((a) => orNull(a.cgroup?.peakBytes)),
+      limit: expected.map((a) => orNull(a.cgroup?.limitBytes)),
+    });
+  }
+  assert.throws(() => unpackAggregates(apack), /pack format 3 needs the owner_cgroups table/);
+  assert.throws(() => packAggregates([{ ...stated[1]!, state: stated[2]!.state }], 'test'), /owner_cgroups row 170 does not match its counters/);
   // a cut blob: where the full decoder throws, so does the scan; at a record boundary both read the prefix
   let cutsRefused = 0;
   for (let cut = 1; cut < pack.length; cut++) {
@@ -246,15 +261,15 @@ test('the inline blob scans read what the full decoders read, and refuse a cut b
     const part = apack.subarray(0, cut);
     let full: number[] | null = null;
     try {
-      full = unpackAggregates(part).map((x) => x.ownerId);
+      full = unpackAggregates(part, lookup).map((x) => x.ownerId);
     } catch {
-      assert.throws(() => scanAggregates(part, oi!, oc!, or!, os!), MemrecError, `owner blob cut at ${cut}`);
+      assert.throws(() => scanAggregates(part, oi!, oc!, or!, os!, undefined, lookup), MemrecError, `owner blob cut at ${cut}`);
     }
     if (full !== null) {
-      scanAggregates(part, oi!, oc!, or!, os!);
+      scanAggregates(part, oi!, oc!, or!, os!, undefined, lookup);
       assert.deepEqual(oi, full);
     }
   }
   assert.throws(() => scanProcRss(Buffer.from([3, 1]), ids, rss), /pack format 3, this memrec reads 1 and 2/);
-  assert.throws(() => scanAggregates(Buffer.from([3, 1]), oi!, oc!, or!, os!), /pack format 3, this memrec reads 1 and 2/);
+  assert.throws(() => scanAggregates(Buffer.from([4, 1]), oi!, oc!, or!, os!), /pack format 4, this memrec reads 1, 2 and 3/);
 });

@@ -151,7 +151,7 @@ export function signedSizeFromCode(v: number): number {
  */
 export function checkFormat(r: VarintReader, what: string, known: readonly number[]): number {
   const f = r.uint();
-  if (!known.includes(f)) throw new MemrecError(`${what} has pack format ${f}, this memrec reads ${known.join(' and ')} (corrupt database, or written by a newer memrec?)`);
+  if (!known.includes(f)) throw new MemrecError(`${what} has pack format ${f}, this memrec reads ${known.slice(0, -1).join(', ')}${known.length > 1 ? ' and ' : ''}${known.at(-1)} (corrupt database, or written by a newer memrec?)`);
   return f;
 }
 

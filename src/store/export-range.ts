@@ -15,7 +15,7 @@ export function copyRange(dest: Database.Database, sourceFile: string, range: Ra
   try {
     dest.transaction(() => {
       // the dimension tables are small: copy them whole, then drop what the range does not use
-      for (const t of ['strings', 'owners', 'thresholds', 'boots']) dest.exec(`INSERT INTO main.${t} SELECT * FROM src.${t}`);
+      for (const t of ['strings', 'owners', 'owner_cgroups', 'thresholds', 'boots']) dest.exec(`INSERT INTO main.${t} SELECT * FROM src.${t}`);
       dest.prepare('INSERT INTO main.snapshots SELECT * FROM src.snapshots WHERE taken_at BETWEEN ? AND ?').run(range.since, range.until);
       const procIds = new Set<number>();
       for (const pack of dest.prepare('SELECT process_pack FROM main.snapshots').pluck().iterate() as IterableIterator<Buffer>) for (const id of packedProcIds(pack)) procIds.add(id);

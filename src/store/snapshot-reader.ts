@@ -20,7 +20,7 @@ import type {
 import { completeOomKill } from '../model/oom.js';
 import { ownerFromRow, type OwnerRow } from './owner-columns.js';
 import { UnseenPeaks } from '../model/unseen-peaks.js';
-import { scanAggregates, unpackAggregates, type ScannedCounters } from './owner-pack.js';
+import { ownerStateFromRow, scanAggregates, unpackAggregates, type OwnerState, type OwnerStateLookup, type OwnerStateRow, type ScannedCounters } from './owner-pack.js';
 import { scanProcRss, unpackSamples } from './process-pack.js';
 import type { AroundLowest, BootSpan, OwnerPeak, OwnerRow as StoredOwnerRow, PeaksOptions, ProcessAttributes, ProcessFilter, ProcessPeak, ProcessRow, RangePeaks, StoredEvent, StoredSnapshot, TimeRange } from './store.js';
 
@@ -311,7 +311,9 @@ export class SnapshotReader {
   private readonly thresholds = new BoundedCache<Thresholds>(10_000, () => 1);
   private readonly procs = new BoundedCache<ProcAttrs>(TEXT_BUDGET, (p) => 256 + len(p.comm) + len(p.cgroup) + len(p.cwd) + len(p.exe));
   private readonly bootIds = new BoundedCache<string>(10_000, () => 1);
+  private readonly ownerStates = new BoundedCache<OwnerState>(100_000, () => 1);
   private bootStmt: Database.Statement | null = null;
+  private stateStmt: Database.Statement | null = null;
   private readonly st;
 
   constructor(private readonly db: Database.Database) {
@@ -330,7 +332,17 @@ export class SnapshotReader {
     this.thresholds.clear();
     this.procs.clear();
     this.bootIds.clear();
+    this.ownerStates.clear();
   }
+
+  /** An owner_cgroups row, for the owner blobs of format 3 (prepared on first use, as boots: tests open older schemas). */
+  readonly ownerState: OwnerStateLookup = (id) => {
+    const v = this.ownerStates.get(id);
+    if (v !== undefined) return v;
+    this.stateStmt ??= this.db.prepare('SELECT owner_id, path_id, mask, peak_bytes, limit_bytes, high_bytes, failcnt, oom_kills, high_events, max_events, oom_events FROM owner_cgroups WHERE id = ?').raw();
+    const st = this.stateStmt;
+    return cachedRow(this.ownerStates, id, 'owner_cgroups', (i) => st.get(i) as OwnerStateRow | undefined, ownerStateFromRow);
+  };
 
   private bootOf(id: Id | null): string | null {
     if (id === null) return null;
@@ -583,7 +595,7 @@ export class SnapshotReader {
       const phase = low === null ? AFTER : row[0] === low.id ? AT : takenAt < low.takenAt || (takenAt === low.takenAt && row[0] < low.id) ? BEFORE : AFTER;
       scanProcRss(row[2], ids, rss);
       procs.add(takenAt, ids, rss, rssOrder(rss), null, null, snapshots, phase);
-      scanAggregates(row[3], ids, counts, rss, swap, counters);
+      scanAggregates(row[3], ids, counts, rss, swap, counters, this.ownerState);
       owners.add(takenAt, ids, rss, null, counts, swap, snapshots, phase);
       snapshots++;
       for (let i = 0; i < ids.length; i++) {
@@ -733,7 +745,7 @@ export class SnapshotReader {
   *eachOwnerRow(range: TimeRange): Generator<StoredOwnerRow> {
     const rows = this.db.prepare('SELECT id, taken_at, owner_pack FROM snapshots WHERE taken_at BETWEEN ? AND ? ORDER BY taken_at, id').raw().iterate(range.since, range.until);
     for (const [id, takenAt, pack] of rows as IterableIterator<[Id, number, Buffer]>) {
-      for (const a of unpackAggregates(pack)) {
+      for (const a of unpackAggregates(pack, this.ownerState)) {
         const o = this.owner(a.ownerId);
         const c = a.cgroup;
         const cgroup: OwnerCgroupCounters | null =

@@ -1,9 +1,9 @@
 // Snapshot -> rows. Strings, owners, thresholds and process attributes are looked up in small caches
 // first, so a steady node writes one snapshot row and N sample rows per snapshot and nothing else.
 import type Database from 'better-sqlite3';
-import type { Owner, ProcessSample, RecorderEvent, Snapshot, Thresholds } from '../model/types.js';
+import type { Owner, OwnerCgroupCounters, ProcessSample, RecorderEvent, Snapshot, Thresholds } from '../model/types.js';
 import { ownerColumns } from './owner-columns.js';
-import { packAggregates } from './owner-pack.js';
+import { ownerState, packAggregates, type OwnerState } from './owner-pack.js';
 import { packSamples } from './process-pack.js';
 
 /** Caches are dropped when they grow past this: a node with ever-changing cmdlines must not grow the recorder. */
@@ -25,6 +25,13 @@ export class SnapshotWriter {
   private readonly thresholds = new Map<string, Id>();
   private readonly procs = new Map<string, Id>();
   private readonly boots = new Map<string, Id>();
+  private readonly ownerStates = new Map<string, Id>();
+  /**
+   * Per owners row, its cgroup's peak and counts at the previous snapshot written: what changed then is written in the
+   * blob rather than in a new owner_cgroups row. Only a choice of where values go: nothing reads it back, and after a
+   * restart (an empty map) the first snapshot simply keeps them in the row.
+   */
+  private readonly lastCounters = new Map<Id, { peak: number | null; counts: string }>();
   private readonly st;
 
   constructor(private readonly db: Database.Database) {
@@ -35,6 +42,16 @@ export class SnapshotWriter {
       addOwner: db.prepare(
         `INSERT INTO owners (ident, key, kind, pod_uid, qos, container_id, runtime, namespace, pod_name, container, container_type, unit, user_uid, session, cgroup)
          VALUES (@ident, @key, @kind, @pod_uid, @qos, @container_id, @runtime, @namespace, @pod_name, @container, @container_type, @unit, @user_uid, @session, @cgroup)`,
+      ),
+      findOwnerStates: db
+        .prepare(
+          `SELECT id FROM owner_cgroups WHERE owner_id = ? AND path_id IS ? AND mask = ? AND peak_bytes IS ? AND limit_bytes IS ? AND high_bytes IS ?
+             AND failcnt IS ? AND oom_kills IS ? AND high_events IS ? AND max_events IS ? AND oom_events IS ? ORDER BY id LIMIT 1`,
+        )
+        .pluck(),
+      addOwnerState: db.prepare(
+        `INSERT INTO owner_cgroups (owner_id, path_id, mask, peak_bytes, limit_bytes, high_bytes, failcnt, oom_kills, high_events, max_events, oom_events)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       findBoot: db.prepare('SELECT id FROM boots WHERE boot_id = ?').pluck(),
       addBoot: db.prepare('INSERT INTO boots (boot_id) VALUES (?)'),
@@ -73,6 +90,7 @@ export class SnapshotWriter {
     this.thresholds.clear();
     this.procs.clear();
     this.boots.clear();
+    this.ownerStates.clear();
   }
 
   stringId(v: string): Id {
@@ -96,6 +114,36 @@ export class SnapshotWriter {
       boundedSet(this.owners, cols.ident, id);
     }
     return id;
+  }
+
+  /** The owner_cgroups row holding what `state` keeps. */
+  private ownerStateId(st: OwnerState): Id {
+    const cols = [st.ownerId, st.pathId, st.mask, st.peakBytes, st.limitBytes, st.highBytes, st.failcnt, st.oomKills, st.highEvents, st.maxEvents, st.oomEvents] as const;
+    const ident = JSON.stringify(cols);
+    let id = this.ownerStates.get(ident);
+    if (id === undefined) {
+      id = (this.st.findOwnerStates.get(...cols) as Id | undefined) ?? Number(this.st.addOwnerState.run(...cols).lastInsertRowid);
+      boundedSet(this.ownerStates, ident, id);
+    }
+    return id;
+  }
+
+  /** Which of an owner cgroup's peak and counts changed since the previous snapshot (see lastCounters). */
+  private moving(ownerId: Id, c: OwnerCgroupCounters | null): { peak: boolean; counts: boolean } {
+    if (c === null) {
+      this.lastCounters.delete(ownerId);
+      return { peak: false, counts: false };
+    }
+    const counts = `${c.failcnt},${c.oomKills},${c.highEvents},${c.maxEvents},${c.oomEvents}`;
+    const last = this.lastCounters.get(ownerId);
+    if (last === undefined) boundedSet(this.lastCounters, ownerId, { peak: c.peakBytes, counts });
+    else {
+      const moved = { peak: last.peak !== c.peakBytes, counts: last.counts !== counts };
+      last.peak = c.peakBytes;
+      last.counts = counts;
+      return moved;
+    }
+    return { peak: false, counts: false };
   }
 
   private bootRef(bootId: string | null): Id | null {
@@ -159,13 +207,10 @@ export class SnapshotWriter {
     const samples = s.processes.map((p) => ({ ...p, procId: this.procId(p) }));
     const aggregates = s.owners.map((o) => {
       const c = o.cgroup;
-      return {
-        ownerId: this.ownerId(o.owner, o.key),
-        processCount: o.processCount,
-        rssBytes: o.rssBytes,
-        swapBytes: o.swapBytes,
-        cgroup: c === null ? null : { ...c, pathId: this.stringId(c.path) },
-      };
+      const ownerId = this.ownerId(o.owner, o.key);
+      const cgroup = c === null ? null : { ...c, pathId: this.stringId(c.path) };
+      const state = ownerState(ownerId, cgroup, this.moving(ownerId, c));
+      return { ownerId, processCount: o.processCount, rssBytes: o.rssBytes, swapBytes: o.swapBytes, cgroup, state, stateId: this.ownerStateId(state) };
     });
     const snapshotId = Number(
       this.st.addSnapshot.run(
