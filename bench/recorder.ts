@@ -30,6 +30,8 @@ export interface RecorderBench {
   nodeFlags: string[];
   env: Record<string, string>;
   bytesPerSnapshot: number;
+  /** the snapshot rows' and index entries' own bytes per snapshot (dbstat payload, every snapshot of the run) */
+  rowBytesPerSnapshot: number;
   bytesPerDayDefaultSchedule: number;
   /** `ps -eo pid,ppid,uid,rss,vsz,cgroup,args` run once a second over the same processes, % of one core */
   psOncePerSecondPercent: number;
@@ -114,6 +116,20 @@ function dbBytes(file: string): number {
   }
 }
 
+/**
+ * Bytes of the snapshot rows and their index entries (SQLite's dbstat payload), per snapshot: exact, where the used
+ * pages above move in whole 16 KiB pages (a 30 s run of ~1 KB snapshots is two or three pages).
+ */
+function rowBytesPerSnapshot(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    const payload = db.prepare(`SELECT sum(payload) FROM dbstat WHERE name IN ('snapshots', 'snapshots_taken_at', 'snapshots_kind_taken_at', 'snapshots_boot')`).pluck().get() as number;
+    return payload / Math.max(1, db.prepare('SELECT count(*) FROM snapshots').pluck().get() as number);
+  } finally {
+    db.close();
+  }
+}
+
 function countSnapshots(file: string): number {
   const db = new Database(file, { readonly: true });
   try {
@@ -183,6 +199,7 @@ async function measure(c: Candidate, seconds: number): Promise<RecorderBench> {
       nodeFlags: c.nodeFlags,
       env: c.env ?? {},
       bytesPerSnapshot: Math.round(perSnapshot),
+      rowBytesPerSnapshot: Math.round(rowBytesPerSnapshot(db)),
       bytesPerDayDefaultSchedule: Math.round(perSnapshot * 1440),
       psOncePerSecondPercent: psPercent,
     };
@@ -218,6 +235,7 @@ export function formatRecorderBench(r: RecorderBench): string {
     `  CPU ${r.cpuPercentOfOneCore}% of one core (target <= 5%); ps once a second over the same processes: ${r.psOncePerSecondPercent}% (ratio memrec/ps ${Math.round((r.cpuPercentOfOneCore / r.psOncePerSecondPercent) * 100) / 100})`,
     `  RSS mean ${r.rssMiB.mean} MiB, max ${r.rssMiB.max} MiB (target < 64 MiB); private (RssAnon) mean ${r.rssAnonMiB.mean} MiB, max ${r.rssAnonMiB.max} MiB; file-backed (RssFile) max ${r.rssFileMiB.max} MiB; ${r.threads} threads`,
     `  database ${r.bytesPerSnapshot} bytes/snapshot -> ${(r.bytesPerDayDefaultSchedule / 1e6).toFixed(2)} MB/day at the default schedule (target <= 3 MB/day)`,
+    `  snapshot rows and index entries alone (dbstat payload): ${r.rowBytesPerSnapshot} bytes/snapshot -> ${((r.rowBytesPerSnapshot * 1440) / 1e6).toFixed(2)} MB/day`,
   ].join('\n');
 }
 

@@ -251,13 +251,14 @@ export function generateDatabase(file: string, opts: GenerateOptions): GenerateR
 }
 
 /** Bytes each table and its indexes occupy (SQLite's dbstat), and the packed blobs' share. */
-function tableBytes(file: string): { tables: Record<string, number>; processPack: number; ownerPack: number } {
+function tableBytes(file: string): { tables: Record<string, number>; processPack: number; ownerPack: number; ownerCgroupRows: number } {
   const db = new Database(file, { readonly: true });
   try {
     const tables: Record<string, number> = {};
     for (const r of db.prepare('SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[]) tables[r.name] = r.bytes;
     const packs = db.prepare('SELECT sum(length(process_pack)) AS p, sum(length(owner_pack)) AS o FROM snapshots').get() as { p: number; o: number };
-    return { tables, processPack: packs.p, ownerPack: packs.o };
+    const ownerCgroupRows = db.prepare('SELECT count(*) FROM owner_cgroups').pluck().get() as number;
+    return { tables, processPack: packs.p, ownerPack: packs.o, ownerCgroupRows };
   } finally {
     db.close();
   }
@@ -293,7 +294,7 @@ export async function benchStore(opts: { days?: number; processes?: number; top?
   const now = Date.UTC(2025, 0, 31, 6, 0, 0);
   try {
     const gen = generateDatabase(file, { days, perMinute: 1, processes: opts.processes ?? 1000, top: opts.top ?? 30, now });
-    const { tables, processPack, ownerPack } = tableBytes(file);
+    const { tables, processPack, ownerPack, ownerCgroupRows } = tableBytes(file);
     const sum = (...names: string[]): number => names.reduce((n, k) => n + (tables[k] ?? 0), 0);
     const total = Object.values(tables).reduce((a, b) => a + b, 0);
     const store = Store.open(file);
@@ -337,6 +338,9 @@ export async function benchStore(opts: { days?: number; processes?: number; top?
       'store.bytes_per_owner_aggregates': round(ownerPack / gen.snapshots, 1),
       'store.bytes_per_snapshot_with_indexes': round(sum('snapshots', 'snapshots_taken_at', 'snapshots_kind_taken_at') / gen.snapshots, 1),
       'store.bytes_procs_strings_owners': sum('procs', 'procs_pid', 'procs_owner', 'strings', 'sqlite_autoindex_strings_1', 'owners', 'sqlite_autoindex_owners_1'),
+      // what owner blobs of format 3 reference: the counters that did not change (schema 4)
+      'store.bytes_owner_cgroups': sum('owner_cgroups', 'owner_cgroups_owner'),
+      'store.owner_cgroups_rows': ownerCgroupRows,
       'store.write_snapshot_ms_fsync': round(writeMs, 2),
       'store.retention_1day_ms': Math.round(retentionMs),
       'store.retention_deleted': ret.deletedSnapshots,
