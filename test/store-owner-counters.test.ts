@@ -193,3 +193,54 @@ test('a schema 3 database with format 2 owner blobs is upgraded in place and rea
     w.close();
   });
 });
+
+test('random counters, each field changing or not at random, with restarts: every snapshot reads back exactly', () => {
+  withDir((dir) => {
+    const file = path.join(dir, 'memrec.db');
+    // mulberry32, seeded: the same sequence every run
+    let a = 7;
+    const rand = (): number => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const maybe = (p: number): boolean => rand() < p;
+    // a size: whole pages mostly, sometimes bytes, sometimes unknown
+    const size = (): number | null => (maybe(0.1) ? null : maybe(0.8) ? Math.floor(rand() * 2 ** 20) * 4096 : Math.floor(rand() * 2 ** 40));
+    const count = (): number | null => (maybe(0.1) ? null : maybe(0.6) ? 0 : Math.floor(rand() * 1e6));
+    const paths = ['/a.slice/x.service', '/b.slice/y.service', '/kubepods/pod1'];
+    const keys = ['service:/a.slice/x.service', 'service:/b.slice/y.service', 'other:/kubepods/pod1'];
+    let cur: Array<OwnerCgroupCounters | null> = paths.map((p) => ({ path: p, usageBytes: size(), peakBytes: size(), limitBytes: size(), highBytes: size(), failcnt: count(), oomKills: count(), highEvents: count(), maxEvents: count(), oomEvents: count() }));
+    const written: Array<{ s: Snapshot; id: number }> = [];
+    let store = Store.open(file);
+    for (let i = 0; i < 80; i++) {
+      cur = cur.map((c, k) => {
+        if (maybe(0.05)) return c === null ? { path: paths[k]!, usageBytes: size(), peakBytes: size(), limitBytes: size(), highBytes: size(), failcnt: count(), oomKills: count(), highEvents: count(), maxEvents: count(), oomEvents: count() } : null;
+        if (c === null) return null;
+        const n = { ...c, usageBytes: size() };
+        if (maybe(0.3)) n.peakBytes = size();
+        if (maybe(0.05)) n.limitBytes = size();
+        if (maybe(0.05)) n.highBytes = size();
+        for (const f of ['failcnt', 'oomKills', 'highEvents', 'maxEvents', 'oomEvents'] as const) if (maybe(0.15)) n[f] = count();
+        if (maybe(0.03)) n.path = `${paths[k]}/moved-${i}`;
+        return n;
+      });
+      const s: Snapshot = { ...snapshot(t0 + i * MINUTE), owners: cur.map((c, k) => aggregate(keys[k]!, { kind: 'other', cgroup: paths[k]! }, 1 + k, 10 + i, maybe(0.5) ? 0 : 4096 * i, c)) };
+      written.push({ s, id: store.writeSnapshot(s) });
+      if (maybe(0.1)) {
+        store.close();
+        store = Store.open(file);
+      }
+    }
+    assert.deepStrictEqual(store.ownerRows(ALL), expectedRows(written));
+    // what the fold reads: each owner's limit at its last snapshot with a cgroup
+    const peaks = store.peaks(ALL);
+    for (const [k, key] of keys.entries()) {
+      const last = [...written].reverse().find(({ s }) => s.owners[k]!.cgroup !== null);
+      const o = peaks.owners.find((x) => x.key === key)!;
+      if (last !== undefined) assert.equal(o.cgroupLimitBytes, last.s.owners[k]!.cgroup!.limitBytes, key);
+    }
+    store.close();
+  });
+});
