@@ -3,7 +3,8 @@
 // (test/helpers/night.ts) and on a database the real recorder wrote on a fixture node while it was stopped, killed
 // and "rebooted" with pstore records and kernel OOM reports (every event type). Every ndjson line is checked too.
 // Beyond the schemas, every time in every output is an ISO 8601 UTC string: a walk over each output fails on a
-// time-named key that holds anything else, and on a number that reads as an epoch-ms wall time under any other name.
+// time-named key that holds anything else, on a number that reads as an epoch-ms wall time under any other name, and
+// on a key named for a unit (`…Ms`, `…Sec`) that is not one of the known durations (no epoch-ms copy of a time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -58,10 +59,14 @@ function check(name: string, value: unknown, what: string): void {
 const TIME_KEY = /^(at|since|until|start|end|after|before|firstSeen|lastSeen)$|At$|Time$/;
 /** Epoch milliseconds from 2000 to 2100: a number there under a name that says nothing of time is a wall time leaking out. */
 const EPOCH_MS = { min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) };
-/** Numbers that may be that large and are not times: sizes, kernel counters and sequence numbers, ticks; and the ms twins of an ISO field. */
-const NOT_A_TIME = /Bytes$|Kb$|Usec$|Seq$|Ticks$|^(atMs|startMs|endMs)$/;
-/** The epoch-ms twin of an ISO field: always the same instant. */
-const TWINS: Record<string, string> = { atMs: 'at', startMs: 'start', endMs: 'end' };
+/** Numbers that may be that large and are not times: sizes, kernel counters and sequence numbers, ticks. */
+const NOT_A_TIME = /Bytes$|Kb$|Usec$|Seq$|Ticks$/;
+/**
+ * The durations memrec's JSON holds, named for their unit (README, JSON fields): the one list of keys that may end
+ * in `Ms` or `Sec`. A time is its ISO string only; a key like `atMs` or `startMs` beside it is an epoch-ms copy.
+ */
+const DURATIONS: ReadonlySet<string> = new Set(['captureMs', 'durationMs', 'gapMs', 'scheduleIntervalMs', 'staleAfterMs', 'lastSnapshotAgeMs', 'uptimeSec']);
+const UNIT_KEY = /(Ms|Sec)$/;
 
 /** Every breach of the time rule in `v`, as `path: why`. */
 function timeBreaches(v: unknown, at = '$'): string[] {
@@ -74,8 +79,7 @@ function timeBreaches(v: unknown, at = '$'): string[] {
     if (TIME_KEY.test(k) && x !== null && !(typeof x === 'string' && ISO.test(x) && !Number.isNaN(Date.parse(x)))) out.push(`${p}: ${JSON.stringify(x)} is not an ISO 8601 UTC time`);
     if (k === 'times' && Array.isArray(x)) x.forEach((t, i) => typeof t === 'string' && ISO.test(t) ? null : out.push(`${p}[${i}]: ${JSON.stringify(t)} is not an ISO 8601 UTC time`));
     if (typeof x === 'number' && x >= EPOCH_MS.min && x <= EPOCH_MS.max && !NOT_A_TIME.test(k)) out.push(`${p}: ${x} reads as an epoch-ms wall time`);
-    const twin = TWINS[k];
-    if (twin !== undefined && (typeof o[twin] !== 'string' || Date.parse(o[twin] as string) !== x)) out.push(`${p}: ${String(x)} is not the instant of ${twin} (${JSON.stringify(o[twin])})`);
+    if (UNIT_KEY.test(k) && !DURATIONS.has(k)) out.push(`${p}: not a known duration (times are ISO strings; durations are listed in DURATIONS)`);
     // kernel-named counters (memory.stat, Mem-Info) are counts and bytes; the recorder's stored configuration
     // keeps its internal names (`burstAt` is a threshold): neither is a field memrec names
     if (k === 'memcgStats' || k === 'memInfo' || (k === 'config' && typeof o['version'] === 'string')) continue;
@@ -268,6 +272,22 @@ test('every schema file is a valid draft 2020-12 schema with its own $id, and co
   assert.ok(!new RegExp(common.$defs.time.pattern).test('2026-11-27T02:21:30.000+01:00'), 'an offset is refused: UTC only');
 });
 
+test('a key a schema names for a unit (…Ms, …Sec) is a known duration, and each known duration is in a schema', () => {
+  const named = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (v === null || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.properties !== null && typeof o.properties === 'object') for (const k of Object.keys(o.properties)) named.add(k);
+    if (Array.isArray(o.required)) for (const k of o.required) named.add(String(k));
+    Object.values(o).forEach(walk);
+  };
+  for (const f of schemaFiles()) walk(JSON.parse(readFileSync(path.join(SCHEMAS, f), 'utf8')));
+  const units = [...named].filter((k) => UNIT_KEY.test(k)).sort();
+  assert.deepEqual(units.filter((k) => !DURATIONS.has(k)), [], 'an epoch-ms copy of a time, or a duration missing from DURATIONS');
+  assert.deepEqual(units, [...DURATIONS].sort(), 'DURATIONS names only durations some schema holds');
+});
+
 test('every JSON output a command offers has a schema and is checked here', () => {
   const offered = commands().flatMap(helpOutputs).sort();
   assert.deepEqual(offered, CASES.map((c) => c.output).sort(), 'a command whose --help names a JSON output needs a case here and a schema in schemas/');
@@ -339,9 +359,55 @@ test('drift is caught: a time as a number, a key added or left out, an ISO time 
   }
   // the walk catches what a schema would not see: a wall time as a number under any name, a twin that disagrees
   assert.deepEqual(timeBreaches({ takenAt: 1_795_742_490_000 }).length, 2, 'a time-named key, and a wall time as a number');
-  assert.deepEqual(timeBreaches({ lastSeenMs: 1_795_742_490_000 }).length, 1);
-  assert.deepEqual(timeBreaches({ at: '2026-11-27T01:21:30.000Z', atMs: 1_795_742_490_001 }).length, 1);
+  assert.deepEqual(timeBreaches({ lastSeenMs: 1_795_742_490_000 }).length, 2, 'a wall time as a number, under a name no known duration has');
+  assert.deepEqual(timeBreaches({ at: '2026-11-27T01:21:30.000Z', atMs: 1_795_742_490_000 }).length, 2, 'an epoch-ms copy of at: no known duration, and a wall time as a number');
+  assert.deepEqual(timeBreaches({ start: '2026-11-27T01:21:30.000Z', startMs: 1, endSec: 2 }).length, 2, 'unit-named keys that are no known duration');
   assert.deepEqual(timeBreaches({ since: '2026-11-27 01:21:30' }).length, 1);
   assert.deepEqual(timeBreaches({ times: [1_795_742_490_000] }).length, 1);
-  assert.deepEqual(timeBreaches({ at: '2026-11-27T01:21:30.000Z', atMs: 1_795_742_490_000, vsizeBytes: 1_795_742_490_000, lastSnapshotAgeMs: 12, stoppedAt: null }), []);
+  assert.deepEqual(timeBreaches({ at: '2026-11-27T01:21:30.000Z', vsizeBytes: 1_795_742_490_000, lastSnapshotAgeMs: 12, gapMs: null, uptimeSec: 3, stoppedAt: null }), []);
+});
+
+test('an epoch-ms copy of a time put back into timeline, culprits or export output fails its schema and the walk', () => {
+  const out = (args: string[]): string => {
+    const r = runCli([...args, ...NIGHT]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  type Obj = Record<string, unknown>;
+  const first = (o: Obj, k: string): Obj => {
+    const xs = o[k] as Obj[];
+    assert.ok(xs.length > 0, `the night has ${k}`);
+    return xs[0]!;
+  };
+  const timeline = JSON.parse(out(['timeline', '--format', 'json', '--pid', '500'])) as Obj;
+  const culprits = JSON.parse(out(['culprits', '--format', 'json'])) as Obj;
+  const bundle = JSON.parse(out(['export', '--format', 'json', '--out', '-'])) as Obj;
+  const records = out(['export', '--format', 'ndjson', '--out', '-']).trim().split('\n').map((l) => JSON.parse(l) as Obj);
+  const record = (kind: string): Obj => records.find((r) => r.record === kind) ?? assert.fail(`an export ${kind} record`);
+  // [output, schema, its value, the record that had the copy, the ISO key whose epoch-ms copy it had]
+  const cases: Array<[string, string, Obj, (v: Obj) => Obj, string]> = [
+    ['timeline points[]', 'timeline', timeline, (v) => first(v, 'points'), 'at'],
+    ['timeline bursts[]', 'timeline', timeline, (v) => first(v, 'bursts'), 'start'],
+    ['timeline oomKills[]', 'timeline', timeline, (v) => first(v, 'oomKills'), 'at'],
+    ['timeline process.points[]', 'timeline', timeline, (v) => first(v.process as Obj, 'points'), 'at'],
+    ['culprits oomKills[]', 'culprits', culprits, (v) => first(v, 'oomKills'), 'at'],
+    ['export json timeline.points[]', 'export-bundle', bundle, (v) => first(v.timeline as Obj, 'points'), 'at'],
+    ['export json timeline.bursts[]', 'export-bundle', bundle, (v) => first(v.timeline as Obj, 'bursts'), 'end'],
+    ['export json timeline.oomKills[]', 'export-bundle', bundle, (v) => first(v.timeline as Obj, 'oomKills'), 'at'],
+    ['export json culprits.oomKills[]', 'export-bundle', bundle, (v) => first(v.culprits as Obj, 'oomKills'), 'at'],
+    ['export ndjson point', 'export-record', record('point'), (v) => v, 'at'],
+    ['export ndjson burst', 'export-record', record('burst'), (v) => v, 'start'],
+    ['export ndjson oom_kill', 'export-record', record('oom_kill'), (v) => v, 'at'],
+  ];
+  for (const [what, schema, good, at, iso] of cases) {
+    check(schema, good, what);
+    checkTimes(good, what);
+    const bad = structuredClone(good);
+    const o = at(bad);
+    assert.equal(typeof o[iso], 'string', `${what}: its ISO ${iso}`);
+    o[`${iso}Ms`] = Date.parse(o[iso] as string);
+    assert.equal(validator(schema)(bad), false, `schemas/${schema}.schema.json refuses ${what} with ${iso}Ms`);
+    const breaches = timeBreaches(bad);
+    assert.ok(breaches.some((b) => b.includes(`.${iso}Ms: not a known duration`)), `the walk flags ${what} with ${iso}Ms: ${breaches.join('; ')}`);
+  }
 });

@@ -9,7 +9,7 @@ import { formatBytes } from '../model/quantity.js';
 import { UnseenPeaks } from '../model/unseen-peaks.js';
 import type { ContainerType, Owner, OwnerKind, SnapshotKind } from '../model/types.js';
 import { inNode, ownerInNode, ownerSelected, processSelected, selectsProcesses, type ProcessSelection } from './select.js';
-import { killLines, type KillLine } from './kills.js';
+import { killLineJson, killLines, type KillLine, type KillLineJson } from './kills.js';
 import type { AroundLowest, OwnerPeak, OwnerRow, ProcessAttributes, ProcessPeak, ProcessRow, ReportSource, SnapshotHeader, StoredEventRow } from './source.js';
 import { isoUtc, type TimeRange } from './time.js';
 
@@ -153,6 +153,13 @@ export interface Culprits {
   atLowest: AtLowest | null;
   /** the OOM kills in the range, oldest first: victim and largest task (kills.ts) */
   oomKills: KillLine[];
+}
+
+/** The culprits as JSON writes them (README, JSON fields): the kills without their epoch-ms copies. */
+export type CulpritsJson = Omit<Culprits, 'oomKills'> & { oomKills: KillLineJson[] };
+
+export function culpritsJson(c: Culprits): CulpritsJson {
+  return { ...c, oomKills: c.oomKills.map(killLineJson) };
 }
 
 export const MAX_CWDS = 20;

@@ -1,10 +1,10 @@
 // `memrec export`: the postmortem bundle. Everything the other reports answer, for one range, in one
 // file: json (one document), ndjson (one record a line, tagged), csv (the process samples) or html.
-import { culprits, type Culprits } from './culprits.js';
+import { culprits, culpritsJson, type Culprits } from './culprits.js';
 import { toEventRow, type EventRow } from './events.js';
 import { QUERY_FIELDS, toQueryRow } from './query.js';
 import type { OwnerRow, ProcessRow, ReportSource } from './source.js';
-import { burstPeriods, oomMarks, pointsOf, toPoint, type Timeline, type TimelinePoint } from './timeline.js';
+import { burstJson, burstPeriods, oomMarkJson, oomMarks, pointJson, pointsOf, toPoint, type Timeline, type TimelinePoint } from './timeline.js';
 import { isoUtc, type TimeRange } from './time.js';
 import { ownerLabel } from '../model/attribution.js';
 import type { OwnerKind } from '../model/types.js';
@@ -119,20 +119,25 @@ export function buildBundle(
   };
 }
 
-/** One JSON document: the bundle plus every process sample, streamed. `ownerSeries.times` as ISO 8601 UTC, as every JSON time. */
+/**
+ * One JSON document: the bundle plus every process sample, streamed. Every time as ISO 8601 UTC, as every JSON
+ * time: `ownerSeries.times` converted, the timeline's and the kills' epoch-ms copies left out.
+ */
 export function bundleJson(b: Bundle, points: Iterable<TimelinePoint>, processes: Iterable<ProcessRow>): Generator<string> {
   // converted as they are written: a month of 1 s bursts is millions of times, never held twice
   const ownerTimes = { ...b.ownerSeries, times: new LazyArray(mapRows(b.ownerSeries.times, isoUtc)) };
-  return jsonLines({ ...b, timeline: { ...b.timeline, points: new LazyArray(points) }, ownerSeries: ownerTimes, processes: new LazyArray(mapRows(processes, toQueryRow), true) }, 1);
+  const t = b.timeline;
+  const timeline = { since: t.since, until: t.until, points: new LazyArray(mapRows(points, pointJson)), bursts: t.bursts.map(burstJson), oomKills: t.oomKills.map(oomMarkJson) };
+  return jsonLines({ ...b, timeline, culprits: culpritsJson(b.culprits), ownerSeries: ownerTimes, processes: new LazyArray(mapRows(processes, toQueryRow), true) }, 1);
 }
 
 /** One record a line, each tagged with `record`: meta, point, burst, oom_kill, culprit, owner, event, process. */
 export function* bundleNdjson(b: Bundle, points: Iterable<TimelinePoint>, processes: Iterable<ProcessRow>): Generator<string> {
   yield safeJson({ record: 'meta', generator: b.generator, host: b.host, generatedAt: b.generatedAt, zone: b.zone, since: b.since, until: b.until, nodeCgroup: b.nodeCgroup }) + '\n';
   const tag = <T extends object>(record: string, rows: Iterable<T>): Iterable<{ record: string } & T> => mapRows(rows, (r) => ({ record, ...r }));
-  yield* ndjsonLines(tag('point', points));
-  yield* ndjsonLines(tag('burst', b.timeline.bursts));
-  yield* ndjsonLines(tag('oom_kill', b.timeline.oomKills));
+  yield* ndjsonLines(tag('point', mapRows(points, pointJson)));
+  yield* ndjsonLines(tag('burst', b.timeline.bursts.map(burstJson)));
+  yield* ndjsonLines(tag('oom_kill', b.timeline.oomKills.map(oomMarkJson)));
   yield* ndjsonLines(tag('culprit', b.culprits.processes));
   yield* ndjsonLines(tag('owner', b.culprits.owners));
   if (b.culprits.atLowest !== null) yield safeJson({ record: 'at_lowest', ...b.culprits.atLowest }) + '\n';

@@ -74,6 +74,7 @@ export function killDescription(k: OomKill): string {
 /** A kill as reports list it (culprits JSON `oomKills`). */
 export interface KillLine {
   at: string;
+  /** `at` in epoch ms, for drawing: never written (killLineJson) */
   atMs: number;
   pid: number;
   comm: string;
@@ -109,6 +110,13 @@ export function killLine(at: number, k: OomKill): KillLine {
     groupSize: k.group === null ? null : k.group.victims.length + k.group.victimsOmitted,
     description: killDescription(k),
   };
+}
+
+/** A kill as JSON writes it: its time as the ISO `at` only. */
+export type KillLineJson = Omit<KillLine, 'atMs'>;
+
+export function killLineJson({ atMs: _, ...k }: KillLine): KillLineJson {
+  return k;
 }
 
 /** Every oom_kill among `events`, oldest first. */

@@ -8,6 +8,7 @@ import { formatClock, formatLocal, isoUtc, zoneOffsetMs, type TimeRange } from '
 
 export interface TimelinePoint {
   at: string;
+  /** `at` in epoch ms, for drawing and range arithmetic: never written (pointJson) */
   atMs: number;
   snapshotKind: SnapshotKind;
   kubeletAvailableBytes: number;
@@ -22,6 +23,7 @@ export interface TimelinePoint {
 export interface BurstPeriod {
   start: string;
   end: string;
+  /** `start` and `end` in epoch ms, for drawing and range arithmetic: never written (burstJson) */
   startMs: number;
   endMs: number;
   reason: string | null;
@@ -29,6 +31,7 @@ export interface BurstPeriod {
 
 export interface OomMark {
   at: string;
+  /** `at` in epoch ms: never written (oomMarkJson) */
   atMs: number;
   pid: number;
   comm: string;
@@ -159,6 +162,35 @@ export function timeline(store: ReportSource, range: TimeRange): Timeline {
   };
 }
 
+// ---- as JSON: every time its ISO string only (README, JSON fields); the epoch-ms copies stay in memory
+
+export type TimelinePointJson = Omit<TimelinePoint, 'atMs'>;
+export type BurstPeriodJson = Omit<BurstPeriod, 'startMs' | 'endMs'>;
+export type OomMarkJson = Omit<OomMark, 'atMs'>;
+export interface TimelineJson {
+  since: string;
+  until: string;
+  points: TimelinePointJson[];
+  bursts: BurstPeriodJson[];
+  oomKills: OomMarkJson[];
+}
+
+export function pointJson({ atMs: _, ...p }: TimelinePoint): TimelinePointJson {
+  return p;
+}
+
+export function burstJson({ startMs: _s, endMs: _e, ...b }: BurstPeriod): BurstPeriodJson {
+  return b;
+}
+
+export function oomMarkJson({ atMs: _, ...k }: OomMark): OomMarkJson {
+  return k;
+}
+
+export function timelineJson(t: Timeline): TimelineJson {
+  return { since: t.since, until: t.until, points: t.points.map(pointJson), bursts: t.bursts.map(burstJson), oomKills: t.oomKills.map(oomMarkJson) };
+}
+
 // ---- zooming into a long range
 
 export const AROUND = ['burst', 'oom', 'lowest'] as const;
@@ -209,6 +241,7 @@ function lowestPoint(pts: readonly TimelinePoint[]): TimelinePoint | null {
 
 export interface ProcessPoint {
   at: string;
+  /** `at` in epoch ms: never written (processSeriesJson) */
   atMs: number;
   /** RSS summed over the matching processes of the snapshot */
   rssBytes: number;
@@ -234,6 +267,15 @@ export function processSeries(rows: readonly ProcessRow[], label: string): Proce
     p.processes++;
   }
   return { label, points: [...bySnap.values()] };
+}
+
+export interface ProcessSeriesJson {
+  label: string;
+  points: Array<Omit<ProcessPoint, 'atMs'>>;
+}
+
+export function processSeriesJson(s: ProcessSeries): ProcessSeriesJson {
+  return { label: s.label, points: s.points.map(({ atMs: _, ...p }) => p) };
 }
 
 // ---- the chart

@@ -1,5 +1,5 @@
 import { formatBytes } from '../../model/quantity.js';
-import { CULPRIT_SORTS, culprits, SORT_TEXT, unseenPeakWording, type CulpritOwner, type CulpritProcess, type Culprits, type CulpritSort } from '../../report/culprits.js';
+import { CULPRIT_SORTS, culprits, culpritsJson, SORT_TEXT, unseenPeakWording, type CulpritOwner, type CulpritProcess, type Culprits, type CulpritSort } from '../../report/culprits.js';
 import { csvLines } from '../../report/format/csv.js';
 import { jsonDocument } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
@@ -173,7 +173,7 @@ Examples:
       const { range, zone } = withBoot('culprits', ctx, store);
       const c = culprits(store, range, { top, sort, selection, all: v.all ?? false });
       if (format === 'table') await writeAll(io.stdout, culpritsText(c, zone, io, top));
-      else if (format === 'json') await writeAll(io.stdout, [jsonDocument(c)]);
+      else if (format === 'json') await writeAll(io.stdout, [jsonDocument(culpritsJson(c))]);
       else if (format === 'ndjson') await writeAll(io.stdout, ndjsonLines(c.processes));
       else await writeAll(io.stdout, csvLines(CULPRIT_FIELDS, c.processes as unknown as Record<string, unknown>[]));
       return 0;

@@ -3,7 +3,9 @@ import { csvLines } from '../../report/format/csv.js';
 import { jsonLines } from '../../report/format/json.js';
 import { writeAll } from '../../report/format/output.js';
 import { processSelected } from '../../report/select.js';
-import { AROUND, aroundRange, processSeries, renderChart, timeline, within, TIMELINE_FIELDS, type ProcessSeries, type Timeline } from '../../report/timeline.js';
+import {
+  AROUND, aroundRange, processSeries, processSeriesJson, renderChart, timeline, timelineJson, within, TIMELINE_FIELDS, type ProcessSeries, type Timeline,
+} from '../../report/timeline.js';
 import { formatLocal, isoUtc, type TimeRange } from '../../report/time.js';
 import { choiceFlag, commonOptions, intFlag, type OptionSpec } from '../args.js';
 import { UsageError } from '../../errors.js';
@@ -82,7 +84,10 @@ Examples:
         t = within(t, zoom);
       }
       const proc = processOf(store, range, pid, comm);
-      if (format === 'json') await writeAll(io.stdout, jsonLines({ ...t, around: around === null ? null : { what: around, since: isoUtc(range.since), until: isoUtc(range.until) }, process: proc }));
+      if (format === 'json') {
+        const zoom = around === null ? null : { what: around, since: isoUtc(range.since), until: isoUtc(range.until) };
+        await writeAll(io.stdout, jsonLines({ ...timelineJson(t), around: zoom, process: proc === null ? null : processSeriesJson(proc) }));
+      }
       else if (format === 'csv') {
         const rss = new Map((proc?.points ?? []).map((p) => [p.atMs, p.rssBytes]));
         const fields = proc === null ? TIMELINE_FIELDS : [...TIMELINE_FIELDS, 'processRssBytes' as const];
