@@ -286,6 +286,11 @@ test('a key a schema names for a unit (…Ms, …Sec) is a known duration, and e
   const units = [...named].filter((k) => UNIT_KEY.test(k)).sort();
   assert.deepEqual(units.filter((k) => !DURATIONS.has(k)), [], 'an epoch-ms copy of a time, or a duration missing from DURATIONS');
   assert.deepEqual(units, [...DURATIONS].sort(), 'DURATIONS names only durations some schema holds');
+  // and the README's JSON fields name the same durations
+  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  const said = /Durations are numbers named for their unit, `…Ms` or `…Sec`: (.*?); no other field ends so\./.exec(readme);
+  assert.ok(said, 'README, JSON fields: the sentence that lists the durations');
+  assert.deepEqual([...said[1]!.matchAll(/`(\w+)`/g)].map((m) => m[1]).sort(), [...DURATIONS].sort());
 });
 
 test('every JSON output a command offers has a schema and is checked here', () => {
