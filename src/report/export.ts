@@ -4,7 +4,7 @@ import { culprits, culpritsJson, type Culprits } from './culprits.js';
 import { toEventRow, type EventRow } from './events.js';
 import { QUERY_FIELDS, toQueryRow } from './query.js';
 import type { OwnerRow, ProcessRow, ReportSource } from './source.js';
-import { burstJson, burstPeriods, oomMarkJson, oomMarks, pointJson, pointsOf, toPoint, type Timeline, type TimelinePoint } from './timeline.js';
+import { burstJson, burstPeriods, oomMarkJson, oomMarks, pointJson, pointsOf, timelineJson, toPoint, type Timeline, type TimelinePoint } from './timeline.js';
 import { isoUtc, type TimeRange } from './time.js';
 import { ownerLabel } from '../model/attribution.js';
 import type { OwnerKind } from '../model/types.js';
@@ -126,9 +126,7 @@ export function buildBundle(
 export function bundleJson(b: Bundle, points: Iterable<TimelinePoint>, processes: Iterable<ProcessRow>): Generator<string> {
   // converted as they are written: a month of 1 s bursts is millions of times, never held twice
   const ownerTimes = { ...b.ownerSeries, times: new LazyArray(mapRows(b.ownerSeries.times, isoUtc)) };
-  const t = b.timeline;
-  const timeline = { since: t.since, until: t.until, points: new LazyArray(mapRows(points, pointJson)), bursts: t.bursts.map(burstJson), oomKills: t.oomKills.map(oomMarkJson) };
-  return jsonLines({ ...b, timeline, culprits: culpritsJson(b.culprits), ownerSeries: ownerTimes, processes: new LazyArray(mapRows(processes, toQueryRow), true) }, 1);
+  return jsonLines({ ...b, timeline: timelineJson({ ...b.timeline, points }), culprits: culpritsJson(b.culprits), ownerSeries: ownerTimes, processes: new LazyArray(mapRows(processes, toQueryRow), true) }, 1);
 }
 
 /** One record a line, each tagged with `record`: meta, point, burst, oom_kill, culprit, owner, event, process. */

@@ -1,5 +1,7 @@
 // `memrec timeline`: the kubelet's memory.available beside free's MemAvailable, against the thresholds,
 // with burst periods and OOM kills: as rows (csv/json) or as a chart that fits the terminal.
+import { LazyArray } from './format/json.js';
+import { mapRows } from './format/output.js';
 import { cleanText, wrapLines } from './format/text.js';
 import type { OomKill, RecorderEvent, SnapshotKind } from '../model/types.js';
 import { killDescription, killList } from './kills.js';
@@ -170,7 +172,7 @@ export type OomMarkJson = Omit<OomMark, 'atMs'>;
 export interface TimelineJson {
   since: string;
   until: string;
-  points: TimelinePointJson[];
+  points: LazyArray<TimelinePointJson>;
   bursts: BurstPeriodJson[];
   oomKills: OomMarkJson[];
 }
@@ -187,8 +189,12 @@ export function oomMarkJson({ atMs: _, ...k }: OomMark): OomMarkJson {
   return k;
 }
 
-export function timelineJson(t: Timeline): TimelineJson {
-  return { since: t.since, until: t.until, points: t.points.map(pointJson), bursts: t.bursts.map(burstJson), oomKills: t.oomKills.map(oomMarkJson) };
+/**
+ * The timeline as JSON writes it, for jsonLines. The points (an array, or export's iterable over the store) are
+ * converted as they are written: a month of 1 s points is never held twice.
+ */
+export function timelineJson(t: Omit<Timeline, 'points'> & { points: Iterable<TimelinePoint> }): TimelineJson {
+  return { since: t.since, until: t.until, points: new LazyArray(mapRows(t.points, pointJson)), bursts: t.bursts.map(burstJson), oomKills: t.oomKills.map(oomMarkJson) };
 }
 
 // ---- zooming into a long range
