@@ -116,6 +116,9 @@ function validate(db: Database.Database, file: string, known: Migration[], quick
     const missing = expectedTables(known, state.version).filter((t) => !have.has(t));
     if (missing.length > 0) throw new DamagedDatabaseError(shownPath(file), `memrec's table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`);
     if (quickCheck) {
+      // a small page cache: quick_check reads every page once, and with SQLite's default cache it added ~15 MiB to
+      // export's peak (a 30-day HTML export went over the 100 MiB report target; BENCHMARKS.md, Report memory)
+      db.pragma('cache_size = -256');
       const rows = db.prepare('PRAGMA quick_check').pluck().all() as string[];
       if (rows.length !== 1 || rows[0] !== 'ok') {
         // one problem a line, after a "*** in database main ***" heading
