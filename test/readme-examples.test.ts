@@ -34,6 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fixture, memrecBin, repoRoot } from './helpers/paths.js';
 import { memrecEnv } from './helpers/run.js';
+import { stagedBuild } from './helpers/staged.js';
 import { requireTool } from './helpers/tools.js';
 import { README_NOW_LOCAL, README_ZONE, writeReadmeDb } from './helpers/readme-db.js';
 
@@ -213,9 +214,11 @@ function setup(): Dirs {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'memrec-readme-'));
   const bin = path.join(base, 'bin');
   fs.mkdirSync(bin);
-  // memrec as npm installs it: bin.js run by its own #! line (tsc does not make dist/ executable)
+  // memrec as npm installs it: bin.js run by its own #! line (tsc does not make dist/ executable), from the staged
+  // build (0755), not the checkout: install-service refuses a memrec the service's dynamic user cannot reach, and a
+  // clone may live in a 0700 directory (root's home)
   const shebang = /^#!(.*)/.exec(fs.readFileSync(memrecBin, 'utf8'))![1]!.trim();
-  fs.writeFileSync(path.join(bin, 'memrec'), `#!/bin/sh\nexec ${shebang} '${memrecBin}' "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'memrec'), `#!/bin/sh\nexec ${shebang} '${stagedBuild().bin}' "$@"\n`, { mode: 0o755 });
   const db = path.join(base, 'night.db');
   writeReadmeDb(db);
   return { clock: fakeClock(), base, bin, db };
