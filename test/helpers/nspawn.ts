@@ -4,9 +4,9 @@
 // the same clean system. The host need not run systemd (--register=no --keep-unit).
 // A boot runs `/opt/check/run` (bound in by the caller) as a oneshot service after multi-user.target,
 // with /out bound read-write for its results, then powers the machine off.
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { requireTool } from './tools.js';
 
@@ -101,8 +101,45 @@ export function boot(root: string, opts: { check: string; out: string; binds: Re
   const args = ['-q', '-D', root, '-b', '--register=no', '--keep-unit', '--volatile=overlay', `--bind-ro=${opts.check}:/opt/check`, `--bind=${opts.out}:/out`];
   if (opts.capabilities?.length) args.push(`--capability=${opts.capabilities.join(',')}`);
   for (const [from, to] of Object.entries(opts.binds)) args.push(`--bind-ro=${from}:${to}`);
-  const r = spawnSync('systemd-nspawn', args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 5 * 60_000, killSignal: 'SIGKILL' });
+  const made = nspawnCgroups().filter((d) => !existsSync(d));
+  let r: SpawnSyncReturns<string>;
+  try {
+    r = spawnSync('systemd-nspawn', args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 5 * 60_000, killSignal: 'SIGKILL' });
+  } finally {
+    for (const d of made) if (existsSync(d)) removeTree(d);
+  }
+  const left = made.filter((d) => existsSync(d));
+  if (left.length > 0) throw new Error(`systemd-nspawn left cgroups that could not be removed (a process is still in them): ${left.join(', ')}`);
   const read = (f: string): string | null => (existsSync(path.join(opts.out, f)) ? readFileSync(path.join(opts.out, f), 'utf8') : null);
   const st = read('check.status');
   return { status: r.status, console: `${r.stdout}${r.stderr}${r.error ? `\n${r.error.message}` : ''}`, checkStatus: st === null ? null : Number(st.trim()), checkLog: read('check.log') ?? '' };
+}
+
+/**
+ * The cgroups nspawn makes with --keep-unit: `payload` (the machine, with its init.scope) and `supervisor`
+ * (nspawn itself) below the caller's own cgroup, in the systemd and unified hierarchies. They outlive the
+ * machine, empty: a boot removes those it made.
+ */
+function nspawnCgroups(): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:(name=systemd|):(.*)$/.exec(line);
+    if (m === null) continue;
+    const base = path.join('/sys/fs/cgroup', m[1] === '' ? 'unified' : 'systemd', m[2]!);
+    out.push(path.join(base, 'payload'), path.join(base, 'supervisor'));
+  }
+  return out;
+}
+
+/** rmdir a cgroup and the cgroups below it, deepest first; one still holding a process stays. */
+function removeTree(dir: string): void {
+  for (const e of readdirSync(dir)) {
+    const sub = path.join(dir, e);
+    if (statSync(sub).isDirectory()) removeTree(sub);
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* busy: a process is still in it */
+  }
 }
