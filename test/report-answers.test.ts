@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { terminalColumns } from '../src/cli/io.js';
+import { cutOwner } from '../src/report/format/owner-text.js';
 import { visibleColumns } from '../src/report/format/table.js';
 import { renderChart, timeTicks } from '../src/report/timeline.js';
 import { BURST, END, LOWEST, NODE, OOM_AT, PIDS, POD_UID, T0, UPDATEDB_KEYS, writeNight } from './helpers/night.js';
@@ -280,6 +281,18 @@ test('a table at its narrowest drops the droppable columns, highest dropOrder fi
   assert.deepEqual(visibleColumns([2, 10, 40, 9, 8], [undefined, 8, 30, undefined, undefined], [undefined, undefined, undefined, 1, 2], 60), [0, 1, 2, 3]);
   assert.deepEqual(visibleColumns([2, 10, 40, 9, 8], [undefined, 8, 30, undefined, undefined], [undefined, undefined, undefined, 1, 2], 50), [0, 1, 2]);
   assert.deepEqual(visibleColumns([2, 10, 40, 9, 8], [undefined, 8, 30, undefined, undefined], [undefined, undefined, undefined, 1, 2], undefined), [0, 1, 2, 3, 4]);
+});
+
+test('an owner cut to its column keeps its name and cuts where it sits; a name too long is cut in the middle', () => {
+  const nested = 'service plocate-updatedb.service in /memrec-test-12178-230668-d146c846';
+  assert.equal(cutOwner(nested, 80), nested, 'fits: whole');
+  assert.equal(cutOwner(nested, 50), 'service plocate-updatedb.service in /memrec…46c846');
+  assert.equal([...cutOwner(nested, 50)].length, 50);
+  // two units of one name under two parents stay told apart by name and place
+  assert.notEqual(cutOwner(nested, 46), cutOwner(nested.replace('12178-230668-d146c846', '7060-263613-526f8014'), 46));
+  // not enough room for a place: the whole text cut in the middle
+  assert.equal(cutOwner(nested, 36), 'service plocate-up…8-230668-d146c846');
+  assert.equal(cutOwner('other /process_api/1b9558a16792a0c3f04dd51d953dea43', 36), 'other /process_api…3f04dd51d953dea43');
 });
 
 test('events: sizes as everywhere else (22.9Gi, not 23423Mi), the table says its zone', async () => {

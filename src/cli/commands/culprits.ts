@@ -4,7 +4,7 @@ import { csvLines } from '../../report/format/csv.js';
 import { jsonDocument } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, writeAll } from '../../report/format/output.js';
-import { ownerText } from '../../report/format/owner-text.js';
+import { cutOwner, ownerText } from '../../report/format/owner-text.js';
 import { renderTable, type TableColumn } from '../../report/format/table.js';
 import { cleanText, wrapLines } from '../../report/format/text.js';
 import { killList } from '../../report/kills.js';
@@ -82,7 +82,7 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
     { header: 'PEAK', cell: (p) => formatBytes(p.peakRssBytes), align: 'right', ...opt(keep('peak', 2)) },
     { header: 'PEAK AT', cell: (p) => at(p.peakAt), dropOrder: 5 },
     { header: 'GROWTH', cell: (p) => formatBytes(p.growthBytes), align: 'right', ...opt(keep('growth', 6)) },
-    { header: 'OWNER', cell: (p) => ownerText(p.owner, p.ownerKind, p.ownerCgroup, p.cgroup, nodes), minWidth: 36, shrinkOrder: 2, cut: 'middle' },
+    { header: 'OWNER', cell: (p) => ownerText(p.owner, p.ownerKind, p.ownerCgroup, p.cgroup, nodes), minWidth: 36, shrinkOrder: 2, cut: cutOwner },
     { header: 'CWDS', cell: (p) => (p.cwdCount === 0 ? '-' : p.cwdCount === 1 ? p.cwds[0]! : `${p.cwdCount}: ${p.cwds[0]} …`), minWidth: 8, shrinkOrder: 3, dropOrder: 7, cut: 'middle' },
   ];
   if (c.processes.length > 0) {
@@ -95,7 +95,7 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
   }
   const ownerCols: TableColumn<CulpritOwner>[] = [
     { header: '#', cell: (o) => String(o.rank), align: 'right' },
-    { header: 'OWNER', cell: (o) => ownerText(o.owner, o.ownerKind, o.ownerCgroup, null, nodes), minWidth: 36, shrinkOrder: 1, cut: 'middle' },
+    { header: 'OWNER', cell: (o) => ownerText(o.owner, o.ownerKind, o.ownerCgroup, null, nodes), minWidth: 36, shrinkOrder: 1, cut: cutOwner },
     { header: 'CONTRIB', cell: (o) => formatBytes(o.contributionBytes), align: 'right', ...opt(keep('contribution', 3)) },
     { header: 'AT LOWEST', cell: (o) => bytes(o.rssAtLowestBytes), align: 'right', ...opt(keep('at-lowest', 4)) },
     { header: 'PEAK', cell: (o) => formatBytes(o.peakRssBytes), align: 'right', ...opt(keep('peak', 2)) },
@@ -116,7 +116,7 @@ export function culpritsText(c: Culprits, zone: string, io: Io, top = c.processe
           { header: 'PID', cell: (p) => String(p.pid), align: 'right' },
           { header: 'COMM', cell: (p) => p.comm, minWidth: 8, shrinkOrder: 1 },
           { header: 'RSS', cell: (p) => formatBytes(p.rssBytes), align: 'right' },
-          { header: 'OWNER', cell: (p) => ownerText(p.owner, p.ownerKind, null, p.cgroup, nodes), minWidth: 36, shrinkOrder: 2, cut: 'middle' },
+          { header: 'OWNER', cell: (p) => ownerText(p.owner, p.ownerKind, null, p.cgroup, nodes), minWidth: 36, shrinkOrder: 2, cut: cutOwner },
           { header: 'CWD', cell: (p) => p.cwd ?? '-', minWidth: 8, shrinkOrder: 3, dropOrder: 1, cut: 'middle' },
         ] satisfies TableColumn<(typeof low.processes)[number]>[],
         low.processes,

@@ -5,7 +5,7 @@ import { csvLines } from '../../report/format/csv.js';
 import { jsonArrayLines } from '../../report/format/json.js';
 import { ndjsonLines } from '../../report/format/ndjson.js';
 import { FORMATS, mapRows, writeAll } from '../../report/format/output.js';
-import { ownerText } from '../../report/format/owner-text.js';
+import { cutOwner, ownerText } from '../../report/format/owner-text.js';
 import { layoutTable, printTable, type TableColumn } from '../../report/format/table.js';
 import { peakSaysMore, QUERY_FIELDS, queryRows, toQueryRow, type QueryOptions } from '../../report/query.js';
 import type { ProcessRow } from '../../report/source.js';
@@ -46,7 +46,7 @@ function tableColumns(range: TimeRange, zone: string): TableColumn<ProcessRow>[]
     { header: 'COMM', cell: (r) => r.comm, minWidth: 8, shrinkOrder: 2 },
     { header: 'RSS', cell: (r) => formatBytes(r.rssBytes), align: 'right' },
     { header: 'PEAK', cell: (r) => (peakSaysMore(r.rssBytes, r.peakRssBytes) ? formatBytes(r.peakRssBytes) : ''), align: 'right', dropOrder: 2, hideWhenEmpty: true },
-    { header: 'OWNER', cell: (r) => ownerText(ownerLabel(r.owner), r.owner.kind, r.owner.kind === 'kernel' ? null : r.owner.cgroup, r.cgroup), minWidth: 24, shrinkOrder: 3, cut: 'middle' },
+    { header: 'OWNER', cell: (r) => ownerText(ownerLabel(r.owner), r.owner.kind, r.owner.kind === 'kernel' ? null : r.owner.cgroup, r.cgroup), minWidth: 24, shrinkOrder: 3, cut: cutOwner },
     { header: 'CWD', cell: (r) => r.cwd ?? '-', minWidth: 8, shrinkOrder: 5, dropOrder: 1, cut: 'middle' },
     { header: 'CMDLINE', cell: (r) => r.cmdline ?? `[${r.comm}]`, minWidth: 12, shrinkOrder: 6 },
   ];

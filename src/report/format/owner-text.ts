@@ -3,6 +3,7 @@
 // used to say twice; json and csv keep the whole cgroup.
 import type { OwnerKind } from '../../model/types.js';
 import { inNode } from '../select.js';
+import { truncateMiddle } from './table.js';
 
 /**
  * The cgroup path above the place an owner of this kind normally sits (`/system.slice/<unit>`,
@@ -34,4 +35,19 @@ export function ownerText(label: string, kind: OwnerKind, ownerCgroup: string | 
   const node = scoped ? nodes.find((n) => nest === n || nest.startsWith(`${n}/`)) : undefined;
   if (node !== undefined) nest = nest.slice(node.length);
   return nest === '' ? label : `${label} in ${nest}`;
+}
+
+/**
+ * An ownerText() cut to `width`: the owner's name stays whole and the place it sits is cut in the middle
+ * (`service plocate-updatedb.service in /memrec-…-d146c846`), so two units of one name stay told apart by
+ * name and place; a name too long for that is cut in the middle itself.
+ */
+export function cutOwner(text: string, width: number): string {
+  if ([...text].length <= width) return text;
+  const at = text.lastIndexOf(' in /');
+  if (at > 0) {
+    const rest = width - [...text.slice(0, at)].length - 4;
+    if (rest >= 8) return `${text.slice(0, at)} in ${truncateMiddle(text.slice(at + 4), rest)}`;
+  }
+  return truncateMiddle(text, width);
 }

@@ -12,8 +12,11 @@ export interface TableColumn<R> {
   shrinkOrder?: number;
   /** when even the narrowest widths do not fit, columns with a dropOrder are left out, the highest first */
   dropOrder?: number;
-  /** where a cell too wide is cut: at the end (default), or in the middle for paths and owners, whose end tells them apart */
-  cut?: 'end' | 'middle';
+  /**
+   * where a cell too wide is cut: at the end (default), in the middle for paths, whose end tells them apart, or
+   * by a function of the cell and the width (an owner keeps its name and cuts where it sits)
+   */
+  cut?: 'end' | 'middle' | ((text: string, width: number) => string);
   /** left out when every cell is empty (a column that only sometimes has something to say) */
   hideWhenEmpty?: boolean;
 }
@@ -106,7 +109,7 @@ function cellText(raw: string, columns: number | undefined, cut: TableColumn<unk
   // for a cell cut in the middle)
   const limit = 2 * (columns + 1);
   if (raw.length <= limit) return cleanText(raw);
-  return cleanText(cut === 'middle' ? raw.slice(0, limit / 2) + raw.slice(raw.length - limit / 2) : raw.slice(0, limit));
+  return cleanText(cut === undefined || cut === 'end' ? raw.slice(0, limit) : raw.slice(0, limit / 2) + raw.slice(raw.length - limit / 2));
 }
 
 /** The columns shown (indexes into the table's columns) and their widths over `rows` (read once), and how many rows there were. */
@@ -167,7 +170,8 @@ export function* printTable<R>(
       .map((v, i) => {
         const w = widths[i]!;
         // piped: whole, however long; on a terminal: cut to the column
-        const t = opts.columns === undefined ? v : cols[i]!.cut === 'middle' ? truncateMiddle(v, w) : truncate(v, w);
+        const cut = cols[i]!.cut;
+        const t = opts.columns === undefined ? v : cut === 'middle' ? truncateMiddle(v, w) : typeof cut === 'function' ? cut(v, w) : truncate(v, w);
         const pad = i === last && cols[i]!.align !== 'right' ? '' : ' '.repeat(Math.max(0, w - len(t)));
         return cols[i]!.align === 'right' ? pad + t : t + pad;
       })
