@@ -239,10 +239,6 @@ export type AnyOptionDef = (typeof OPTIONS)[number];
 // env.ts lists the names for commands that must not load this table: they must be these rows, in order.
 if (OPTIONS.map((o) => o.name).join() !== OPTION_NAMES.join()) throw new Error('src/config/env.ts OPTION_NAMES differs from the rows of src/config/schema.ts');
 
-export function optionByName(name: string): AnyOptionDef | undefined {
-  return OPTIONS.find((o) => o.name === name);
-}
-
 function formatSize(bytes: number): string {
   for (const [unit, size] of [['Ti', 1024 ** 4], ['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;

@@ -74,7 +74,12 @@ export function describeFormula(f: KubeletFormula, basis?: string): string {
   }
 }
 
+/** Is the kubelet older than 1.29 (the first minor whose every release vendors runc ≥ 1.1.9)? Unknown: no (assumed ≥ 1.29). */
+export function kubeletBefore129(version: { major: number; minor: number } | null): boolean {
+  return version !== null && version.major === 1 && version.minor < 29;
+}
+
 /** Does a kubelet of this version compute the v2 root with MemTotal − MemFree (runc < 1.1.9)? Unknown: no (assumed ≥ 1.29). */
 export function legacyV2Root(version: { major: number; minor: number } | null): boolean {
-  return version !== null && version.major === 1 && version.minor < 29;
+  return kubeletBefore129(version);
 }

@@ -3,6 +3,7 @@
 // files, cited in test/fixtures/{eks,aks,gke,rke2,k3s,microk8s,kind}*/NOTES.md.
 import { existsSync } from 'node:fs';
 import { confinedPath } from '../fs/host-path.js';
+import { kubeletBefore129 } from '../model/kubelet-available.js';
 import type { KubeletProcess } from './kubelet-process.js';
 import { hostPath, type Roots } from './roots.js';
 
@@ -82,7 +83,7 @@ export function standInFiles(d: Distribution | null): StandInFiles {
 export function documentedHard(d: Distribution | null, version: { major: number; minor: number } | null): { value: string; origin: string } | null {
   switch (d) {
     case 'AKS':
-      if (version !== null && version.minor < 29) return { value: '750Mi', origin: 'AKS default before Kubernetes 1.29 (AKS docs, node resource reservations)' };
+      if (kubeletBefore129(version)) return { value: '750Mi', origin: 'AKS default before Kubernetes 1.29 (AKS docs, node resource reservations)' };
       return { value: '100Mi', origin: `AKS default for Kubernetes ≥ 1.29 (AKS docs, node resource reservations)${version === null ? '; kubelet version unknown, assumed ≥ 1.29' : ''}` };
     case 'EKS':
       return { value: '100Mi', origin: 'EKS AMI default (amazon-eks-ami kubelet config evictionHard)' };

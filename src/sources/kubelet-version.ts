@@ -25,11 +25,6 @@ export function parseKubeVersion(text: string, source: string): KubeletVersion |
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), text: text.trim(), source };
 }
 
-/** Is the kubelet at least 1.29 (the first minor whose every release vendors runc ≥ 1.1.9)? */
-export function atLeast129(v: KubeletVersion): boolean {
-  return v.major > 1 || (v.major === 1 && v.minor >= 29);
-}
-
 const PROC_SUPER_MAGIC = 0x9fa0;
 
 /**

@@ -445,7 +445,3 @@ export function discoverThresholds(
   return { thresholds, kubeletPid: proc?.pid ?? null, kubelet: { host: proc?.host ?? null, distribution, version }, warnings };
 }
 
-/** The thresholds alone (see discoverThresholds for the rules and the warnings). */
-export function loadThresholds(roots: Roots, capacityBytes: number, overrides?: ThresholdOverrides, opts?: { memoryCgroup?: string | undefined }): Thresholds {
-  return discoverThresholds(roots, capacityBytes, overrides, opts).thresholds;
-}

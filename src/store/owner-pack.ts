@@ -58,18 +58,10 @@ const COUNTS = [
  * carries (PEAK_INLINE, COUNTS_INLINE: they changed at the last snapshot); the row holds the others' values.
  * pathId null (mask 0): an owner without a cgroup (kernel threads).
  */
-export interface OwnerState {
+export interface OwnerState extends Omit<OwnerCgroupCounters, 'path' | 'usageBytes'> {
   ownerId: number;
   pathId: number | null;
   mask: number;
-  peakBytes: number | null;
-  limitBytes: number | null;
-  highBytes: number | null;
-  failcnt: number | null;
-  oomKills: number | null;
-  highEvents: number | null;
-  maxEvents: number | null;
-  oomEvents: number | null;
 }
 
 /** An owner_cgroups row as read raw: owner_id, path_id, mask, peak_bytes, limit_bytes, high_bytes, failcnt, oom_kills, high_events, max_events, oom_events. */

@@ -3,7 +3,7 @@ import { jsonDocument } from '../../report/format/json.js';
 import { cleanText, wrapLines } from '../../report/format/text.js';
 import { defineCommand, type Command } from '../command.js';
 import { nodeOptions, commonOptions, type OptionSpec } from '../args.js';
-import { write, type Io } from '../io.js';
+import { write } from '../io.js';
 import { nodeFlags } from '../node-flags.js';
 import { describeFormula } from '../../model/kubelet-available.js';
 import { gapMeaning, inactiveFileImplausible, memAvailableImplausible, memoryWarnings } from '../../model/memory-checks.js';

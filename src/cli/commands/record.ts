@@ -2,7 +2,7 @@ import { defineCommand, type Command } from '../command.js';
 import { commonOptions, optionLines } from '../args.js';
 import { version } from '../main.js';
 import { configValueError, loadConfig, type LoadedConfig } from '../../config/load.js';
-import { envName, flagSpec, OPTIONS, type ConfigKey } from '../../config/schema.js';
+import { envName, flagSpec, type ConfigKey } from '../../config/schema.js';
 import { checkNodePaths, type NodePathKey } from '../node-flags.js';
 import { Store } from '../../store/store.js';
 import { Recorder } from '../../recorder/daemon.js';

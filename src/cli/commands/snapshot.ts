@@ -3,7 +3,7 @@ import { jsonDocument } from '../../report/format/json.js';
 import { cleanText } from '../../report/format/text.js';
 import { defineCommand, type Command } from '../command.js';
 import { commonOptions, intFlag, nodeOptions, refuseTogether, type OptionSpec } from '../args.js';
-import { write, type Io } from '../io.js';
+import { write } from '../io.js';
 import { nodeFlags } from '../node-flags.js';
 import { memoryJson, memoryText } from './memory.js';
 import { ownerLabel } from '../../model/attribution.js';
